@@ -1,0 +1,72 @@
+"""The storage interface shared by every backend."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class StorageError(RuntimeError):
+    """A storage operation failed; the message names the object."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What the pipeline needs to know about a stored object.
+
+    ``version`` identifies this exact content: a backend version id where the
+    backend has one, otherwise the content checksum.
+    """
+
+    key: str
+    size: int
+    checksum: str
+    version: str
+
+
+class Storage(abc.ABC):
+    """A root holding ``source-data/``, ``cleaned/`` and ``results/``.
+
+    Writes are atomic: a reader sees the previous object or the new one, never
+    a partial one, and a failed write leaves the previous object in place.
+    """
+
+    @abc.abstractmethod
+    def uri(self, key: str) -> str:
+        """A human-readable location for ``key`` (used in messages and metadata)."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def info(self, key: str) -> ObjectInfo:
+        """Size, checksum and version of ``key``; StorageError if it is missing."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, sorted by key."""
+
+    @abc.abstractmethod
+    def read_bytes(self, key: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        """Atomically replace ``key`` with ``data``."""
+
+    @abc.abstractmethod
+    def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
+        """Atomically replace ``key`` with the content of a local file."""
+
+    @abc.abstractmethod
+    def local_copy(self, key: str) -> AbstractContextManager[Path]:
+        """A local file path holding ``key``'s content, for the local Spark session.
+
+        Backends that already store locally hand out the object itself.
+        """
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        """The object's lines; backends may override to stream."""
+        yield from self.read_bytes(key).splitlines()

@@ -1,0 +1,31 @@
+"""Every storage key the pipeline uses is built here, and only here.
+
+Keys are relative to the storage root and use ``/`` whatever the backend.
+"""
+
+from __future__ import annotations
+
+SOURCE_PREFIX = "source-data/"
+CLEANED_PREFIX = "cleaned/"
+RESULTS_PREFIX = "results/"
+
+SOURCE_TABLES = ("races", "results")
+
+
+def source_csv(table: str) -> str:
+    """``source-data/races.csv`` or ``source-data/results.csv``."""
+    if table not in SOURCE_TABLES:
+        raise ValueError(f"unknown source table {table!r}")
+    return f"{SOURCE_PREFIX}{table}.csv"
+
+
+def cleaned_parquet(table: str) -> str:
+    return f"{CLEANED_PREFIX}{table}.parquet"
+
+
+def stats_json(season: int | str) -> str:
+    return f"{RESULTS_PREFIX}stats_{season}.json"
+
+
+def stats_parquet(season: int | str) -> str:
+    return f"{RESULTS_PREFIX}season_stats/season={season}/season_stats.parquet"

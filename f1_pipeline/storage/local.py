@@ -1,0 +1,109 @@
+"""A local directory as the storage root (the embedded default)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from f1_pipeline.storage.base import ObjectInfo, Storage, StorageError
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LocalStorage(Storage):
+    """Objects are files under ``root``; a key's ``/`` maps to directories."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root != path and self.root not in path.parents:
+            raise StorageError(f"key {key!r} escapes the storage root {self.root}")
+        return path
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def info(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"{path}: file not found")
+        checksum = sha256_file(path)
+        return ObjectInfo(key=key, size=path.stat().st_size, checksum=checksum, version=checksum)
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not base.is_dir():
+            return []
+        keys = sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+        return [self.info(k) for k in keys if k.startswith(prefix)]
+
+    def read_bytes(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"{path}: file not found") from None
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        path = self._path(key)
+        try:
+            with path.open("rb") as handle:
+                yield from handle
+        except FileNotFoundError:
+            raise StorageError(f"{path}: file not found") from None
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        with self._atomic_target(key) as tmp:
+            tmp.write_bytes(data)
+        return self.info(key)
+
+    def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
+        with self._atomic_target(key) as tmp:
+            shutil.copyfile(local_path, tmp)
+        return self.info(key)
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"{path}: file not found")
+        yield path
+
+    @contextmanager
+    def _atomic_target(self, key: str) -> Iterator[Path]:
+        """Yield a temp path beside ``key``; rename it over ``key`` only on success."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
