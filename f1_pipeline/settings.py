@@ -13,6 +13,7 @@ from pathlib import Path
 
 DEFAULT_DATA_ROOT = "data"
 DEFAULT_SPARK_MASTER = "local[*]"
+DEFAULT_DAGSTER_HOME = ".dagster"
 
 
 class SettingsError(ValueError):
@@ -24,10 +25,12 @@ class Settings:
     """Validated runtime configuration.
 
     ``data_root`` is an absolute local directory holding ``source-data/``,
-    ``cleaned/`` and ``results/``.
+    ``cleaned/`` and ``results/``. ``dagster_home`` is the persistent Dagster
+    instance the CLI records its runs in (the one ``make ui`` shows).
     """
 
     data_root: Path
+    dagster_home: Path = field(default_factory=lambda: Path(DEFAULT_DAGSTER_HOME).resolve())
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: Mapping[str, str] = field(default_factory=dict)
 
@@ -36,6 +39,7 @@ class Settings:
         env = os.environ if env is None else env
         return cls(
             data_root=_parse_data_root(env.get("F1_DATA_ROOT", DEFAULT_DATA_ROOT)),
+            dagster_home=_parse_dagster_home(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME),
             spark_master=_parse_spark_master(env.get("F1_SPARK_MASTER", DEFAULT_SPARK_MASTER)),
         )
 
@@ -53,6 +57,13 @@ def _parse_data_root(value: str) -> Path:
     path = Path(value).expanduser().resolve()
     if path.exists() and not path.is_dir():
         raise SettingsError(f"F1_DATA_ROOT={value!r} exists but is not a directory")
+    return path
+
+
+def _parse_dagster_home(value: str) -> Path:
+    path = Path(value).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"DAGSTER_HOME={value!r} exists but is not a directory")
     return path
 
 

@@ -18,9 +18,7 @@ _ERROR_VALUE = "_error_value"
 def normalise_nulls(value: Column) -> Column:
     """Trim, and map every spelling of "no value" to a real null."""
     trimmed = F.trim(value)
-    return F.when(F.lower(trimmed).isin(*[t.lower() for t in NULL_TOKENS]), None).otherwise(
-        trimmed
-    )
+    return F.when(F.lower(trimmed).isin(*[t.lower() for t in NULL_TOKENS]), None).otherwise(trimmed)
 
 
 def parse_time(value: Column) -> Column:
@@ -63,11 +61,13 @@ _EXPECTED = {
 
 
 def type_table(raw: DataFrame, spec: TableSpec) -> DataFrame:
-    """Typed columns named as in ``spec``, ``_line``, and the first bad field per row.
+    """Typed columns named as in ``spec``, ``source_line``, and the first bad field per row.
 
     ``_error_column`` / ``_error_value`` are null on good rows.
     """
-    norm = raw.select(*[normalise_nulls(F.col(f.source)).alias(f.source) for f in spec.fields], LINE)
+    norm = raw.select(
+        *[normalise_nulls(F.col(f.source)).alias(f.source) for f in spec.fields], LINE
+    )
     error_column: Column = F.lit(None).cast("string")
     error_value: Column = F.lit(None).cast("string")
     for f in reversed(spec.fields):
@@ -103,7 +103,7 @@ def raise_first_error(typed: DataFrame, spec: TableSpec, source: str) -> None:
 
 
 def clean_table(spark: SparkSession, path: str, spec: TableSpec, source: str) -> DataFrame:
-    """Read, type and validate one source CSV. Keeps ``_line`` for later messages.
+    """Read, type and validate one source CSV. Keeps ``source_line`` for later messages.
 
     Raises InvalidInputError naming ``source`` (and line and column) on bad input.
     """

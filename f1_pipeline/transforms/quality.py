@@ -25,8 +25,4 @@ def orphan_results(results: DataFrame, races: DataFrame) -> DataFrame:
 
 def describe_violations(rows: list, columns: tuple[str, ...], limit: int = 5) -> str:
     """A short human-readable list of offending rows for check descriptions."""
-    shown = "; ".join(
-        ", ".join(f"{c}={row[c]}" for c in columns) for row in rows[:limit]
-    )
-    more = f" (+{len(rows) - limit} more)" if len(rows) > limit else ""
-    return shown + more
+    return "; ".join(", ".join(f"{c}={row[c]}" for c in columns) for row in rows[:limit])

@@ -15,7 +15,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from f1_pipeline.transforms.errors import InvalidInputError
 
-LINE = "_line"
+LINE = "source_line"
 
 # RFC 4180 quoting. The escape must not be a backslash, or Ergast's \N would
 # lose its backslash.
@@ -23,7 +23,7 @@ CSV_OPTIONS = {"quote": '"', "escape": '"', "mode": "PERMISSIVE"}
 
 
 def numbered_lines(spark: SparkSession, path: str) -> DataFrame:
-    """``value`` (one text line, LF/CRLF stripped) and ``_line`` (1-based line number).
+    """``value`` (one text line, LF/CRLF stripped) and ``source_line`` (1-based line number).
 
     Numbering is exact across splits: a row's number is its position in its
     file block plus the number of lines in the blocks before it.
@@ -59,10 +59,8 @@ def parse_header(line: str) -> list[str]:
     return [f.strip() for f in fields]
 
 
-def read_csv(
-    spark: SparkSession, path: str, source: str, required: tuple[str, ...]
-) -> DataFrame:
-    """The ``required`` columns of a CSV as strings, plus ``_line``.
+def read_csv(spark: SparkSession, path: str, source: str, required: tuple[str, ...]) -> DataFrame:
+    """The ``required`` columns of a CSV as strings, plus ``source_line``.
 
     Columns are found by header name, in any order; extra columns are ignored.
     ``source`` names the file in error messages.

@@ -1,0 +1,1 @@
+"""Software-defined assets, one subpackage per layer: raw → cleaned → stats."""

@@ -1,0 +1,53 @@
+"""Raw layer: the provider's CSV uploads, exactly as received."""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    DataVersion,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+)
+
+from f1_pipeline.assets.failures import bad_input_fails_run
+from f1_pipeline.constants import RAW_GROUP
+from f1_pipeline.storage import Storage, layout
+
+RAW_RACES = AssetKey(["source_data", "races"])
+RAW_RESULTS = AssetKey(["source_data", "results"])
+
+_DESCRIPTIONS = {
+    "races": "races.csv as uploaded by the data provider (Ergast-derived): one row per race.",
+    "results": "results.csv as uploaded by the data provider (Ergast-derived): one row per "
+    "driver per race.",
+}
+
+
+def _source_csv_asset(asset_key: AssetKey, table: str) -> AssetsDefinition:
+    @asset(key=asset_key, group_name=RAW_GROUP, description=_DESCRIPTIONS[table])
+    def _source_csv(context: AssetExecutionContext, storage: ResourceParam[Storage]):
+        key = layout.source_csv(table)
+        with bad_input_fails_run():
+            info = storage.info(key)
+        data_lines = sum(1 for line in storage.iter_lines(key) if line.strip()) - 1
+        context.log.info(f"{storage.uri(key)}: {info.size} bytes, {data_lines} data rows")
+        return MaterializeResult(
+            metadata={
+                "uri": MetadataValue.path(storage.uri(key)),
+                "size_bytes": info.size,
+                "sha256": info.checksum,
+                "version": info.version,
+                "dagster/row_count": max(data_lines, 0),
+            },
+            data_version=DataVersion(info.version),
+        )
+
+    return _source_csv
+
+
+raw_races = _source_csv_asset(RAW_RACES, "races")
+raw_results = _source_csv_asset(RAW_RESULTS, "results")
+
+assets = [raw_races, raw_results]

@@ -1,0 +1,96 @@
+"""Stats layer: per-season ``results/stats_{year}.json`` (the contract) and Parquet tables."""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+)
+from dagster_pyspark import LazyPySparkResource
+
+from f1_pipeline.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
+from f1_pipeline.assets.metadata import markdown_table
+from f1_pipeline.constants import STATS_GROUP
+from f1_pipeline.contract import contract_json, rows_by_season, season_table_parquet
+from f1_pipeline.partitions import season_partitions
+from f1_pipeline.storage import Storage, layout
+from f1_pipeline.transforms.stats import season_stats as compute_season_stats
+
+SEASON_STATS = AssetKey(["results", "season_stats"])
+
+
+@asset(
+    key=SEASON_STATS,
+    deps=[CLEANED_RACES, CLEANED_RESULTS],
+    group_name=STATS_GROUP,
+    partitions_def=season_partitions,
+    # Many seasons in one run are one Spark job, not one session per season.
+    backfill_policy=BackfillPolicy.single_run(),
+)
+def season_stats(
+    context: AssetExecutionContext, storage: ResourceParam[Storage], spark: LazyPySparkResource
+) -> MaterializeResult:
+    """Per season: results/stats_{year}.json (one element per race, sorted by round: name,
+    round, UTC datetime, winning driverId, the winner's fastest lap) and a Parquet table that
+    adds the race's overall fastest lap, its driver and lap times in milliseconds."""
+    seasons = sorted(int(k) for k in context.partition_keys)
+    session = spark.spark_session
+    with (
+        storage.local_copy(layout.cleaned_parquet("races")) as races_path,
+        storage.local_copy(layout.cleaned_parquet("results")) as results_path,
+    ):
+        races = session.read.parquet(str(races_path))
+        results = session.read.parquet(str(results_path))
+        rows = [r.asDict() for r in compute_season_stats(races, results, seasons).collect()]
+    by_season = rows_by_season(rows)
+    missing = [s for s in seasons if s not in by_season]
+    if missing:
+        races_uri = storage.uri(layout.cleaned_parquet("races"))
+        raise Failure(
+            description=f"season(s) {missing} have no races in {races_uri}", allow_retries=False
+        )
+    # Render every file before publishing any, so a failure publishes nothing.
+    files = {}
+    for season, season_rows in by_season.items():
+        files[layout.stats_json(season)] = contract_json(season_rows)
+        files[layout.stats_parquet(season)] = season_table_parquet(season_rows)
+    for key, data in files.items():
+        storage.write_bytes(key, data)
+    shared = [r for r in rows if r["winner_rows"] > 1]
+    for r in shared:
+        context.log.warning(
+            f"{r['season']} round {r['round']} ({r['race_name']}): {r['winner_rows']} position-1 "
+            f"rows (shared drive); winner taken from the lowest resultId"
+        )
+    context.log.info(f"published {len(files)} files for seasons {seasons}")
+    return MaterializeResult(
+        metadata={
+            "seasons": seasons,
+            "races_per_season": {str(s): len(r) for s, r in by_season.items()},
+            "dagster/row_count": len(rows),
+            "files": [storage.uri(k) for k in files],
+            "shared_drive_races": markdown_table(
+                shared, ("season", "round", "race_name", "winner_rows")
+            ),
+            "shared_drive_race_count": len(shared),
+            "preview": markdown_table(
+                rows[:5],
+                (
+                    "season",
+                    "round",
+                    "race_name",
+                    "race_datetime",
+                    "winner_driver_id",
+                    "winner_fastest_lap_time",
+                ),
+            ),
+            "results_dir": MetadataValue.path(storage.uri(layout.RESULTS_PREFIX)),
+        }
+    )
+
+
+assets = [season_stats]

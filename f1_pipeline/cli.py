@@ -1,0 +1,107 @@
+"""``f1-pipeline``: run the pipeline through Dagster from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from f1_pipeline.settings import Settings, SettingsError
+
+
+def parse_seasons(text: str) -> list[int]:
+    """``2023,2024``, ``2018-2024`` or a mix: ``2010,2018-2020``."""
+    seasons: set[int] = set()
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            if "-" in part:
+                first, last = (int(x) for x in part.split("-", 1))
+                if first > last:
+                    raise ValueError
+                seasons.update(range(first, last + 1))
+            else:
+                seasons.add(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid seasons {text!r}: use a list (2023,2024) or a range (2018-2024)"
+        ) from None
+    if not seasons:
+        raise argparse.ArgumentTypeError("no seasons given")
+    return sorted(seasons)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="f1-pipeline", description="Formula 1 per-season stats on Dagster and PySpark."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="ingest the source CSVs and publish per-season stats (all seasons by default)"
+    )
+    run.add_argument(
+        "--seasons", type=parse_seasons, help="only these seasons, e.g. 2023,2024 or 2018-2024"
+    )
+    return parser
+
+
+def _run(settings: Settings, seasons: list[int] | None) -> int:
+    # Imported here so `--help` and argument errors stay fast.
+    from f1_pipeline import launch
+    from f1_pipeline.definitions import build_definitions
+    from f1_pipeline.instance import open_instance
+
+    started = time.monotonic()
+    instance = open_instance(settings.dagster_home)
+    defs = build_definitions(settings)
+    print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
+
+    print("[1/2] ingest: raw + cleaned layers ...", flush=True)
+    ingest = launch.ingest(defs, instance)
+    available: list[int] = []
+    for m in ingest.materialized:
+        rows = m.metadata.get("dagster/row_count", "?")
+        print(f"  {m.asset:<22} {rows:>8} rows")
+        available = m.metadata.get("seasons", available)
+    print(f"  done in {ingest.seconds:.1f}s (run {ingest.run_ids[0]})")
+
+    targets = seasons or available
+    print(f"[2/2] season stats: {len(targets)} season(s) in one Spark job ...", flush=True)
+    stats = launch.publish_seasons(defs, instance, targets)
+    files = sorted({f for m in stats.materialized for f in m.metadata.get("files", [])})
+    races = {}
+    for m in stats.materialized:
+        races.update(m.metadata.get("races_per_season", {}))
+    for season in targets:
+        print(f"  season {season}: {races.get(str(season), 0)} races")
+    print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")
+
+    print(
+        f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {len(files)} files "
+        f"written under {settings.data_root / 'results'}, {sum(races.values())} races, "
+        f"{time.monotonic() - started:.1f}s"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "run":
+            return _run(settings, args.seasons)
+    except SettingsError as err:
+        print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        from f1_pipeline.launch import LaunchError
+
+        if not isinstance(err, LaunchError):
+            raise
+        print(f"f1-pipeline: run failed:\n{err}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""Names defined once: resource keys, asset groups, partitions, jobs."""
+
+STORAGE_KEY = "storage"
+SPARK_KEY = "spark"
+
+RAW_GROUP = "raw"
+CLEANED_GROUP = "cleaned"
+STATS_GROUP = "stats"
+
+SEASONS_PARTITIONS = "seasons"
+ALL_ASSETS_JOB = "f1_job"

@@ -1,0 +1,28 @@
+"""The persistent Dagster instance used by the CLI and by ``make ui``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from dagster import DagsterInstance
+
+TEMPLATE = Path(__file__).with_name("dagster.yaml")
+
+
+def prepare_home(home: Path) -> Path:
+    """Create ``home`` with our dagster.yaml unless the operator already provided one."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(TEMPLATE, config)
+    return home
+
+
+def open_instance(home: Path) -> DagsterInstance:
+    """The instance at ``home``. DAGSTER_HOME is exported so that everything Dagster starts
+    from this process (telemetry checks included) sees the same home."""
+    prepare_home(home)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return DagsterInstance.get()

@@ -1,0 +1,119 @@
+"""Launching the pipeline's runs from Python (the CLI uses this).
+
+A full run is two Dagster runs: ingest (raw + cleaned, which registers the
+seasons present) and then season_stats over the requested seasons as one run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+)
+
+from f1_pipeline.assets.stats import SEASON_STATS
+from f1_pipeline.constants import ALL_ASSETS_JOB, SEASONS_PARTITIONS
+
+PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+
+
+class LaunchError(RuntimeError):
+    """A run failed or was asked for something the data cannot give."""
+
+
+@dataclass
+class Materialized:
+    asset: str
+    partition: str | None
+    metadata: dict
+
+
+@dataclass
+class StageResult:
+    run_ids: list[str] = field(default_factory=list)
+    materialized: list[Materialized] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _failure_message(result: ExecuteInProcessResult) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            data = event.step_failure_data
+            text = data.user_failure_data.description if data.user_failure_data else None
+            error = data.error
+            while text is None and error is not None:
+                text, error = (error.message.strip() if not error.cause else None), error.cause
+            messages.append(f"{event.step_key}: {text}")
+    return "\n".join(messages) or f"run {result.run_id} failed"
+
+
+def _execute(
+    defs: Definitions,
+    instance: DagsterInstance,
+    keys: Sequence[AssetKey],
+    tags: dict,
+    stage: StageResult,
+) -> None:
+    result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
+        instance=instance, asset_selection=list(keys), tags=tags, raise_on_error=False
+    )
+    stage.run_ids.append(result.run_id)
+    if not result.success:
+        raise LaunchError(_failure_message(result))
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        metadata = {k: v.value for k, v in mat.metadata.items()}
+        stage.materialized.append(
+            Materialized(mat.asset_key.to_user_string(), mat.partition, metadata)
+        )
+
+
+def ingest(defs: Definitions, instance: DagsterInstance) -> StageResult:
+    """Materialise the raw and cleaned layers (registering season partitions)."""
+    start, stage = time.monotonic(), StageResult()
+    keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k != SEASON_STATS]
+    _execute(defs, instance, keys, {}, stage)
+    stage.seconds = time.monotonic() - start
+    return stage
+
+
+def contiguous_ranges(order: Sequence[str], wanted: Sequence[str]) -> list[tuple[str, str]]:
+    """Split ``wanted`` into runs of keys adjacent in the partition order ``order``."""
+    index = {key: i for i, key in enumerate(order)}
+    ranges: list[tuple[str, str]] = []
+    for key in sorted(wanted, key=index.__getitem__):
+        if ranges and index[key] == index[ranges[-1][1]] + 1:
+            ranges[-1] = (ranges[-1][0], key)
+        else:
+            ranges.append((key, key))
+    return ranges
+
+
+def publish_seasons(
+    defs: Definitions, instance: DagsterInstance, seasons: Sequence[int]
+) -> StageResult:
+    """Materialise season_stats for ``seasons``: one run per contiguous range of partitions
+    (one run in the usual case), each a single Spark job over its seasons."""
+    start, stage = time.monotonic(), StageResult()
+    order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    wanted = [str(s) for s in seasons]
+    unknown = sorted(set(wanted) - set(order))
+    if unknown:
+        raise LaunchError(
+            f"season(s) {', '.join(unknown)} are not in the data; seasons available: "
+            f"{', '.join(sorted(order)) or 'none'}"
+        )
+    for first, last in contiguous_ranges(order, wanted):
+        tags = {PARTITION_RANGE_START: first, PARTITION_RANGE_END: last}
+        _execute(defs, instance, [SEASON_STATS], tags, stage)
+    stage.seconds = time.monotonic() - start
+    return stage
