@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from f1_pipeline.settings import Settings, SettingsError
+
+
+def test_defaults_are_local_and_embedded(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.data_root == tmp_path / "data"
+    assert settings.dagster_home == tmp_path / ".dagster"
+    assert settings.spark_master == "local[*]"
+
+
+def test_overrides(tmp_path):
+    settings = Settings.from_env(
+        {
+            "F1_DATA_ROOT": str(tmp_path / "d"),
+            "DAGSTER_HOME": str(tmp_path / "h"),
+            "F1_SPARK_MASTER": "local[2]",
+        }
+    )
+    assert (settings.data_root, settings.dagster_home) == (tmp_path / "d", tmp_path / "h")
+    assert settings.spark_master == "local[2]"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"F1_DATA_ROOT": " "}, "F1_DATA_ROOT is set but empty"),
+        ({"F1_DATA_ROOT": "gs://bucket"}, "storage scheme 'gs' is not supported"),
+        ({"F1_SPARK_MASTER": "yarn"}, "only local masters"),
+    ],
+)
+def test_bad_values_are_refused_clearly(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_data_root_must_be_a_directory(tmp_path):
+    file = tmp_path / "f"
+    file.write_text("x")
+    with pytest.raises(SettingsError, match="not a directory"):
+        Settings.from_env({"F1_DATA_ROOT": str(file)})
+    assert isinstance(Settings.from_env({"F1_DATA_ROOT": str(tmp_path)}).data_root, Path)
