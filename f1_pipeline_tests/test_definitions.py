@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from dagster import AssetKey, BackfillPolicy, DynamicPartitionsDefinition
+
+from f1_pipeline.constants import ALL_ASSETS_JOB, CLEANED_GROUP, RAW_GROUP, STATS_GROUP
+from f1_pipeline.definitions import build_definitions
+from f1_pipeline.settings import Settings
+from f1_pipeline_tests.conftest import REPO
+
+
+def _graph(tmp_path):
+    defs = build_definitions(Settings(data_root=tmp_path))
+    return defs, defs.resolve_asset_graph()
+
+
+def test_every_asset_has_a_group_and_a_description(tmp_path):
+    _, graph = _graph(tmp_path)
+    groups = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name, key
+        assert node.description and len(node.description) > 20, key
+        groups[key.to_user_string()] = node.group_name
+    assert groups == {
+        "source_data/races": RAW_GROUP,
+        "source_data/results": RAW_GROUP,
+        "cleaned/races": CLEANED_GROUP,
+        "cleaned/results": CLEANED_GROUP,
+        "results/season_stats": STATS_GROUP,
+    }
+
+
+def test_season_stats_is_season_partitioned_with_single_run_backfills(tmp_path):
+    _, graph = _graph(tmp_path)
+    node = graph.get(AssetKey(["results", "season_stats"]))
+    assert isinstance(node.partitions_def, DynamicPartitionsDefinition)
+    assert node.partitions_def.name == "seasons"
+    assert node.backfill_policy == BackfillPolicy.single_run()
+
+
+def test_cleaned_assets_have_blocking_checks(tmp_path):
+    defs, graph = _graph(tmp_path)
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == {
+        ("cleaned/races", "race_id_unique"),
+        ("cleaned/races", "season_round_unique"),
+        ("cleaned/results", "result_id_unique"),
+        ("cleaned/results", "race_id_in_races"),
+    }
+    for assets_def in defs.assets:
+        for spec in getattr(assets_def, "check_specs", []):
+            assert spec.blocking, spec.name
+    assert defs.resolve_job_def(ALL_ASSETS_JOB)
+
+
+def test_workspace_loads_with_the_dagster_cli(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "All code locations passed validation" in proc.stderr + proc.stdout
