@@ -31,9 +31,8 @@ def write_random_sources(directory: Path, seed: int) -> tuple[Path, Path]:
                 else f"{rng.randint(0, 23):02d}:{rng.choice([0, 10, 30]):02d}:00"
             )
             name = rng.choice(["Grand Prix", "São Paulo GP", '"Quoted, GP"', "Indy 500"])
-            races.append(
-                f"{race_id},{season},{rnd},{name},{season}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},{time}"
-            )
+            date = f"{season}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            races.append(f"{race_id},{season},{rnd},{name},{date},{time}")
             if rng.random() < 0.15 or len(races) == 1:
                 continue  # a race without results (always the first one)
             drivers = rng.sample(range(1, 900), rng.randint(1, 8))

@@ -23,7 +23,8 @@ def test_every_asset_has_a_group_and_a_description(tmp_path):
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.group_name, key
-        assert node.description and len(node.description) > 20, key
+        assert node.description, key
+        assert len(node.description) > 20, key
         groups[key.to_user_string()] = node.group_name
     assert groups == {
         "source_data/races": RAW_GROUP,

@@ -42,9 +42,12 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 def _fails(defs, instance, match: str) -> str:
-    with pytest.raises(LaunchError) as err:
+    def full_run() -> None:
         ingest(defs, instance)
         publish_seasons(defs, instance, range(2018, 2025))
+
+    with pytest.raises(LaunchError) as err:
+        full_run()
     assert match in str(err.value), str(err.value)
     return str(err.value)
 

@@ -60,7 +60,9 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
 
 def test_a_new_season_becomes_a_partition_without_code_change(defs, instance, data_root):
     races = data_root / layout.source_csv("races")
-    races.write_bytes(races.read_bytes() + b"2000,2025,1,Australian Grand Prix,2025-03-16,04:00:00\r\n")
+    races.write_bytes(
+        races.read_bytes() + b"2000,2025,1,Australian Grand Prix,2025-03-16,04:00:00\r\n"
+    )
     ingest(defs, instance)
     assert "2025" in instance.get_dynamic_partitions("seasons")
     publish_seasons(defs, instance, [2025])

@@ -1,0 +1,62 @@
+"""Scaled copies of the sample source data: seasons replicated into new distinct years,
+with new unique raceIds and resultIds, so every copy is a valid, distinct dataset."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+from pathlib import Path
+
+
+def _read(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def _shift_date(date: str, years: int) -> str:
+    year, month, day = (int(x) for x in date.split("-"))
+    year += years
+    day = min(day, calendar.monthrange(year, month)[1])
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def write_scaled(source_dir: Path, out_dir: Path, factor: int) -> tuple[int, int]:
+    """Write races.csv and results.csv ``factor`` times the sample; return their row counts."""
+    races_header, races = _read(source_dir / "races.csv")
+    results_header, results = _read(source_dir / "results.csv")
+    r = {name: i for i, name in enumerate(races_header)}
+    s = {name: i for i, name in enumerate(results_header)}
+    years = sorted({int(row[r["year"]]) for row in races})
+    span = years[-1] - years[0] + 1
+    race_stride = max(int(row[r["raceId"]]) for row in races) + 1
+    result_stride = max(int(row[s["resultId"]]) for row in results) + 1
+    if years[-1] + span * (factor - 1) > 9999:
+        raise ValueError(f"x{factor} would need years beyond 9999")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "races.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(races_header)
+        for copy in range(factor):
+            for row in races:
+                row = list(row)
+                row[r["raceId"]] = str(int(row[r["raceId"]]) + copy * race_stride)
+                row[r["year"]] = str(int(row[r["year"]]) + copy * span)
+                row[r["date"]] = _shift_date(row[r["date"]], copy * span)
+                writer.writerow(row)
+    with (out_dir / "results.csv").open("w", newline="", encoding="utf-8") as handle:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(results_header)
+        for copy in range(factor):
+            for row in results:
+                row = list(row)
+                row[s["resultId"]] = str(int(row[s["resultId"]]) + copy * result_stride)
+                row[s["raceId"]] = str(int(row[s["raceId"]]) + copy * race_stride)
+                writer.writerow(row)
+            handle.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+    return len(races) * factor, len(results) * factor
