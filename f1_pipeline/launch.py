@@ -23,6 +23,8 @@ from f1_pipeline.constants import ALL_ASSETS_JOB, SEASONS_PARTITIONS
 
 PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+# Step logs at INFO on the console; the instance's event log keeps everything.
+_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 class LaunchError(RuntimeError):
@@ -64,7 +66,11 @@ def _execute(
     stage: StageResult,
 ) -> None:
     result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
-        instance=instance, asset_selection=list(keys), tags=tags, raise_on_error=False
+        run_config=_RUN_CONFIG,
+        instance=instance,
+        asset_selection=list(keys),
+        tags=tags,
+        raise_on_error=False,
     )
     stage.run_ids.append(result.run_id)
     if not result.success:
