@@ -68,17 +68,22 @@ def _run(settings: Settings, seasons: list[int] | None) -> int:
     targets = seasons or available
     print(f"[2/2] season stats: {len(targets)} season(s) in one Spark job ...", flush=True)
     stats = launch.publish_seasons(defs, instance, targets)
-    files = sorted({f for m in stats.materialized for f in m.metadata.get("files", [])})
-    races = {}
-    for m in stats.materialized:
-        races.update(m.metadata.get("races_per_season", {}))
-    for season in targets:
-        print(f"  season {season}: {races.get(str(season), 0)} races")
+    # Every partition event of a run carries that run's metadata: count each run once.
+    per_run = {m.run_id: m.metadata for m in stats.materialized}
+    races = sum(meta["dagster/row_count"] for meta in per_run.values())
+    files = sum(meta["file_count"] for meta in per_run.values())
+    for meta in per_run.values():
+        per_season = meta["races_per_season"]
+        if isinstance(per_season, dict):
+            for season, count in per_season.items():
+                print(f"  season {season}: {count} races")
+        else:
+            print(f"  {meta['season_count']} seasons, {meta['dagster/row_count']} races")
     print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")
 
     print(
-        f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {len(files)} files "
-        f"written under {settings.data_root / 'results'}, {sum(races.values())} races, "
+        f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {files} files "
+        f"written under {settings.data_root / 'results'}, {races} races, "
         f"{time.monotonic() - started:.1f}s"
     )
     return 0

@@ -33,6 +33,7 @@ class LaunchError(RuntimeError):
 
 @dataclass
 class Materialized:
+    run_id: str
     asset: str
     partition: str | None
     metadata: dict
@@ -79,7 +80,7 @@ def _execute(
         mat = event.event_specific_data.materialization
         metadata = {k: v.value for k, v in mat.metadata.items()}
         stage.materialized.append(
-            Materialized(mat.asset_key.to_user_string(), mat.partition, metadata)
+            Materialized(result.run_id, mat.asset_key.to_user_string(), mat.partition, metadata)
         )
 
 

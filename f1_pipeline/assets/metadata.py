@@ -10,6 +10,18 @@ from pyspark.sql import DataFrame
 
 from f1_pipeline.storage import ObjectInfo, Storage
 
+# Longest list or mapping put in metadata as is; longer ones are summarised.
+METADATA_ITEMS = 50
+
+
+def capped(values: Sequence | Mapping) -> Any:
+    """``values`` if short, else a one-line summary: metadata must not grow with the data."""
+    if len(values) <= METADATA_ITEMS:
+        return values
+    items = list(values.items() if isinstance(values, Mapping) else values)
+    shown = ", ".join(str(v) for v in items[:5])
+    return f"{len(items)} items: {shown}, ... {items[-1]}"
+
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> MetadataValue:
     def cell(value: Any) -> str:

@@ -13,7 +13,7 @@ from dagster import (
 from dagster_pyspark import LazyPySparkResource
 
 from f1_pipeline.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
-from f1_pipeline.assets.metadata import markdown_table
+from f1_pipeline.assets.metadata import METADATA_ITEMS, capped, markdown_table
 from f1_pipeline.constants import STATS_GROUP
 from f1_pipeline.contract import contract_json, rows_by_season, season_table_parquet
 from f1_pipeline.partitions import season_partitions
@@ -66,15 +66,18 @@ def season_stats(
             f"{r['season']} round {r['round']} ({r['race_name']}): {r['winner_rows']} position-1 "
             f"rows (shared drive); winner taken from the lowest resultId"
         )
-    context.log.info(f"published {len(files)} files for seasons {seasons}")
+    context.log.info(f"published {len(files)} files for {len(seasons)} season(s)")
+    # Dagster copies this metadata onto every partition's event: keep it bounded.
     return MaterializeResult(
         metadata={
-            "seasons": seasons,
-            "races_per_season": {str(s): len(r) for s, r in by_season.items()},
+            "seasons": capped(seasons),
+            "season_count": len(seasons),
+            "races_per_season": capped({str(s): len(r) for s, r in by_season.items()}),
             "dagster/row_count": len(rows),
-            "files": [storage.uri(k) for k in files],
+            "file_count": len(files),
+            "files": capped([storage.uri(k) for k in files]),
             "shared_drive_races": markdown_table(
-                shared, ("season", "round", "race_name", "winner_rows")
+                shared[:METADATA_ITEMS], ("season", "round", "race_name", "winner_rows")
             ),
             "shared_drive_race_count": len(shared),
             "preview": markdown_table(
