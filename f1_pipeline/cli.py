@@ -83,7 +83,7 @@ def _run(settings: Settings, seasons: list[int] | None) -> int:
 
     print(
         f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {files} files "
-        f"written under {settings.data_root / 'results'}, {races} races, "
+        f"written under {str(settings.data_root).rstrip('/')}/results, {races} races, "
         f"{time.monotonic() - started:.1f}s"
     )
     return 0

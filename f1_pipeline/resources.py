@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagster_aws.s3 import S3Resource
 from dagster_pyspark import LazyPySparkResource
 
 from f1_pipeline.constants import SPARK_KEY, STORAGE_KEY
-from f1_pipeline.settings import Settings
+from f1_pipeline.settings import S3Root, Settings
 from f1_pipeline.storage import LocalStorage, Storage
+from f1_pipeline.storage.s3 import S3Storage
 
 
 def spark_config(settings: Settings) -> dict[str, str]:
@@ -29,8 +31,19 @@ def spark_config(settings: Settings) -> dict[str, str]:
     }
 
 
+def s3_resource(settings: Settings) -> S3Resource:
+    """dagster-aws's S3 resource: boto3's standard credential chain, our endpoint and region,
+    and standard-mode retries for throttling and connection errors."""
+    return S3Resource(
+        endpoint_url=settings.aws.endpoint_url, region_name=settings.aws.region, max_attempts=5
+    )
+
+
 def build_storage(settings: Settings) -> Storage:
-    return LocalStorage(settings.data_root)
+    root = settings.data_root
+    if isinstance(root, S3Root):
+        return S3Storage(s3_resource(settings).get_client, root.bucket, root.prefix)
+    return LocalStorage(root)
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:

@@ -7,6 +7,7 @@ nothing else in the package reads ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +21,40 @@ class SettingsError(ValueError):
     """An environment variable holds a value the pipeline cannot use."""
 
 
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class S3Root:
+    """``s3://bucket[/prefix]``; ``prefix`` is empty or ends with ``/``."""
+
+    bucket: str
+    prefix: str = ""
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Where S3 is. Credentials are never read here: boto3's standard chain finds them."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated runtime configuration.
 
-    ``data_root`` is an absolute local directory holding ``source-data/``,
-    ``cleaned/`` and ``results/``. ``dagster_home`` is the persistent Dagster
-    instance the CLI records its runs in (the one ``make ui`` shows).
+    ``data_root`` holds ``source-data/``, ``cleaned/`` and ``results/``: an
+    absolute local directory (the embedded default) or an S3 location.
+    ``dagster_home`` is the persistent Dagster instance the CLI records its runs
+    in (the one ``make ui`` shows).
     """
 
-    data_root: Path
+    data_root: Path | S3Root
+    aws: AwsSettings = field(default_factory=AwsSettings)
     dagster_home: Path = field(default_factory=lambda: Path(DEFAULT_DAGSTER_HOME).resolve())
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: Mapping[str, str] = field(default_factory=dict)
@@ -39,25 +64,45 @@ class Settings:
         env = os.environ if env is None else env
         return cls(
             data_root=_parse_data_root(env.get("F1_DATA_ROOT", DEFAULT_DATA_ROOT)),
+            aws=AwsSettings(
+                endpoint_url=_parse_endpoint(env.get("AWS_ENDPOINT_URL") or None),
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            ),
             dagster_home=_parse_dagster_home(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME),
             spark_master=_parse_spark_master(env.get("F1_SPARK_MASTER", DEFAULT_SPARK_MASTER)),
         )
 
 
-def _parse_data_root(value: str) -> Path:
+def _parse_data_root(value: str) -> Path | S3Root:
     value = value.strip()
     if not value:
         raise SettingsError("F1_DATA_ROOT is set but empty; unset it to use ./data")
+    if value.startswith("s3://"):
+        return _parse_s3_root(value)
     if "://" in value:
         scheme = value.split("://", 1)[0]
         raise SettingsError(
-            f"F1_DATA_ROOT={value!r}: storage scheme {scheme!r} is not supported by this "
-            "version; use a local directory path"
+            f"F1_DATA_ROOT={value!r}: storage scheme {scheme!r} is not supported; use a local "
+            "directory or s3://bucket[/prefix]"
         )
     path = Path(value).expanduser().resolve()
     if path.exists() and not path.is_dir():
         raise SettingsError(f"F1_DATA_ROOT={value!r} exists but is not a directory")
     return path
+
+
+def _parse_s3_root(value: str) -> S3Root:
+    bucket, _, prefix = value[len("s3://") :].partition("/")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise SettingsError(f"F1_DATA_ROOT={value!r}: {bucket!r} is not a valid S3 bucket name")
+    prefix = prefix.strip("/")
+    return S3Root(bucket=bucket, prefix=f"{prefix}/" if prefix else "")
+
+
+def _parse_endpoint(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise SettingsError(f"AWS_ENDPOINT_URL={value!r} is not an http(s) URL")
+    return value
 
 
 def _parse_dagster_home(value: str) -> Path:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from dagster import Failure, MetadataValue
 
-from f1_pipeline.storage import StorageError
+from f1_pipeline.storage import ObjectNotFound
 from f1_pipeline.transforms.errors import InvalidInputError
 
 
@@ -26,7 +26,5 @@ def bad_input_fails_run() -> Iterator[None]:
         if err.column is not None:
             metadata["column"] = MetadataValue.text(err.column)
         raise Failure(description=str(err), metadata=metadata, allow_retries=False) from err
-    except StorageError as err:
-        if "not found" not in str(err):
-            raise
+    except ObjectNotFound as err:
         raise Failure(description=str(err), allow_retries=False) from err

@@ -45,8 +45,13 @@ def dataframe_metadata(df: DataFrame, rows: int, preview_rows: int = 5) -> dict[
 
 
 def object_metadata(storage: Storage, info: ObjectInfo) -> dict[str, Any]:
-    return {
+    """Where an object is and which version: S3 VersionId and ETag, or the local sha256."""
+    metadata = {
         "uri": MetadataValue.path(storage.uri(info.key)),
         "size_bytes": info.size,
-        "sha256": info.checksum,
+        "checksum": info.checksum,
+        "version": info.version,
     }
+    if info.version_id:
+        metadata["version_id"] = info.version_id
+    return metadata

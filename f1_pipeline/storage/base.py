@@ -13,18 +13,27 @@ class StorageError(RuntimeError):
     """A storage operation failed; the message names the object."""
 
 
+class ObjectNotFound(StorageError):
+    """The object does not exist; the message names it."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """What the pipeline needs to know about a stored object.
 
-    ``version`` identifies this exact content: a backend version id where the
-    backend has one, otherwise the content checksum.
+    ``checksum`` identifies the content (sha256 locally, the ETag on S3);
+    ``version`` identifies this exact object version: the S3 VersionId where the
+    bucket is versioned, otherwise the checksum.
     """
 
     key: str
     size: int
     checksum: str
-    version: str
+    version_id: str | None = None
+
+    @property
+    def version(self) -> str:
+        return self.version_id or self.checksum
 
 
 class Storage(abc.ABC):
@@ -43,11 +52,12 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def info(self, key: str) -> ObjectInfo:
-        """Size, checksum and version of ``key``; StorageError if it is missing."""
+        """Size, checksum and version of ``key``; ObjectNotFound if it is missing."""
 
     @abc.abstractmethod
     def list(self, prefix: str) -> list[ObjectInfo]:
-        """Objects whose key starts with ``prefix``, sorted by key."""
+        """Objects whose key starts with ``prefix``, sorted by key. Cheap: no
+        ``version_id`` here even where :meth:`info` has one."""
 
     @abc.abstractmethod
     def read_bytes(self, key: str) -> bytes: ...
@@ -61,8 +71,9 @@ class Storage(abc.ABC):
         """Atomically replace ``key`` with the content of a local file."""
 
     @abc.abstractmethod
-    def local_copy(self, key: str) -> AbstractContextManager[Path]:
-        """A local file path holding ``key``'s content, for the local Spark session.
+    def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
+        """A local file path holding ``key``'s content (that version, where the backend
+        keeps versions), for the local Spark session.
 
         Backends that already store locally hand out the object itself.
         """

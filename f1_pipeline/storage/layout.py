@@ -29,3 +29,18 @@ def stats_json(season: int | str) -> str:
 
 def stats_parquet(season: int | str) -> str:
     return f"{RESULTS_PREFIX}season_stats/season={season}/season_stats.parquet"
+
+
+def cleaned_lineage(table: str) -> str:
+    """Which source object version ``cleaned/{table}.parquet`` was built from."""
+    return f"{CLEANED_PREFIX}{table}.lineage.json"
+
+
+def season_fingerprints() -> str:
+    """Per-season content fingerprints of the cleaned layer, with its source versions."""
+    return f"{CLEANED_PREFIX}_season_fingerprints.json"
+
+
+def manifest() -> str:
+    """What each published season was computed from (fingerprint, source versions, run)."""
+    return f"{RESULTS_PREFIX}_manifest.json"

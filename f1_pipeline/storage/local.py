@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from f1_pipeline.storage.base import ObjectInfo, Storage, StorageError
+from f1_pipeline.storage.base import ObjectInfo, ObjectNotFound, Storage, StorageError
 
 _CHUNK = 1 << 20
 
@@ -47,9 +47,9 @@ class LocalStorage(Storage):
     def info(self, key: str) -> ObjectInfo:
         path = self._path(key)
         if not path.is_file():
-            raise StorageError(f"{path}: file not found")
+            raise ObjectNotFound(f"{path}: file not found")
         checksum = sha256_file(path)
-        return ObjectInfo(key=key, size=path.stat().st_size, checksum=checksum, version=checksum)
+        return ObjectInfo(key=key, size=path.stat().st_size, checksum=checksum)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
@@ -67,7 +67,7 @@ class LocalStorage(Storage):
         try:
             return path.read_bytes()
         except FileNotFoundError:
-            raise StorageError(f"{path}: file not found") from None
+            raise ObjectNotFound(f"{path}: file not found") from None
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         path = self._path(key)
@@ -75,7 +75,7 @@ class LocalStorage(Storage):
             with path.open("rb") as handle:
                 yield from handle
         except FileNotFoundError:
-            raise StorageError(f"{path}: file not found") from None
+            raise ObjectNotFound(f"{path}: file not found") from None
 
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
         with self._atomic_target(key) as tmp:
@@ -88,10 +88,10 @@ class LocalStorage(Storage):
         return self.info(key)
 
     @contextmanager
-    def local_copy(self, key: str) -> Iterator[Path]:
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
         path = self._path(key)
         if not path.is_file():
-            raise StorageError(f"{path}: file not found")
+            raise ObjectNotFound(f"{path}: file not found")
         yield path
 
     @contextmanager

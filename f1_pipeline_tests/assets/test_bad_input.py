@@ -27,7 +27,7 @@ def published(defs, instance, data_root):
     ingest(defs, instance)
     publish_seasons(defs, instance, range(2018, 2025))
     snapshot = _snapshot(data_root)
-    assert len([k for k in snapshot if k.endswith(".json")]) == 7
+    assert len([k for k in snapshot if k.startswith("results/stats_")]) == 7
     return snapshot
 
 

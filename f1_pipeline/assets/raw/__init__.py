@@ -6,12 +6,12 @@ from dagster import (
     AssetsDefinition,
     DataVersion,
     MaterializeResult,
-    MetadataValue,
     ResourceParam,
     asset,
 )
 
 from f1_pipeline.assets.failures import bad_input_fails_run
+from f1_pipeline.assets.metadata import object_metadata
 from f1_pipeline.constants import RAW_GROUP
 from f1_pipeline.storage import Storage, layout
 
@@ -35,10 +35,7 @@ def _source_csv_asset(asset_key: AssetKey, table: str) -> AssetsDefinition:
         context.log.info(f"{storage.uri(key)}: {info.size} bytes, {data_lines} data rows")
         return MaterializeResult(
             metadata={
-                "uri": MetadataValue.path(storage.uri(key)),
-                "size_bytes": info.size,
-                "sha256": info.checksum,
-                "version": info.version,
+                **object_metadata(storage, info),
                 "dagster/row_count": max(data_lines, 0),
             },
             data_version=DataVersion(info.version),

@@ -14,8 +14,10 @@ from dagster_pyspark import LazyPySparkResource
 
 from f1_pipeline.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.assets.metadata import METADATA_ITEMS, capped, markdown_table
+from f1_pipeline.assets.stats.publish import publish_season_files
 from f1_pipeline.constants import STATS_GROUP
-from f1_pipeline.contract import contract_json, rows_by_season, season_table_parquet
+from f1_pipeline.contract import rows_by_season
+from f1_pipeline.lineage import read_json
 from f1_pipeline.partitions import season_partitions
 from f1_pipeline.storage import Storage, layout
 from f1_pipeline.transforms.stats import season_stats as compute_season_stats
@@ -39,6 +41,8 @@ def season_stats(
     adds the race's overall fastest lap, its driver and lap times in milliseconds."""
     seasons = sorted(int(k) for k in context.partition_keys)
     session = spark.spark_session
+    # Read before the tables: fingerprints describe the cleaned tables they sit beside.
+    lineage = read_json(storage, layout.season_fingerprints()) or {}
     with (
         storage.local_copy(layout.cleaned_parquet("races")) as races_path,
         storage.local_copy(layout.cleaned_parquet("results")) as results_path,
@@ -53,13 +57,7 @@ def season_stats(
         raise Failure(
             description=f"season(s) {missing} have no races in {races_uri}", allow_retries=False
         )
-    # Render every file before publishing any, so a failure publishes nothing.
-    files = {}
-    for season, season_rows in by_season.items():
-        files[layout.stats_json(season)] = contract_json(season_rows)
-        files[layout.stats_parquet(season)] = season_table_parquet(season_rows)
-    for key, data in files.items():
-        storage.write_bytes(key, data)
+    files = publish_season_files(storage, by_season, lineage, context.run.run_id)
     shared = [r for r in rows if r["winner_rows"] > 1]
     for r in shared:
         context.log.warning(
@@ -76,6 +74,8 @@ def season_stats(
             "dagster/row_count": len(rows),
             "file_count": len(files),
             "files": capped([storage.uri(k) for k in files]),
+            "source_versions": lineage.get("sources", {}),
+            "manifest": MetadataValue.path(storage.uri(layout.manifest())),
             "shared_drive_races": markdown_table(
                 shared[:METADATA_ITEMS], ("season", "round", "race_name", "winner_rows")
             ),

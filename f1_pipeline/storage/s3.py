@@ -1,0 +1,121 @@
+"""An S3 bucket (optionally under a prefix) as the storage root.
+
+Works with any S3-compatible endpoint. Every object write is a single PUT, which
+S3 makes visible atomically: readers see the old object or the new one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from f1_pipeline.storage.base import ObjectInfo, ObjectNotFound, Storage
+
+_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+
+
+def _etag(value: str) -> str:
+    return value.strip('"')
+
+
+def _info(key: str, size: int, etag: str, version_id: str | None) -> ObjectInfo:
+    # Unversioned buckets report the literal version id "null".
+    real_id = version_id if version_id and version_id != "null" else None
+    return ObjectInfo(key=key, size=size, checksum=_etag(etag), version_id=real_id)
+
+
+class S3Storage(Storage):
+    """Objects under ``s3://bucket/prefix``. The client is built on first use, so
+    constructing the storage makes no network call and needs no region."""
+
+    def __init__(self, client_factory: Callable[[], Any], bucket: str, prefix: str = "") -> None:
+        self._client_factory = client_factory
+        self.bucket = bucket
+        self.prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"S3Storage('s3://{self.bucket}/{self.prefix}')"
+
+    @cached_property
+    def client(self) -> Any:
+        return self._client_factory()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _get_args(self, key: str, version_id: str | None) -> dict[str, str]:
+        args = {"Bucket": self.bucket, "Key": self._key(key)}
+        if version_id:
+            args["VersionId"] = version_id
+        return args
+
+    def _not_found(self, err: ClientError, key: str) -> Exception:
+        if err.response.get("Error", {}).get("Code") in _MISSING:
+            return ObjectNotFound(f"{self.uri(key)}: object not found")
+        return err
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.info(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def info(self, key: str) -> ObjectInfo:
+        try:
+            head = self.client.head_object(**self._get_args(key, None))
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+        return _info(key, head["ContentLength"], head["ETag"], head.get("VersionId"))
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        found = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            for obj in page.get("Contents", []):
+                key = obj["Key"][len(self.prefix) :]
+                found.append(_info(key, obj["Size"], obj["ETag"], None))
+        return sorted(found, key=lambda o: o.key)
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(**self._get_args(key, None))["Body"].read()
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(**self._get_args(key, None))["Body"]
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+        yield from body.iter_lines(keepends=True)
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        return _info(key, len(data), put["ETag"], put.get("VersionId"))
+
+    def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
+        size = local_path.stat().st_size
+        with local_path.open("rb") as body:
+            put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
+        return _info(key, size, put["ETag"], put.get("VersionId"))
+
+    @contextmanager
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="f1-s3-") as tmp:
+            path = Path(tmp) / Path(key).name
+            extra = {"VersionId": version_id} if version_id else None
+            try:
+                self.client.download_file(self.bucket, self._key(key), str(path), ExtraArgs=extra)
+            except ClientError as err:
+                raise self._not_found(err, key) from err
+            yield path
