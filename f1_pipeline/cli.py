@@ -6,8 +6,9 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from f1_pipeline.settings import Settings, SettingsError
+from f1_pipeline.settings import S3Root, Settings, SettingsError
 
 
 def parse_seasons(text: str) -> list[int]:
@@ -42,7 +43,53 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--seasons", type=parse_seasons, help="only these seasons, e.g. 2023,2024 or 2018-2024"
     )
+    commands.add_parser(
+        "bootstrap",
+        help="create or update the S3 bucket of F1_DATA_ROOT: versioning, encryption, "
+        "public access blocked, TLS-only policy (idempotent)",
+    )
+    upload = commands.add_parser(
+        "upload", help="put races.csv / results.csv under source-data/ (header checked first)"
+    )
+    upload.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
+
+
+def _bootstrap(settings: Settings) -> int:
+    from f1_pipeline.bucket import bootstrap_bucket
+    from f1_pipeline.resources import s3_resource
+
+    root = settings.data_root
+    if not isinstance(root, S3Root):
+        print(
+            f"f1-pipeline: bootstrap needs F1_DATA_ROOT=s3://bucket[/prefix]; it is {root}",
+            file=sys.stderr,
+        )
+        return 2
+    changes = bootstrap_bucket(s3_resource(settings).get_client(), root.bucket, settings.aws.region)
+    for change in changes:
+        print(f"s3://{root.bucket}: {change}")
+    if not changes:
+        print(f"s3://{root.bucket}: already compliant, nothing changed")
+    return 0
+
+
+def _upload(settings: Settings, files: list[Path]) -> int:
+    from f1_pipeline.resources import build_storage
+    from f1_pipeline.upload import UploadRefused, upload_source
+
+    storage = build_storage(settings)
+    status = 0
+    for path in files:
+        try:
+            info = upload_source(storage, path)
+        except UploadRefused as err:
+            print(f"f1-pipeline: upload refused: {err}", file=sys.stderr)
+            status = 1
+            continue
+        version = f" (version {info.version_id})" if info.version_id else ""
+        print(f"{path} -> {storage.uri(info.key)}{version}")
+    return status
 
 
 def _run(settings: Settings, seasons: list[int] | None) -> int:
@@ -95,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "run":
             return _run(settings, args.seasons)
+        if args.command == "bootstrap":
+            return _bootstrap(settings)
+        if args.command == "upload":
+            return _upload(settings, args.files)
     except SettingsError as err:
         print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
         return 2

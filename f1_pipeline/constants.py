@@ -9,3 +9,5 @@ STATS_GROUP = "stats"
 
 SEASONS_PARTITIONS = "seasons"
 ALL_ASSETS_JOB = "f1_job"
+INGEST_JOB = "ingest_job"
+SEASON_STATS_JOB = "season_stats_job"

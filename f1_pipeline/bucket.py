@@ -1,0 +1,124 @@
+"""``f1-pipeline bootstrap``: make the bucket exist and be compliant, idempotently.
+
+Compliant: versioning enabled, default encryption, every public access blocked, and
+a bucket policy that denies requests not made over TLS.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+TLS_SID = "DenyInsecureTransport"
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+DEFAULT_ENCRYPTION = {
+    "Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+    ]
+}
+
+
+def tls_only_statement(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": TLS_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _error_code(err: ClientError) -> str:
+    return err.response.get("Error", {}).get("Code", "")
+
+
+def _ensure_bucket(client: Any, bucket: str, region: str | None) -> list[str]:
+    try:
+        client.head_bucket(Bucket=bucket)
+        return []
+    except ClientError as err:
+        if _error_code(err) not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    args: dict[str, Any] = {"Bucket": bucket}
+    if region and region != "us-east-1":
+        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    client.create_bucket(**args)
+    return [f"created bucket {bucket}"]
+
+
+def _ensure_versioning(client: Any, bucket: str) -> list[str]:
+    if client.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled":
+        return []
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return ["enabled versioning"]
+
+
+def _ensure_encryption(client: Any, bucket: str) -> list[str]:
+    try:
+        rules = client.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+            "Rules"
+        ]
+    except ClientError as err:
+        if _error_code(err) != "ServerSideEncryptionConfigurationNotFoundError":
+            raise
+        rules = []
+    algorithms = {
+        r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules
+    }
+    if algorithms & {"AES256", "aws:kms", "aws:kms:dsse"}:
+        return []
+    client.put_bucket_encryption(
+        Bucket=bucket, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
+    )
+    return ["enabled default encryption (SSE-S3, AES256)"]
+
+
+def _ensure_public_access_block(client: Any, bucket: str) -> list[str]:
+    try:
+        current = client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except ClientError as err:
+        if _error_code(err) != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        current = {}
+    if all(current.get(k) is True for k in PUBLIC_ACCESS_BLOCK):
+        return []
+    client.put_public_access_block(
+        Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
+    )
+    return ["blocked all public access"]
+
+
+def _ensure_tls_policy(client: Any, bucket: str) -> list[str]:
+    try:
+        policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as err:
+        if _error_code(err) != "NoSuchBucketPolicy":
+            raise
+        policy = {"Version": "2012-10-17", "Statement": []}
+    wanted = tls_only_statement(bucket)
+    statements = [s for s in policy.get("Statement", []) if s.get("Sid") != TLS_SID]
+    if [s for s in policy.get("Statement", []) if s.get("Sid") == TLS_SID] == [wanted]:
+        return []
+    # Other statements are the operator's: keep them.
+    policy["Statement"] = [*statements, wanted]
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return ["set bucket policy: deny requests without TLS"]
+
+
+def bootstrap_bucket(client: Any, bucket: str, region: str | None) -> list[str]:
+    """Create or update ``bucket``; return what changed (empty when already compliant)."""
+    return [
+        *_ensure_bucket(client, bucket, region),
+        *_ensure_versioning(client, bucket),
+        *_ensure_encryption(client, bucket),
+        *_ensure_public_access_block(client, bucket),
+        *_ensure_tls_policy(client, bucket),
+    ]
