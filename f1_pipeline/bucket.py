@@ -113,12 +113,20 @@ def _ensure_tls_policy(client: Any, bucket: str) -> list[str]:
     return ["set bucket policy: deny requests without TLS"]
 
 
-def bootstrap_bucket(client: Any, bucket: str, region: str | None) -> list[str]:
+def tls_policy_applies(endpoint_url: str | None) -> bool:
+    """A TLS-only policy locks out every client of a plain-HTTP endpoint (a local
+    S3-compatible server), this one included; it applies to HTTPS endpoints and AWS."""
+    return not (endpoint_url or "").lower().startswith("http://")
+
+
+def bootstrap_bucket(
+    client: Any, bucket: str, region: str | None, *, tls_only: bool = True
+) -> list[str]:
     """Create or update ``bucket``; return what changed (empty when already compliant)."""
     return [
         *_ensure_bucket(client, bucket, region),
         *_ensure_versioning(client, bucket),
         *_ensure_encryption(client, bucket),
         *_ensure_public_access_block(client, bucket),
-        *_ensure_tls_policy(client, bucket),
+        *(_ensure_tls_policy(client, bucket) if tls_only else []),
     ]

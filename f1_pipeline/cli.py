@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _bootstrap(settings: Settings) -> int:
-    from f1_pipeline.bucket import bootstrap_bucket
+    from f1_pipeline.bucket import bootstrap_bucket, tls_policy_applies
     from f1_pipeline.resources import s3_resource
 
     root = settings.data_root
@@ -66,7 +66,16 @@ def _bootstrap(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    changes = bootstrap_bucket(s3_resource(settings).get_client(), root.bucket, settings.aws.region)
+    tls_only = tls_policy_applies(settings.aws.endpoint_url)
+    if not tls_only:
+        print(
+            f"warning: AWS_ENDPOINT_URL={settings.aws.endpoint_url} is plain HTTP; the "
+            "TLS-only bucket policy is not applied (it would deny every request made through "
+            "this endpoint). It is applied on AWS and HTTPS endpoints.",
+            file=sys.stderr,
+        )
+    client = s3_resource(settings).get_client()
+    changes = bootstrap_bucket(client, root.bucket, settings.aws.region, tls_only=tls_only)
     for change in changes:
         print(f"s3://{root.bucket}: {change}")
     if not changes:
