@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from dagster import DagsterInstance, Definitions, SensorDefinition, build_sensor_context
+from dagster._core.definitions.partitions.context import partition_loading_context
 
 from f1_pipeline.constants import STORAGE_KEY
 from f1_pipeline.storage import Storage
 
 
-def tick(sensor: SensorDefinition, instance: DagsterInstance, storage: Storage, cursor=None):
+def tick(
+    sensor: SensorDefinition,
+    instance: DagsterInstance,
+    storage: Storage,
+    cursor: str | None = None,
+    defs: Definitions | None = None,
+):
     """One evaluation, as the daemon would do it: run requests, skip message, new cursor."""
     context = build_sensor_context(
-        instance=instance, cursor=cursor, resources={STORAGE_KEY: storage}
+        instance=instance, cursor=cursor, resources={STORAGE_KEY: storage}, definitions=defs
     )
-    return sensor.evaluate_tick(context)
+    # The daemon resolves dynamic partitions against the instance; do the same here.
+    with partition_loading_context(dynamic_partitions_store=instance):
+        return sensor.evaluate_tick(context)
 
 
 def execute(defs: Definitions, instance: DagsterInstance, sensor: SensorDefinition, request):
