@@ -4,7 +4,6 @@ from dagster import AssetSelection, define_asset_job
 
 from f1_pipeline.assets.stats import SEASON_STATS
 from f1_pipeline.constants import ALL_ASSETS_JOB, INGEST_JOB, SEASON_STATS_JOB
-from f1_pipeline.partitions import season_partitions
 
 f1_job = define_asset_job(
     ALL_ASSETS_JOB,
@@ -21,7 +20,6 @@ ingest_job = define_asset_job(
 season_stats_job = define_asset_job(
     SEASON_STATS_JOB,
     selection=AssetSelection.assets(SEASON_STATS),
-    partitions_def=season_partitions,
     description="Publish the selected seasons' stats (many seasons: one run, one Spark job).",
 )
 

@@ -47,7 +47,7 @@ def test_run_selected_seasons_only(pipeline_env, capsys):
     out = capsys.readouterr().out
     assert "season 2023: 22 races" in out
     assert "season 2024: 24 races" in out
-    written = sorted(p.name for p in (pipeline_env / "results").glob("*.json"))
+    written = sorted(p.name for p in (pipeline_env / "results").glob("stats_*.json"))
     assert written == ["stats_2023.json", "stats_2024.json"]
 
 
