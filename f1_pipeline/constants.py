@@ -2,6 +2,7 @@
 
 STORAGE_KEY = "storage"
 SPARK_KEY = "spark"
+ALERTS_KEY = "alerts"
 
 RAW_GROUP = "raw"
 CLEANED_GROUP = "cleaned"

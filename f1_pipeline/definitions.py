@@ -7,6 +7,7 @@ from dagster import Definitions
 from f1_pipeline.assets import cleaned, raw, stats
 from f1_pipeline.jobs import jobs
 from f1_pipeline.resources import build_resources
+from f1_pipeline.schedules import race_weekend_schedule
 from f1_pipeline.sensors import sensors
 from f1_pipeline.settings import Settings
 
@@ -17,6 +18,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=[*raw.assets, *cleaned.assets, *stats.assets],
         jobs=jobs,
         sensors=sensors,
+        schedules=[race_weekend_schedule(settings.race_weekend_cron)],
         resources=build_resources(settings),
     )
 

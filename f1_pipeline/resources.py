@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from dagster_aws.s3 import S3Resource
 from dagster_pyspark import LazyPySparkResource
 
-from f1_pipeline.constants import SPARK_KEY, STORAGE_KEY
+from f1_pipeline.alerts import AlertSink
+from f1_pipeline.constants import ALERTS_KEY, SPARK_KEY, STORAGE_KEY
 from f1_pipeline.settings import S3Root, Settings
 from f1_pipeline.storage import LocalStorage, Storage
 from f1_pipeline.storage.s3 import S3Storage
@@ -24,6 +26,9 @@ def spark_config(settings: Settings) -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.log.level": "WARN",
+        # Python workers (when any) run this interpreter, not whatever python3 is on PATH.
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
         # Keep the driver on loopback: nothing of ours listens on other interfaces.
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
@@ -35,7 +40,9 @@ def s3_resource(settings: Settings) -> S3Resource:
     """dagster-aws's S3 resource: boto3's standard credential chain, our endpoint and region,
     and standard-mode retries for throttling and connection errors."""
     return S3Resource(
-        endpoint_url=settings.aws.endpoint_url, region_name=settings.aws.region, max_attempts=5
+        endpoint_url=settings.aws.endpoint_url,
+        region_name=settings.aws.region,
+        max_attempts=settings.aws.max_attempts,
     )
 
 
@@ -50,4 +57,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     return {
         STORAGE_KEY: build_storage(settings),
         SPARK_KEY: LazyPySparkResource(spark_config=spark_config(settings)),
+        ALERTS_KEY: AlertSink(settings.alert_webhook_url),
     }

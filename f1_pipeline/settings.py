@@ -15,6 +15,8 @@ from pathlib import Path
 DEFAULT_DATA_ROOT = "data"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_DAGSTER_HOME = ".dagster"
+# Monday 06:00 UTC: after every race weekend, Sunday races in the Americas included.
+DEFAULT_RACE_WEEKEND_CRON = "0 6 * * 1"
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,7 @@ class AwsSettings:
 
     endpoint_url: str | None = None
     region: str | None = None
+    max_attempts: int = 5  # botocore's own retries, before a step-level retry
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class Settings:
     dagster_home: Path = field(default_factory=lambda: Path(DEFAULT_DAGSTER_HOME).resolve())
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    alert_webhook_url: str | None = None
+    race_weekend_cron: str = DEFAULT_RACE_WEEKEND_CRON
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,9 +72,16 @@ class Settings:
             aws=AwsSettings(
                 endpoint_url=_parse_endpoint(env.get("AWS_ENDPOINT_URL") or None),
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+                max_attempts=_parse_positive_int(
+                    "AWS_MAX_ATTEMPTS", env.get("AWS_MAX_ATTEMPTS"), 5
+                ),
             ),
             dagster_home=_parse_dagster_home(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME),
             spark_master=_parse_spark_master(env.get("F1_SPARK_MASTER", DEFAULT_SPARK_MASTER)),
+            alert_webhook_url=_parse_webhook(env.get("F1_ALERT_WEBHOOK_URL") or None),
+            race_weekend_cron=_parse_cron(
+                env.get("F1_RACE_WEEKEND_CRON") or DEFAULT_RACE_WEEKEND_CRON
+            ),
         )
 
 
@@ -103,6 +115,32 @@ def _parse_endpoint(value: str | None) -> str | None:
     if value is not None and not re.match(r"^https?://[^/\s]+", value):
         raise SettingsError(f"AWS_ENDPOINT_URL={value!r} is not an http(s) URL")
     return value
+
+
+def _parse_positive_int(name: str, value: str | None, default: int) -> int:
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(f"{name}={value!r} is not a positive integer")
+    return number
+
+
+def _parse_webhook(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise SettingsError("F1_ALERT_WEBHOOK_URL is not an http(s) URL")
+    return value
+
+
+def _parse_cron(value: str) -> str:
+    from dagster._utils.schedules import is_valid_cron_string
+
+    if not is_valid_cron_string(value.strip()):
+        raise SettingsError(f"F1_RACE_WEEKEND_CRON={value!r} is not a valid cron expression")
+    return value.strip()
 
 
 def _parse_dagster_home(value: str) -> Path:

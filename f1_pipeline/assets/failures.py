@@ -1,22 +1,22 @@
-"""Turning bad input into a clean, non-retryable run failure."""
+"""How an asset's failures end its step: retried when transient, failed for good otherwise."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import Failure, MetadataValue
+from dagster import AssetExecutionContext, Failure, MetadataValue, RetryRequested
 
+from f1_pipeline.retries import MAX_RETRIES, backoff_seconds, is_transient
 from f1_pipeline.storage import ObjectNotFound
 from f1_pipeline.transforms.errors import InvalidInputError
 
 
 @contextmanager
-def bad_input_fails_run() -> Iterator[None]:
-    """Re-raise bad-input errors as a dagster Failure whose description is the message.
-
-    Bad input is permanent: retrying cannot fix it, so retries are disabled.
-    """
+def failure_policy(context: AssetExecutionContext) -> Iterator[None]:
+    """Bad input (a missing file, an unparseable value) becomes a Failure whose description
+    is the message, never retried: retrying cannot fix it. S3 connection errors, throttling
+    and Spark start failures are retried with exponential backoff and jitter."""
     try:
         yield
     except InvalidInputError as err:
@@ -28,3 +28,12 @@ def bad_input_fails_run() -> Iterator[None]:
         raise Failure(description=str(err), metadata=metadata, allow_retries=False) from err
     except ObjectNotFound as err:
         raise Failure(description=str(err), allow_retries=False) from err
+    except Exception as err:
+        if not is_transient(err):
+            raise
+        wait = backoff_seconds(context.retry_number)
+        context.log.warning(
+            f"transient failure ({type(err).__name__}: {str(err)[:300]}); "
+            f"retry {context.retry_number + 1}/{MAX_RETRIES} in {wait:.1f}s"
+        )
+        raise RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from err

@@ -5,6 +5,7 @@ from dagster_pyspark import LazyPySparkResource
 
 from f1_pipeline.assets.cleaned.checks import blocking_check, check_result
 from f1_pipeline.assets.cleaned.publish import publish_checked, staged_clean_table
+from f1_pipeline.assets.failures import failure_policy
 from f1_pipeline.assets.metadata import capped
 from f1_pipeline.assets.raw import RAW_RACES, RAW_RESULTS
 from f1_pipeline.constants import CLEANED_GROUP
@@ -34,23 +35,26 @@ def cleaned_races(
 ):
     """Typed, validated races (raceId, season, round, name, date, time). Registers every
     season found as a partition of season_stats."""
-    with staged_clean_table(storage, spark.spark_session, "races", clean_races) as staged:
-        df = staged.df
-        checks = [
-            check_result(CLEANED_RACES, "race_id_unique", duplicate_keys(df, "race_id"),
-                         ("race_id", "count", "lines")),
-            check_result(CLEANED_RACES, "season_round_unique",
-                         duplicate_keys(df, "season", "round"),
-                         ("season", "round", "count", "lines")),
-        ]  # fmt: skip
-        yield from checks
-        metadata = publish_checked(storage, staged, checks)
-        seasons = sorted(r["season"] for r in df.select("season").distinct().collect())
-    added = register_seasons(context.instance, seasons)
-    context.log.info(f"{len(seasons)} seasons in races; new season partitions: {added or 'none'}")
-    yield MaterializeResult(
-        metadata={**metadata, "seasons": seasons, "new_season_partitions": added}
-    )
+    with failure_policy(context):
+        with staged_clean_table(storage, spark.spark_session, "races", clean_races) as staged:
+            df = staged.df
+            checks = [
+                check_result(CLEANED_RACES, "race_id_unique", duplicate_keys(df, "race_id"),
+                             ("race_id", "count", "lines")),
+                check_result(CLEANED_RACES, "season_round_unique",
+                             duplicate_keys(df, "season", "round"),
+                             ("season", "round", "count", "lines")),
+            ]  # fmt: skip
+            yield from checks
+            metadata = publish_checked(storage, staged, checks)
+            seasons = sorted(r["season"] for r in df.select("season").distinct().collect())
+        added = register_seasons(context.instance, seasons)
+        context.log.info(
+            f"{len(seasons)} seasons in races; new season partitions: {added or 'none'}"
+        )
+        yield MaterializeResult(
+            metadata={**metadata, "seasons": seasons, "new_season_partitions": added}
+        )
 
 
 @asset(
@@ -70,28 +74,31 @@ def cleaned_results(
     """Typed, validated results (resultId, raceId, driverId, position, fastest lap as in the
     source and in milliseconds). Also fingerprints every season's races and results, so only
     the seasons an upload changed are republished."""
-    session = spark.spark_session
-    with (
-        staged_clean_table(storage, session, "results", clean_results) as staged,
-        storage.local_copy(layout.cleaned_parquet("races")) as races_path,
-    ):
-        df, races = staged.df, session.read.parquet(str(races_path))
-        checks = [
-            check_result(CLEANED_RESULTS, "result_id_unique", duplicate_keys(df, "result_id"),
-                         ("result_id", "count", "lines")),
-            check_result(CLEANED_RESULTS, "race_id_in_races", orphan_results(df, races),
-                         ("result_id", "race_id", LINE)),
-        ]  # fmt: skip
-        yield from checks
-        metadata = publish_checked(storage, staged, checks)
-        fingerprints = {
-            str(r["season"]): r["fingerprint"] for r in season_fingerprints(races, df).collect()
-        }
-    races_lineage = read_json(storage, layout.cleaned_lineage("races")) or {}
-    sources = {"races": races_lineage.get("source"), "results": metadata["source"]}
-    write_json(storage, layout.season_fingerprints(), {"sources": sources, "seasons": fingerprints})
-    context.log.info(f"cleaned results: {metadata['dagster/row_count']} rows")
-    yield MaterializeResult(metadata={**metadata, "season_fingerprints": capped(fingerprints)})
+    with failure_policy(context):
+        session = spark.spark_session
+        with (
+            staged_clean_table(storage, session, "results", clean_results) as staged,
+            storage.local_copy(layout.cleaned_parquet("races")) as races_path,
+        ):
+            df, races = staged.df, session.read.parquet(str(races_path))
+            checks = [
+                check_result(CLEANED_RESULTS, "result_id_unique", duplicate_keys(df, "result_id"),
+                             ("result_id", "count", "lines")),
+                check_result(CLEANED_RESULTS, "race_id_in_races", orphan_results(df, races),
+                             ("result_id", "race_id", LINE)),
+            ]  # fmt: skip
+            yield from checks
+            metadata = publish_checked(storage, staged, checks)
+            fingerprints = {
+                str(r["season"]): r["fingerprint"] for r in season_fingerprints(races, df).collect()
+            }
+        races_lineage = read_json(storage, layout.cleaned_lineage("races")) or {}
+        sources = {"races": races_lineage.get("source"), "results": metadata["source"]}
+        write_json(
+            storage, layout.season_fingerprints(), {"sources": sources, "seasons": fingerprints}
+        )
+        context.log.info(f"cleaned results: {metadata['dagster/row_count']} rows")
+        yield MaterializeResult(metadata={**metadata, "season_fingerprints": capped(fingerprints)})
 
 
 assets = [cleaned_races, cleaned_results]

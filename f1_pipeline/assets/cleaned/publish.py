@@ -10,7 +10,6 @@ from dagster import AssetCheckResult
 from pyspark.sql import DataFrame, SparkSession
 
 from f1_pipeline.assets.cleaned.checks import fail_on_failed_checks
-from f1_pipeline.assets.failures import bad_input_fails_run
 from f1_pipeline.assets.metadata import dataframe_metadata, object_metadata
 from f1_pipeline.lineage import source_record, write_json
 from f1_pipeline.staging import staging_dir, write_single_parquet
@@ -32,15 +31,14 @@ class StagedTable:
 def staged_clean_table(
     storage: Storage, session: SparkSession, table: str, clean: Cleaner
 ) -> Iterator[StagedTable]:
-    """Clean ``source-data/{table}.csv`` into a staged Parquet file and yield it.
-    Bad input becomes a non-retryable Failure."""
+    """Clean ``source-data/{table}.csv`` (the exact version read is recorded) into a staged
+    Parquet file and yield it."""
     key = layout.source_csv(table)
-    with bad_input_fails_run():
-        source = storage.info(key)
-        with storage.local_copy(key, source.version_id) as path, staging_dir() as tmp:
-            cleaned = clean(session, str(path), storage.uri(key))
-            staged = write_single_parquet(cleaned, tmp, table)
-            yield StagedTable(table, session.read.parquet(str(staged)), staged, source)
+    source = storage.info(key)
+    with storage.local_copy(key, source.version_id) as path, staging_dir() as tmp:
+        cleaned = clean(session, str(path), storage.uri(key))
+        staged = write_single_parquet(cleaned, tmp, table)
+        yield StagedTable(table, session.read.parquet(str(staged)), staged, source)
 
 
 def publish_checked(

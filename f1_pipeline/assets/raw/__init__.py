@@ -10,7 +10,7 @@ from dagster import (
     asset,
 )
 
-from f1_pipeline.assets.failures import bad_input_fails_run
+from f1_pipeline.assets.failures import failure_policy
 from f1_pipeline.assets.metadata import object_metadata
 from f1_pipeline.constants import RAW_GROUP
 from f1_pipeline.storage import Storage, layout
@@ -29,9 +29,9 @@ def _source_csv_asset(asset_key: AssetKey, table: str) -> AssetsDefinition:
     @asset(key=asset_key, group_name=RAW_GROUP, description=_DESCRIPTIONS[table])
     def _source_csv(context: AssetExecutionContext, storage: ResourceParam[Storage]):
         key = layout.source_csv(table)
-        with bad_input_fails_run():
+        with failure_policy(context):
             info = storage.info(key)
-        data_lines = sum(1 for line in storage.iter_lines(key) if line.strip()) - 1
+            data_lines = sum(1 for line in storage.iter_lines(key) if line.strip()) - 1
         context.log.info(f"{storage.uri(key)}: {info.size} bytes, {data_lines} data rows")
         return MaterializeResult(
             metadata={
