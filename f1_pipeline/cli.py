@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
         help="create or update the S3 bucket of F1_DATA_ROOT: versioning, encryption, "
         "public access blocked, TLS-only policy (idempotent)",
     )
+    backfill = commands.add_parser(
+        "backfill",
+        help="backfill seasons through the running Dagster (`make ui`): one backfill, one run",
+    )
+    backfill.add_argument(
+        "--seasons", type=parse_seasons, required=True, help="e.g. 2018-2024 or 2023,2024"
+    )
+    backfill.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait")
     upload = commands.add_parser(
         "upload", help="put races.csv / results.csv under source-data/ (header checked first)"
     )
@@ -81,6 +89,45 @@ def _bootstrap(settings: Settings) -> int:
     if not changes:
         print(f"s3://{root.bucket}: already compliant, nothing changed")
     return 0
+
+
+def _backfill(settings: Settings, seasons: list[int], timeout: float) -> int:
+    from f1_pipeline import webserver
+
+    url, wanted = settings.dagster_url, [str(s) for s in seasons]
+    available = webserver.season_partitions(url)
+    unknown = [s for s in wanted if s not in available]
+    if unknown:
+        print(
+            f"f1-pipeline: season(s) {', '.join(unknown)} are not partitions yet (available: "
+            f"{', '.join(available) or 'none'}); upload or ingest their data first",
+            file=sys.stderr,
+        )
+        return 1
+    started = time.monotonic()
+    tags = {"f1/lane": "seasons", "f1/trigger": "cli-backfill"}
+    backfill_id = webserver.launch_season_backfill(url, wanted, tags)
+    print(f"backfill {backfill_id}: {len(wanted)} season(s), one run — {url}/runs/b/{backfill_id}")
+    published: set[str] = set()
+    while True:
+        progress = webserver.backfill_progress(url, backfill_id, wanted)
+        for season in sorted(progress["materialized"] - published, key=int):
+            print(f"  season {season}: published", flush=True)
+        published |= progress["materialized"]
+        if progress["status"] in webserver.TERMINAL:
+            break
+        if time.monotonic() - started > timeout:
+            print(f"f1-pipeline: backfill {backfill_id} still running after {timeout:.0f}s",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        time.sleep(2)
+    runs = ", ".join(f"{r['runId']} {r['status']}" for r in progress["runs"])
+    print(
+        f"summary: backfill {backfill_id} {progress['status']}: {len(published)}/{len(wanted)} "
+        f"season(s) published, runs: {runs or 'none'}, {time.monotonic() - started:.1f}s"
+    )
+    ok = progress["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and published == set(wanted)
+    return 0 if ok else 1
 
 
 def _upload(settings: Settings, files: list[Path]) -> int:
@@ -155,12 +202,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bootstrap(settings)
         if args.command == "upload":
             return _upload(settings, args.files)
+        if args.command == "backfill":
+            return _backfill(settings, args.seasons, args.timeout)
     except SettingsError as err:
         print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
         return 2
     except Exception as err:
         from f1_pipeline.launch import LaunchError
+        from f1_pipeline.webserver import WebserverError
 
+        if isinstance(err, WebserverError):
+            print(f"f1-pipeline: {err}", file=sys.stderr)
+            return 1
         if not isinstance(err, LaunchError):
             raise
         print(f"f1-pipeline: run failed:\n{err}", file=sys.stderr)

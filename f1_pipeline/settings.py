@@ -17,6 +17,7 @@ DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_DAGSTER_HOME = ".dagster"
 # Monday 06:00 UTC: after every race weekend, Sunday races in the Americas included.
 DEFAULT_RACE_WEEKEND_CRON = "0 6 * * 1"
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 
 
 class SettingsError(ValueError):
@@ -63,6 +64,7 @@ class Settings:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     alert_webhook_url: str | None = None
     race_weekend_cron: str = DEFAULT_RACE_WEEKEND_CRON
+    dagster_url: str = DEFAULT_DAGSTER_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +84,8 @@ class Settings:
             race_weekend_cron=_parse_cron(
                 env.get("F1_RACE_WEEKEND_CRON") or DEFAULT_RACE_WEEKEND_CRON
             ),
+            dagster_url=_parse_url("F1_DAGSTER_URL", env.get("F1_DAGSTER_URL"))
+            or DEFAULT_DAGSTER_URL,
         )
 
 
@@ -111,10 +115,14 @@ def _parse_s3_root(value: str) -> S3Root:
     return S3Root(bucket=bucket, prefix=f"{prefix}/" if prefix else "")
 
 
-def _parse_endpoint(value: str | None) -> str | None:
+def _parse_url(name: str, value: str | None) -> str | None:
     if value is not None and not re.match(r"^https?://[^/\s]+", value):
-        raise SettingsError(f"AWS_ENDPOINT_URL={value!r} is not an http(s) URL")
-    return value
+        raise SettingsError(f"{name}={value!r} is not an http(s) URL")
+    return value.rstrip("/") if value else None
+
+
+def _parse_endpoint(value: str | None) -> str | None:
+    return _parse_url("AWS_ENDPOINT_URL", value)
 
 
 def _parse_positive_int(name: str, value: str | None, default: int) -> int:
