@@ -80,3 +80,11 @@ def test_parse_seasons():
             parse_seasons(bad)
     with pytest.raises(SystemExit):
         main(["run", "--seasons", "x"])
+
+
+def test_backfill_without_a_webserver_says_how_to_start_one(monkeypatch, capsys):
+    from f1_pipeline_tests.dagster_dev import free_port
+
+    monkeypatch.setenv("F1_DAGSTER_URL", f"http://127.0.0.1:{free_port()}")
+    assert main(["backfill", "--seasons", "2023"]) == 1
+    assert "cannot reach the Dagster webserver" in capsys.readouterr().err

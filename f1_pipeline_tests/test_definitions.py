@@ -70,3 +70,31 @@ def test_workspace_loads_with_the_dagster_cli(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "All code locations passed validation" in proc.stderr + proc.stdout
+
+
+def test_automation_runs_by_default(tmp_path):
+    defs, _ = _graph(tmp_path)
+    sensors = {s.name: s.default_status.value for s in defs.sensors}
+    assert sensors == {
+        "source_data_sensor": "RUNNING",
+        "stale_seasons_sensor": "RUNNING",
+        "run_failure_alert_sensor": "RUNNING",
+    }
+    [schedule] = defs.schedules
+    assert (schedule.name, schedule.default_status.value) == ("race_weekend_schedule", "RUNNING")
+
+
+def test_job_lanes_match_the_run_queue(tmp_path):
+    import yaml
+
+    from f1_pipeline.instance import TEMPLATE
+
+    defs, _ = _graph(tmp_path)
+    lanes = {
+        name: defs.resolve_job_def(name).tags.get("f1/lane")
+        for name in ("f1_job", "ingest_job", "season_stats_job")
+    }
+    assert lanes == {"f1_job": "ingest", "ingest_job": "ingest", "season_stats_job": "seasons"}
+    queue = yaml.safe_load(TEMPLATE.read_text())["run_coordinator"]["config"]
+    limits = {(t["key"], t["value"]): t["limit"] for t in queue["tag_concurrency_limits"]}
+    assert limits == {("f1/lane", "ingest"): 1, ("f1/lane", "seasons"): 2}

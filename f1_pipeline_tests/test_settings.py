@@ -46,3 +46,26 @@ def test_data_root_must_be_a_directory(tmp_path):
     with pytest.raises(SettingsError, match="not a directory"):
         Settings.from_env({"F1_DATA_ROOT": str(file)})
     assert isinstance(Settings.from_env({"F1_DATA_ROOT": str(tmp_path)}).data_root, Path)
+
+
+def test_operations_settings():
+    settings = Settings.from_env(
+        {
+            "F1_ALERT_WEBHOOK_URL": "https://hooks.example.invalid/T0/B0/secret",
+            "F1_DAGSTER_URL": "http://127.0.0.1:3001/",
+            "AWS_MAX_ATTEMPTS": "2",
+        }
+    )
+    assert settings.alert_webhook_url == "https://hooks.example.invalid/T0/B0/secret"
+    assert settings.dagster_url == "http://127.0.0.1:3001"
+    assert settings.aws.max_attempts == 2
+    defaults = Settings.from_env({})
+    assert (defaults.alert_webhook_url, defaults.dagster_url) == (None, "http://127.0.0.1:3000")
+
+
+def test_a_bad_webhook_is_refused_without_echoing_it():
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"F1_ALERT_WEBHOOK_URL": "token-abc123"})
+    assert "token-abc123" not in str(err.value)
+    with pytest.raises(SettingsError, match="AWS_MAX_ATTEMPTS='0' is not a positive integer"):
+        Settings.from_env({"AWS_MAX_ATTEMPTS": "0"})
