@@ -1,0 +1,169 @@
+"""infra/template.yaml: lints clean, and every IAM policy in it is least-privilege."""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from f1_pipeline_tests.conftest import REPO
+
+TEMPLATE = REPO / "infra" / "template.yaml"
+SUBSTITUTIONS = {
+    "${AWS::Partition}": "aws",
+    "${AWS::Region}": "eu-west-1",
+    "${AWS::AccountId}": "123456789012",
+    "${BucketName}": "f1-bucket",
+    "${GlueJobName}": "f1-job",
+    "${WheelName}": "f1.whl",
+}
+BUCKET = "arn:aws:s3:::f1-bucket"
+ALLOWED_RESOURCES = {
+    BUCKET,
+    *(
+        f"{BUCKET}/{prefix}/*"
+        for prefix in ("source-data", "cleaned", "results", "scripts", "pipes")
+    ),
+    "arn:aws:glue:eu-west-1:123456789012:job/f1-job",
+    "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/jobs/*",
+    "GetAtt:UploadsQueue.Arn",
+    "GetAtt:GlueJobRole.Arn",
+}
+
+
+def _load() -> dict:
+    return yaml.safe_load(TEMPLATE.read_text())
+
+
+def _resolve(value) -> str:
+    if isinstance(value, str):
+        return value
+    if "Fn::Sub" in value:
+        text = value["Fn::Sub"]
+        for placeholder, replacement in SUBSTITUTIONS.items():
+            text = text.replace(placeholder, replacement)
+        assert "${" not in text, f"unresolved substitution in {text}"
+        return text
+    if "Fn::GetAtt" in value:
+        return "GetAtt:" + ".".join(value["Fn::GetAtt"])
+    raise AssertionError(f"unexpected resource form {value}")
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(template: dict) -> dict[str, dict]:
+    docs = {}
+    for name, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                docs[f"{name}/{policy['PolicyName']}"] = policy["PolicyDocument"]
+        elif "PolicyDocument" in props:
+            docs[name] = props["PolicyDocument"]
+    return docs
+
+
+def violations(documents: dict[str, dict]) -> list[str]:
+    """Wildcard actions, and resources outside the bucket's prefixes, the job and its logs.
+    A Deny cannot grant anything, so only the TLS-only Deny may use s3:*."""
+    found = []
+    for name, doc in documents.items():
+        for statement in doc["Statement"]:
+            sid = f"{name}:{statement.get('Sid', '?')}"
+            actions = _as_list(statement["Action"])
+            if statement["Effect"] == "Deny":
+                insecure = statement.get("Condition", {}).get("Bool", {})
+                if insecure != {"aws:SecureTransport": "false"}:
+                    found.append(f"{sid}: unexpected Deny")
+                continue
+            found += [f"{sid}: wildcard action {a}" for a in actions if "*" in a]
+            if "Principal" in statement:  # resource policies: the resource is the owner
+                continue
+            for resource in map(_resolve, _as_list(statement["Resource"])):
+                if resource not in ALLOWED_RESOURCES:
+                    found.append(f"{sid}: resource {resource}")
+    return found
+
+
+def _grants(doc: dict, action: str) -> set[str]:
+    return {
+        _resolve(r)
+        for s in doc["Statement"]
+        if s["Effect"] == "Allow" and action in _as_list(s["Action"])
+        for r in _as_list(s["Resource"])
+    }
+
+
+def test_cfn_lint_passes():
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    proc = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_policy_has_wildcard_actions_or_foreign_resources():
+    documents = policy_documents(_load())
+    assert set(documents) == {
+        "DataBucketPolicy",
+        "UploadsQueuePolicy",
+        "GlueJobRole/f1-pipeline-glue-job",
+        "DagsterRunnerPolicy",
+        "DeployerPolicy",
+    }
+    assert violations(documents) == []
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "expected"),
+    [
+        ("s3:*", None, "wildcard action s3:*"),
+        ("s3:GetObject", {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}/*"}, "resource"),
+        ("s3:GetObject", "*", "resource *"),
+        ("glue:StartJobRun", {"Fn::Sub": "arn:${AWS::Partition}:glue:*:*:job/*"}, "resource"),
+    ],
+)
+def test_the_checker_catches_broad_grants(action, resource, expected):
+    documents = policy_documents(_load())
+    broken = copy.deepcopy(documents["DagsterRunnerPolicy"])
+    statement = broken["Statement"][1]
+    statement["Action"] = action
+    if resource is not None:
+        statement["Resource"] = resource
+    found = violations({"DagsterRunnerPolicy": broken})
+    assert any(expected in v for v in found), found
+
+
+def test_least_privilege_per_principal():
+    documents = policy_documents(_load())
+    glue = documents["GlueJobRole/f1-pipeline-glue-job"]
+    runner = documents["DagsterRunnerPolicy"]
+    deployer = documents["DeployerPolicy"]
+    outputs = {f"{BUCKET}/{p}/*" for p in ("cleaned", "results", "pipes")}
+    assert _grants(glue, "s3:PutObject") == outputs
+    assert f"{BUCKET}/scripts/*" in _grants(glue, "s3:GetObject")
+    assert _grants(runner, "s3:PutObject") == outputs
+    assert _grants(deployer, "s3:PutObject") == {f"{BUCKET}/scripts/*"}
+    assert not any(re.search(r"source-data", r) for r in _grants(glue, "s3:PutObject"))
+
+
+def test_bucket_matches_bootstrap():
+    bucket = _load()["Resources"]["DataBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    [notification] = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "source-data/"}]
