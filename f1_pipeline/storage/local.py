@@ -28,6 +28,9 @@ class LocalStorage(Storage):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
+        # The sensor lists source-data/ every few seconds: re-hash a file only when its
+        # size or modification time changed.
+        self._checksums: dict[Path, tuple[int, int, str]] = {}
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -46,10 +49,19 @@ class LocalStorage(Storage):
 
     def info(self, key: str) -> ObjectInfo:
         path = self._path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{path}: file not found") from None
         if not path.is_file():
             raise ObjectNotFound(f"{path}: file not found")
-        checksum = sha256_file(path)
-        return ObjectInfo(key=key, size=path.stat().st_size, checksum=checksum)
+        cached = self._checksums.get(path)
+        if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+            checksum = cached[2]
+        else:
+            checksum = sha256_file(path)
+            self._checksums[path] = (stat.st_size, stat.st_mtime_ns, checksum)
+        return ObjectInfo(key=key, size=stat.st_size, checksum=checksum)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root

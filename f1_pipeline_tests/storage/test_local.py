@@ -52,3 +52,18 @@ def test_layout_keys():
     assert layout.stats_parquet(2024).startswith("results/")
     with pytest.raises(ValueError, match="unknown source table"):
         layout.source_csv("drivers")
+
+
+def test_checksum_follows_same_size_rewrites(tmp_path):
+    import os
+
+    storage = LocalStorage(tmp_path)
+    first = storage.write_bytes("source-data/races.csv", b"aaaa")
+    path = tmp_path / "source-data" / "races.csv"
+    path.write_bytes(b"bbbb")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = storage.info("source-data/races.csv")
+    assert second.size == first.size
+    assert second.checksum != first.checksum
+    assert storage.info("source-data/races.csv") == second
