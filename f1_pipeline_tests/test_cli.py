@@ -88,3 +88,19 @@ def test_backfill_without_a_webserver_says_how_to_start_one(monkeypatch, capsys)
     monkeypatch.setenv("F1_DAGSTER_URL", f"http://127.0.0.1:{free_port()}")
     assert main(["backfill", "--seasons", "2023"]) == 1
     assert "cannot reach the Dagster webserver" in capsys.readouterr().err
+
+
+def test_run_against_an_s3_root(bucket, monkeypatch, tmp_path, capsys, s3_client, expected_dir):
+    from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+
+    monkeypatch.setenv("F1_DATA_ROOT", f"s3://{bucket}/team")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    sources = [str(SAMPLE_SOURCE / "races.csv"), str(SAMPLE_SOURCE / "results.csv")]
+    assert main(["upload", *sources]) == 0
+    assert main(["run", "--seasons", "2021"]) == 0
+    assert f"written under s3://{bucket}/team/results" in capsys.readouterr().out
+    body = s3_client.get_object(Bucket=bucket, Key="team/results/stats_2021.json")["Body"]
+    assert json.loads(body.read()) == json.loads((expected_dir / "stats_2021.json").read_text())
+    keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert "team/cleaned/races.parquet" in keys
+    assert "team/results/stats_2020.json" not in keys
