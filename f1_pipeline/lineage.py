@@ -11,11 +11,13 @@ A season is stale when its current fingerprint differs from the manifest's.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from f1_pipeline.storage import ObjectInfo, ObjectNotFound, Storage, layout
+from f1_pipeline.storage import ObjectInfo, ObjectNotFound, Storage, WriteConflict, layout
 
 
 def source_record(storage: Storage, info: ObjectInfo) -> dict[str, Any]:
@@ -50,13 +52,27 @@ def stale_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any]) 
     )
 
 
+_MANIFEST_ATTEMPTS = 20
+
+
 def record_published(
     storage: Storage, entries: Mapping[str, Mapping[str, Any]], run_id: str
 ) -> ObjectInfo:
-    """Merge ``entries`` (per season) into the manifest. Runs that publish seasons are
-    serialised by the sensors, so read-modify-write is safe here."""
-    manifest = read_json(storage, layout.manifest()) or {"seasons": {}}
+    """Merge ``entries`` (per season) into the manifest. Season runs may overlap, so the
+    read-modify-write is a conditional write, redone from a fresh read on conflict."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    for season, entry in entries.items():
-        manifest["seasons"][season] = {**entry, "run_id": run_id, "published_at": now}
-    return write_json(storage, layout.manifest(), manifest)
+    key = layout.manifest()
+    for _ in range(_MANIFEST_ATTEMPTS):
+        try:
+            checksum = storage.info(key).checksum
+            manifest = json.loads(storage.read_bytes(key))
+        except ObjectNotFound:
+            checksum, manifest = None, {"seasons": {}}
+        for season, entry in entries.items():
+            manifest["seasons"][season] = {**entry, "run_id": run_id, "published_at": now}
+        data = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
+        try:
+            return storage.write_bytes_if(key, data, checksum)
+        except WriteConflict:
+            time.sleep(random.uniform(0.05, 0.3))
+    raise WriteConflict(f"{storage.uri(key)}: still changing after {_MANIFEST_ATTEMPTS} attempts")

@@ -1,6 +1,19 @@
 """Storage behind one interface: where source CSVs come from and outputs go."""
 
-from f1_pipeline.storage.base import ObjectInfo, ObjectNotFound, Storage, StorageError
+from f1_pipeline.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    WriteConflict,
+)
 from f1_pipeline.storage.local import LocalStorage
 
-__all__ = ["LocalStorage", "ObjectInfo", "ObjectNotFound", "Storage", "StorageError"]
+__all__ = [
+    "LocalStorage",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "Storage",
+    "StorageError",
+    "WriteConflict",
+]

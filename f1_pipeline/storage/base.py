@@ -17,6 +17,10 @@ class ObjectNotFound(StorageError):
     """The object does not exist; the message names it."""
 
 
+class WriteConflict(StorageError):
+    """A conditional write found the object changed since it was read."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """What the pipeline needs to know about a stored object.
@@ -65,6 +69,11 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
         """Atomically replace ``key`` with ``data``."""
+
+    @abc.abstractmethod
+    def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:
+        """Write only if ``key`` still has ``expected_checksum`` (None: only if it does not
+        exist yet); WriteConflict otherwise. For read-modify-write of shared records."""
 
     @abc.abstractmethod
     def publish_file(self, local_path: Path, key: str) -> ObjectInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -10,7 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from f1_pipeline.storage.base import ObjectInfo, ObjectNotFound, Storage, StorageError
+from f1_pipeline.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    WriteConflict,
+)
 
 _CHUNK = 1 << 20
 
@@ -93,6 +100,21 @@ class LocalStorage(Storage):
         with self._atomic_target(key) as tmp:
             tmp.write_bytes(data)
         return self.info(key)
+
+    def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # An exclusive lock beside the target makes check-then-replace atomic between
+        # processes on this machine.
+        with (target.parent / f".{target.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = self.info(key).checksum
+            except ObjectNotFound:
+                current = None
+            if current != expected_checksum:
+                raise WriteConflict(f"{target}: changed since it was read")
+            return self.write_bytes(key, data)
 
     def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
         with self._atomic_target(key) as tmp:

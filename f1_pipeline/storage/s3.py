@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from f1_pipeline.storage.base import ObjectInfo, ObjectNotFound, Storage
+from f1_pipeline.storage.base import ObjectInfo, ObjectNotFound, Storage, WriteConflict
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
@@ -101,6 +101,20 @@ class S3Storage(Storage):
 
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
         put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        return _info(key, len(data), put["ETag"], put.get("VersionId"))
+
+    def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:
+        # S3 conditional writes: If-Match on the ETag, or If-None-Match for "must not exist".
+        condition = {"IfMatch": expected_checksum} if expected_checksum else {"IfNoneMatch": "*"}
+        try:
+            put = self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, **condition
+            )
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code")
+            if code in {"PreconditionFailed", "ConditionalRequestConflict", *_MISSING}:
+                raise WriteConflict(f"{self.uri(key)}: changed since it was read") from err
+            raise
         return _info(key, len(data), put["ETag"], put.get("VersionId"))
 
     def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
