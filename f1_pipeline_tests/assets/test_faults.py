@@ -4,7 +4,6 @@ at once, without retries, leaving no half-written output."""
 from __future__ import annotations
 
 import os
-import socket
 import threading
 
 import pytest
@@ -18,6 +17,7 @@ from f1_pipeline.resources import build_storage, s3_resource
 from f1_pipeline.settings import Settings
 from f1_pipeline.storage import layout
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.dagster_dev import free_port
 
 
 def _retries(instance, run_id) -> int:
@@ -30,9 +30,7 @@ def restartable_s3(aws_env, monkeypatch):
     moto keeps its data in-process, so a restart loses nothing."""
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
