@@ -6,10 +6,10 @@ import sys
 from typing import Any
 
 from dagster_aws.s3 import S3Resource
-from dagster_pyspark import LazyPySparkResource
 
 from f1_pipeline.alerts import AlertSink
 from f1_pipeline.constants import ALERTS_KEY, SPARK_KEY, STORAGE_KEY
+from f1_pipeline.runners import LocalSpark
 from f1_pipeline.settings import S3Root, Settings
 from f1_pipeline.storage import LocalStorage, Storage
 from f1_pipeline.storage.s3 import S3Storage
@@ -54,8 +54,9 @@ def build_storage(settings: Settings) -> Storage:
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
+    storage = build_storage(settings)
     return {
-        STORAGE_KEY: build_storage(settings),
-        SPARK_KEY: LazyPySparkResource(spark_config=spark_config(settings)),
+        STORAGE_KEY: storage,
+        SPARK_KEY: LocalSpark(storage, spark_config(settings)),
         ALERTS_KEY: AlertSink(settings.alert_webhook_url),
     }

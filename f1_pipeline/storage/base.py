@@ -87,6 +87,20 @@ class Storage(abc.ABC):
         Backends that already store locally hand out the object itself.
         """
 
+    @abc.abstractmethod
+    def spark_uri(self, key: str) -> str:
+        """Where a Spark session reading the root directly finds ``key`` (a path locally,
+        ``s3://`` on S3, which Glue's Spark reads natively and local pyspark cannot)."""
+
+    @abc.abstractmethod
+    def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
+        """Atomically replace ``dst`` with ``src`` (that version, when given), without
+        moving the bytes through this process where the backend can."""
+
+    @abc.abstractmethod
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix``; return how many. For scratch space only."""
+
     def iter_lines(self, key: str) -> Iterator[bytes]:
         """The object's lines; backends may override to stream."""
         yield from self.read_bytes(key).splitlines()

@@ -44,3 +44,23 @@ def season_fingerprints() -> str:
 def manifest() -> str:
     """What each published season was computed from (fingerprint, source versions, run)."""
     return f"{RESULTS_PREFIX}_manifest.json"
+
+
+def staging_prefix(token: str) -> str:
+    """Run-private scratch space for Spark reading and writing the root directly (Glue):
+    pinned copies of the inputs and not-yet-published outputs. Removed after each step."""
+    if not token or "/" in token:
+        raise ValueError(f"bad staging token {token!r}")
+    return f"{CLEANED_PREFIX}_staging/{token}/"
+
+
+SCRIPTS_PREFIX = "scripts/"
+PIPES_PREFIX = "pipes/"
+
+
+def glue_entry_script() -> str:
+    return f"{SCRIPTS_PREFIX}glue_entry.py"
+
+
+def glue_wheel(filename: str) -> str:
+    return f"{SCRIPTS_PREFIX}{filename}"

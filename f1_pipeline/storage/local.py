@@ -121,6 +121,25 @@ class LocalStorage(Storage):
             shutil.copyfile(local_path, tmp)
         return self.info(key)
 
+    def spark_uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
+        # A local root keeps no versions: the file as it is now is the only one.
+        source = self._path(src)
+        if not source.is_file():
+            raise ObjectNotFound(f"{source}: file not found")
+        return self.publish_file(source, dst)
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [o.key for o in self.list(prefix)]
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        base = self._path(prefix.rstrip("/")) if prefix.endswith("/") else None
+        if base is not None and base.is_dir():
+            shutil.rmtree(base)  # Spark's hidden .crc files and empty directories
+        return len(keys)
+
     @contextmanager
     def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
         path = self._path(key)

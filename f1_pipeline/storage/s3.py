@@ -123,6 +123,25 @@ class S3Storage(Storage):
             put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
         return _info(key, size, put["ETag"], put.get("VersionId"))
 
+    def spark_uri(self, key: str) -> str:
+        return self.uri(key)
+
+    def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
+        source = self._get_args(src, version_id)
+        try:
+            size = self.client.head_object(**source)["ContentLength"]
+        except ClientError as err:
+            raise self._not_found(err, src) from err
+        done = self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=self._key(dst))
+        return _info(dst, size, done["CopyObjectResult"]["ETag"], done.get("VersionId"))
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [self._key(o.key) for o in self.list(prefix)]
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(keys)
+
     @contextmanager
     def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="f1-s3-") as tmp:

@@ -11,8 +11,9 @@ from dagster import (
 )
 
 from f1_pipeline.assets.failures import failure_policy
-from f1_pipeline.assets.metadata import object_metadata
+from f1_pipeline.assets.metadata import to_dagster
 from f1_pipeline.constants import RAW_GROUP
+from f1_pipeline.steps.metadata import object_metadata
 from f1_pipeline.storage import Storage, layout
 
 RAW_RACES = AssetKey(["source_data", "races"])
@@ -35,7 +36,7 @@ def _source_csv_asset(asset_key: AssetKey, table: str) -> AssetsDefinition:
         context.log.info(f"{storage.uri(key)}: {info.size} bytes, {data_lines} data rows")
         return MaterializeResult(
             metadata={
-                **object_metadata(storage, info),
+                **to_dagster(object_metadata(storage, info)),
                 "dagster/row_count": max(data_lines, 0),
             },
             data_version=DataVersion(info.version),

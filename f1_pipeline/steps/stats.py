@@ -1,14 +1,57 @@
-"""Publishing computed seasons: render every file first, then write, then the manifest."""
+"""The stats step: per-season ``results/stats_{year}.json`` (the contract) and Parquet tables.
+
+Rows are computed by Spark; every file is rendered before any is written, then the manifest
+records what each season was computed from.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dagster import MetadataValue
-
-from f1_pipeline.assets.metadata import METADATA_ITEMS, capped, markdown_table
 from f1_pipeline.contract import contract_json, rows_by_season, season_table_parquet
-from f1_pipeline.lineage import record_published
+from f1_pipeline.lineage import read_json, record_published
+from f1_pipeline.steps.base import StepContext, StepResult
+from f1_pipeline.steps.metadata import METADATA_ITEMS, capped, markdown_table, path
 from f1_pipeline.storage import ObjectInfo, Storage, layout
+from f1_pipeline.transforms.errors import InvalidInputError
+from f1_pipeline.transforms.stats import season_stats as compute_season_stats
+
+SEASON_STATS = "results/season_stats"
+
+
+def season_stats(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
+    """``params["seasons"]``: the seasons (partition keys) to compute and publish."""
+    storage = ctx.storage
+    seasons = sorted(int(s) for s in params["seasons"])
+    if not seasons:
+        raise ValueError("season_stats needs at least one season")
+    # Read before the tables: fingerprints describe the cleaned tables they sit beside.
+    lineage = read_json(storage, layout.season_fingerprints()) or {}
+    with (
+        ctx.io.input(layout.cleaned_parquet("races")) as races_path,
+        ctx.io.input(layout.cleaned_parquet("results")) as results_path,
+    ):
+        races = ctx.session.read.parquet(races_path)
+        results = ctx.session.read.parquet(results_path)
+        rows = [r.asDict() for r in compute_season_stats(races, results, seasons).collect()]
+    by_season = rows_by_season(rows)
+    missing = [s for s in seasons if s not in by_season]
+    if missing:
+        raise InvalidInputError(
+            storage.uri(layout.cleaned_parquet("races")), f"season(s) {missing} have no races"
+        )
+    files = publish_season_files(storage, by_season, lineage, ctx.run_id)
+    for race in shared_drives(rows):
+        ctx.log.warning(
+            f"{race['season']} round {race['round']} ({race['race_name']}): "
+            f"{race['winner_rows']} position-1 rows (shared drive); winner taken from the "
+            "lowest resultId"
+        )
+    ctx.log.info(f"published {len(files)} files for {len(seasons)} season(s)")
+    return StepResult(
+        SEASON_STATS, stats_metadata(storage, rows, files, lineage), {"seasons": seasons}
+    )
 
 
 def publish_season_files(
@@ -68,11 +111,11 @@ def stats_metadata(
         "file_count": len(files),
         "files": capped([storage.uri(k) for k in files]),
         "source_versions": lineage.get("sources", {}),
-        "manifest": MetadataValue.path(storage.uri(layout.manifest())),
+        "manifest": path(storage.uri(layout.manifest())),
         "shared_drive_races": markdown_table(
             shared[:METADATA_ITEMS], ("season", "round", "race_name", "winner_rows")
         ),
         "shared_drive_race_count": len(shared),
         "preview": markdown_table(rows[:5], _PREVIEW),
-        "results_dir": MetadataValue.path(storage.uri(layout.RESULTS_PREFIX)),
+        "results_dir": path(storage.uri(layout.RESULTS_PREFIX)),
     }
