@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dagster import Definitions
 
 from f1_pipeline.assets import cleaned, raw, stats
@@ -12,14 +14,15 @@ from f1_pipeline.sensors import sensors
 from f1_pipeline.settings import Settings
 
 
-def build_definitions(settings: Settings | None = None) -> Definitions:
+def build_definitions(settings: Settings | None = None, glue: Any | None = None) -> Definitions:
+    """``glue``: a Glue client to use in Glue mode instead of one built from the settings."""
     settings = settings or Settings.from_env()
     return Definitions(
         assets=[*raw.assets, *cleaned.assets, *stats.assets],
         jobs=jobs,
         sensors=sensors,
         schedules=[race_weekend_schedule(settings.race_weekend_cron)],
-        resources=build_resources(settings),
+        resources=build_resources(settings, glue),
     )
 
 

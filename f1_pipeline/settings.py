@@ -48,6 +48,18 @@ class AwsSettings:
 
 
 @dataclass(frozen=True)
+class GlueSettings:
+    """Glue mode: the cleaned and stats steps run as runs of this Glue job."""
+
+    job_name: str
+    poll_seconds: float = 5.0  # how often the job run's state is read
+    max_wait_minutes: int = 120  # past this the job run is stopped and the step fails
+
+
+SPARK_MODES = ("local", "glue")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated runtime configuration.
 
@@ -65,12 +77,24 @@ class Settings:
     alert_webhook_url: str | None = None
     race_weekend_cron: str = DEFAULT_RACE_WEEKEND_CRON
     dagster_url: str = DEFAULT_DAGSTER_URL
+    glue: GlueSettings | None = None  # None: Spark runs locally (the embedded default)
+
+    def __post_init__(self) -> None:
+        if self.glue is not None and not isinstance(self.data_root, S3Root):
+            raise SettingsError(
+                "F1_SPARK_MODE=glue needs F1_DATA_ROOT=s3://bucket[/prefix]: a Glue job cannot "
+                f"read the local directory {self.data_root}"
+            )
+
+    @property
+    def spark_mode(self) -> str:
+        return "local" if self.glue is None else "glue"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            data_root=_parse_data_root(env.get("F1_DATA_ROOT", DEFAULT_DATA_ROOT)),
+            data_root=parse_data_root(env.get("F1_DATA_ROOT", DEFAULT_DATA_ROOT)),
             aws=AwsSettings(
                 endpoint_url=_parse_endpoint(env.get("AWS_ENDPOINT_URL") or None),
                 region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
@@ -86,10 +110,38 @@ class Settings:
             ),
             dagster_url=_parse_url("F1_DAGSTER_URL", env.get("F1_DAGSTER_URL"))
             or DEFAULT_DAGSTER_URL,
+            glue=_parse_glue(env),
         )
 
 
-def _parse_data_root(value: str) -> Path | S3Root:
+def _parse_glue(env: Mapping[str, str]) -> GlueSettings | None:
+    mode = (env.get("F1_SPARK_MODE") or "local").strip().lower()
+    if mode not in SPARK_MODES:
+        raise SettingsError(f"F1_SPARK_MODE={mode!r}: use one of {', '.join(SPARK_MODES)}")
+    if mode == "local":
+        return None
+    job = (env.get("F1_GLUE_JOB_NAME") or "").strip()
+    if not re.match(r"^[A-Za-z0-9_-]{1,255}$", job):
+        raise SettingsError(
+            f"F1_SPARK_MODE=glue needs F1_GLUE_JOB_NAME, a Glue job name (got {job!r})"
+        )
+    poll = env.get("F1_GLUE_POLL_SECONDS")
+    try:
+        poll_seconds = float(poll) if poll and poll.strip() else 5.0
+    except ValueError:
+        poll_seconds = 0.0
+    if not 0.1 <= poll_seconds <= 60:
+        raise SettingsError(f"F1_GLUE_POLL_SECONDS={poll!r}: use a number of seconds, 0.1-60")
+    return GlueSettings(
+        job_name=job,
+        poll_seconds=poll_seconds,
+        max_wait_minutes=_parse_positive_int(
+            "F1_GLUE_MAX_WAIT_MINUTES", env.get("F1_GLUE_MAX_WAIT_MINUTES"), 120
+        ),
+    )
+
+
+def parse_data_root(value: str) -> Path | S3Root:
     value = value.strip()
     if not value:
         raise SettingsError("F1_DATA_ROOT is set but empty; unset it to use ./data")

@@ -53,5 +53,6 @@ class LocalSpark(StepRunner):
         except Exception as err:
             result.error = err
             return result
-        result.metadata, result.data = to_dagster(done.metadata), dict(done.data)
+        result.metadata = {**to_dagster(done.metadata), "spark_mode": self.mode}
+        result.data = dict(done.data)
         return result

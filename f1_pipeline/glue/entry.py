@@ -1,0 +1,127 @@
+"""The Glue job's entry point: ``scripts/glue_entry.py`` calls :func:`main`.
+
+Runs one step of :data:`f1_pipeline.steps.STEPS`, chosen by the Dagster asset that launched
+the job run, and reports back through Dagster Pipes over S3: log lines, each check result
+as soon as it is evaluated, the materialisation with its metadata, and the data the
+orchestrator acts on (seasons found).
+
+Imports nothing from Dagster but ``dagster_pipes`` (no dependencies of its own), so the job
+needs only this package's wheel and ``dagster-pipes`` on top of Glue's own libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+IO_CHOICES = ("auto", "direct", "staged")
+# How often the job uploads a chunk of Pipes messages.
+MESSAGE_INTERVAL_SECONDS = 2.0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Our own job arguments; Glue's (--JOB_ID, ...) and Pipes' are left to their owners."""
+    parser = argparse.ArgumentParser(prog="glue_entry", add_help=False)
+    parser.add_argument("--f1-spark-io", choices=IO_CHOICES, default="auto")
+    parser.add_argument("--f1-shuffle-partitions", type=int, default=8)
+    args, _ = parser.parse_known_args(argv)
+    return args
+
+
+def build_session(shuffle_partitions: int) -> tuple[Any, bool]:
+    """The Spark session and whether it runs on Glue (GlueContext present)."""
+    try:
+        from awsglue.context import GlueContext
+        from pyspark.context import SparkContext
+    except ImportError:
+        from pyspark.sql import SparkSession
+
+        # Not on Glue (the local stand-in): a local session bound to loopback.
+        session = (
+            SparkSession.builder.master("local[*]")
+            .appName("f1-pipeline-glue-entry")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        on_glue = False
+    else:
+        session = GlueContext(SparkContext.getOrCreate()).spark_session
+        on_glue = True
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    return session, on_glue
+
+
+def choose_io(choice: str, on_glue: bool, storage: Any) -> Any:
+    """Glue reads and writes s3:// directly; local pyspark has no S3 filesystem, so off Glue
+    the inputs and outputs are staged through local files."""
+    from f1_pipeline.steps.io import DirectIO, LocalStagedIO
+
+    direct = choice == "direct" or (choice == "auto" and on_glue)
+    return DirectIO(storage) if direct else LocalStagedIO(storage)
+
+
+def seasons_in_range(pipes: Any, params: dict[str, Any]) -> None:
+    """The seasons sent in the extras must be the partitions of the launching run."""
+    if not pipes.is_partition_step:
+        return
+    window = pipes.partition_key_range
+    seasons = sorted(int(s) for s in params.get("seasons", []))
+    if not seasons or (str(seasons[0]), str(seasons[-1])) != (window.start, window.end):
+        raise ValueError(
+            f"seasons {seasons} do not match the run's partition range {window.start}..{window.end}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    import boto3
+    from dagster_pipes import (
+        PipesCliArgsParamsLoader,
+        PipesS3ContextLoader,
+        PipesS3MessageWriter,
+        open_dagster_pipes,
+    )
+
+    from f1_pipeline.settings import S3Root, parse_data_root
+    from f1_pipeline.steps import CheckOutcome, StepContext, run_step
+    from f1_pipeline.storage.s3 import S3Storage
+
+    args = parse_args(argv)
+    s3 = boto3.client("s3")
+    with open_dagster_pipes(
+        context_loader=PipesS3ContextLoader(client=s3),
+        message_writer=PipesS3MessageWriter(client=s3, interval=MESSAGE_INTERVAL_SECONDS),
+        params_loader=PipesCliArgsParamsLoader(),
+    ) as pipes:
+        step, params = pipes.get_extra("f1_step"), pipes.get_extra("f1_params")
+        root = parse_data_root(pipes.get_extra("f1_data_root"))
+        if not isinstance(root, S3Root):
+            raise ValueError(f"a Glue job needs an s3:// data root, not {root}")
+        if step == "season_stats":
+            seasons_in_range(pipes, params)
+        storage = S3Storage(lambda: s3, root.bucket, root.prefix)
+        session, on_glue = build_session(args.f1_shuffle_partitions)
+        io = choose_io(args.f1_spark_io, on_glue, storage)
+        pipes.log.info(
+            f"step {step} on {'Glue' if on_glue else 'local Spark'}, {type(io).__name__}"
+        )
+
+        def report_check(outcome: CheckOutcome) -> None:
+            pipes.report_asset_check(
+                check_name=outcome.name,
+                passed=outcome.passed,
+                metadata=dict(outcome.metadata),
+                asset_key=outcome.asset,
+            )
+
+        ctx = StepContext(storage, session, io, pipes.log, pipes.run_id, report_check)
+        result = run_step(step, ctx, params)
+        pipes.report_asset_materialization(metadata=dict(result.metadata), asset_key=result.asset)
+        pipes.report_custom_message({"data": dict(result.data)})
+
+
+if __name__ == "__main__":
+    main()
