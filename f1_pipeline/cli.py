@@ -60,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         "upload", help="put races.csv / results.csv under source-data/ (header checked first)"
     )
     upload.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    glue = commands.add_parser("glue", help="the AWS Glue job that runs the Spark steps")
+    glue_commands = glue.add_subparsers(dest="glue_command", required=True)
+    deploy = glue_commands.add_parser(
+        "deploy",
+        help="upload the entry script and the project wheel to scripts/ of F1_DATA_ROOT's "
+        "bucket and create or update the Glue job (idempotent)",
+    )
+    deploy.add_argument("--job-name", help="default: F1_GLUE_JOB_NAME")
+    deploy.add_argument("--wheel", type=Path, help="a built f1_pipeline wheel (default: build)")
+    deploy.add_argument("--role-arn", help="the job's IAM role, to create a job that is missing")
     return parser
 
 
@@ -88,6 +98,32 @@ def _bootstrap(settings: Settings) -> int:
         print(f"s3://{root.bucket}: {change}")
     if not changes:
         print(f"s3://{root.bucket}: already compliant, nothing changed")
+    return 0
+
+
+def _glue_deploy(settings: Settings, args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from f1_pipeline.glue.deploy import DeployError, built_wheel, deploy, describe
+    from f1_pipeline.resources import build_storage, glue_client
+    from f1_pipeline.storage.s3 import S3Storage
+
+    storage = build_storage(settings)
+    job_name = args.job_name or (settings.glue.job_name if settings.glue else None)
+    if not isinstance(storage, S3Storage) or not job_name:
+        print(
+            "f1-pipeline: glue deploy needs F1_DATA_ROOT=s3://bucket[/prefix] and a job name "
+            "(--job-name or F1_GLUE_JOB_NAME)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        with nullcontext(args.wheel) if args.wheel else built_wheel() as wheel:
+            done = deploy(glue_client(settings), storage, job_name, wheel, args.role_arn)
+    except DeployError as err:
+        print(f"f1-pipeline: glue deploy: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(describe(done)))
     return 0
 
 
@@ -202,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bootstrap(settings)
         if args.command == "upload":
             return _upload(settings, args.files)
+        if args.command == "glue":
+            return _glue_deploy(settings, args)
         if args.command == "backfill":
             return _backfill(settings, args.seasons, args.timeout)
     except SettingsError as err:

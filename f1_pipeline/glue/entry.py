@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from f1_pipeline.settings import S3Root, parse_data_root
     from f1_pipeline.steps import CheckOutcome, StepContext, run_step
+    from f1_pipeline.steps.metadata import for_pipes
     from f1_pipeline.storage.s3 import S3Storage
 
     args = parse_args(argv)
@@ -113,13 +114,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             pipes.report_asset_check(
                 check_name=outcome.name,
                 passed=outcome.passed,
-                metadata=dict(outcome.metadata),
+                metadata=for_pipes(outcome.metadata),
                 asset_key=outcome.asset,
             )
 
         ctx = StepContext(storage, session, io, pipes.log, pipes.run_id, report_check)
         result = run_step(step, ctx, params)
-        pipes.report_asset_materialization(metadata=dict(result.metadata), asset_key=result.asset)
+        pipes.report_asset_materialization(
+            metadata=for_pipes(result.metadata), asset_key=result.asset
+        )
         pipes.report_custom_message({"data": dict(result.data)})
 
 

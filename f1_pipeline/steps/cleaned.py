@@ -81,7 +81,7 @@ def cleaned_races(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         metadata = publish_checked(ctx, staged, outcomes)
         seasons = sorted(r["season"] for r in df.select("season").distinct().collect())
     ctx.log.info(f"cleaned races: {metadata['dagster/row_count']} rows, {len(seasons)} seasons")
-    return StepResult(CLEANED_RACES, {**metadata, "seasons": capped(seasons)}, {"seasons": seasons})
+    return StepResult(CLEANED_RACES, {**metadata, "seasons": seasons}, {"seasons": seasons})
 
 
 def cleaned_results(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:

@@ -71,3 +71,13 @@ def object_metadata(storage: Storage, info: ObjectInfo) -> dict[str, Any]:
     if info.version_id:
         metadata["version_id"] = info.version_id
     return metadata
+
+
+def for_pipes(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Pipes takes scalars as they are but wants mappings and lists typed."""
+    return {
+        key: typed(value, "json")
+        if isinstance(value, Mapping | list | tuple) and not is_typed(value)
+        else value
+        for key, value in metadata.items()
+    }

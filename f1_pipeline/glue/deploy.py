@@ -1,0 +1,185 @@
+"""``f1-pipeline glue deploy``: ship the entry script and the project wheel to
+``scripts/`` and create or update the Glue job to run them (idempotent)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from f1_pipeline.storage import ObjectNotFound, layout
+from f1_pipeline.storage.s3 import S3Storage
+
+ENTRY_SCRIPT = b'''"""f1-pipeline's AWS Glue job entry point, uploaded by `f1-pipeline glue deploy`.
+
+The code is in the f1_pipeline wheel (--additional-python-modules)."""
+
+from f1_pipeline.glue.entry import main
+
+main()
+'''
+
+# A new job: Glue 5 (Spark 3.5, Python 3.11), the smallest worker, two of them.
+NEW_JOB_DEFAULTS: Mapping[str, Any] = {
+    "GlueVersion": "5.0",
+    "WorkerType": "G.1X",
+    "NumberOfWorkers": 2,
+    "Timeout": 30,
+    "MaxRetries": 0,
+    "ExecutionProperty": {"MaxConcurrentRuns": 2},
+}
+# JobUpdate replaces the whole definition: every field get_job returns that UpdateJob accepts
+# is carried over as is.
+_UPDATABLE = (
+    "Description", "LogUri", "Role", "ExecutionProperty", "Command", "DefaultArguments",
+    "NonOverridableArguments", "Connections", "MaxRetries", "Timeout", "WorkerType",
+    "NumberOfWorkers", "SecurityConfiguration", "NotificationProperty", "GlueVersion",
+    "ExecutionClass", "MaxCapacity", "JobMode", "JobRunQueuingEnabled",
+)  # fmt: skip
+
+
+class DeployError(RuntimeError):
+    """Deployment cannot proceed; the message says what is missing."""
+
+
+@dataclass
+class Deployment:
+    job_name: str
+    data_root: str
+    job: dict[str, Any]
+    uploaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    action: str = "unchanged"  # created | updated | unchanged
+
+
+def project_root() -> Path | None:
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+@contextmanager
+def built_wheel() -> Iterator[Path]:
+    """Build this project's wheel (no dependencies: Glue provides Spark, pyarrow, boto3)."""
+    root = project_root()
+    if root is None:
+        raise DeployError("no project checkout to build a wheel from; pass --wheel PATH")
+    with tempfile.TemporaryDirectory(prefix="f1-wheel-") as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+             "--wheel-dir", tmp, str(root)],
+            check=True,
+        )  # fmt: skip
+        wheels = sorted(Path(tmp).glob("f1_pipeline-*.whl"))
+        if len(wheels) != 1:
+            raise DeployError(f"expected one f1_pipeline wheel, found {wheels}")
+        yield wheels[0]
+
+
+def _md5_etag(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _put_if_changed(storage: S3Storage, key: str, data: bytes, done: Deployment) -> None:
+    try:
+        same = storage.info(key).checksum == _md5_etag(data)
+    except ObjectNotFound:
+        same = False
+    if same:
+        done.unchanged.append(storage.uri(key))
+    else:
+        storage.write_bytes(key, data)
+        done.uploaded.append(storage.uri(key))
+
+
+def job_arguments(storage: S3Storage, wheel_name: str) -> dict[str, str]:
+    """The job arguments deploy owns; any others on the job are kept."""
+    modules = (
+        f"{storage.uri(layout.glue_wheel(wheel_name))},dagster-pipes=={version('dagster-pipes')}"
+    )
+    return {
+        "--job-language": "python",
+        "--additional-python-modules": modules,
+        # Our wheel's own requirements (pyspark, dagster...) must not replace Glue's.
+        "--python-modules-installer-option": "--no-deps",
+    }
+
+
+def _get_job(glue: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return glue.get_job(JobName=name)["Job"]
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "EntityNotFoundException":
+            return None
+        raise
+
+
+def deploy(
+    glue: Any, storage: S3Storage, job_name: str, wheel: Path, role_arn: str | None = None
+) -> Deployment:
+    """Upload the entry script and ``wheel`` (skipped when the same bytes are there), then
+    point the job at them: create it (needs ``role_arn``), update it if its script or
+    arguments differ, or leave it as it is."""
+    existing = _get_job(glue, job_name)
+    if existing is None and not role_arn:
+        raise DeployError(
+            f"Glue job {job_name!r} does not exist; create it with the CloudFormation stack "
+            "(infra/template.yaml) or pass --role-arn to create it here"
+        )
+    done = Deployment(job_name, storage.uri(""), {})
+    _put_if_changed(storage, layout.glue_entry_script(), ENTRY_SCRIPT, done)
+    _put_if_changed(storage, layout.glue_wheel(wheel.name), wheel.read_bytes(), done)
+    command = {
+        "Name": "glueetl",
+        "PythonVersion": "3",
+        "ScriptLocation": storage.uri(layout.glue_entry_script()),
+    }
+    arguments = job_arguments(storage, wheel.name)
+    if existing is None:
+        glue.create_job(
+            Name=job_name, Role=role_arn, Command=command, DefaultArguments=arguments,
+            Description="f1-pipeline cleaned and season-stats steps (Dagster Pipes)",
+            **NEW_JOB_DEFAULTS,
+        )  # fmt: skip
+        done.action = "created"
+    else:
+        current_args = existing.get("DefaultArguments", {})
+        wanted_args = {**current_args, **arguments}
+        wanted_command = {**existing.get("Command", {}), **command}
+        if wanted_args != current_args or wanted_command != existing.get("Command"):
+            update = {k: existing[k] for k in _UPDATABLE if k in existing}
+            if "MaxCapacity" in update and "WorkerType" in update:
+                del update["MaxCapacity"]  # derived from the workers; both are refused
+            update.update(Command=wanted_command, DefaultArguments=wanted_args)
+            glue.update_job(JobName=job_name, JobUpdate=update)
+            done.action = "updated"
+    done.job = _get_job(glue, job_name) or {}
+    return done
+
+
+def describe(done: Deployment) -> list[str]:
+    job = done.job
+    args = job.get("DefaultArguments", {})
+    lines = [f"Glue job {done.job_name}: {done.action}"]
+    lines += [f"  uploaded  {uri}" for uri in done.uploaded]
+    lines += [f"  unchanged {uri}" for uri in done.unchanged]
+    lines += [
+        f"  role            {job.get('Role')}",
+        f"  glue version    {job.get('GlueVersion')}",
+        f"  workers         {job.get('NumberOfWorkers')} x {job.get('WorkerType')}",
+        f"  timeout         {job.get('Timeout')} min",
+        f"  max concurrent  {job.get('ExecutionProperty', {}).get('MaxConcurrentRuns')}",
+        f"  script          {job.get('Command', {}).get('ScriptLocation')}",
+        f"  python modules  {args.get('--additional-python-modules')}",
+        f"  use it with     F1_SPARK_MODE=glue F1_GLUE_JOB_NAME={done.job_name} "
+        f"F1_DATA_ROOT={done.data_root}",
+    ]
+    return lines

@@ -1,0 +1,215 @@
+"""A local stand-in for the AWS Glue control plane, for PipesGlueClient.
+
+moto's Glue API keeps job definitions (created by ``f1-pipeline glue deploy``) but executes
+nothing. This object answers the calls PipesGlueClient makes (``start_job_run``,
+``get_job_run``, ``batch_stop_job_run``, ``meta``) by running the job's real entry script
+(downloaded from its ScriptLocation in the test S3 server) in a subprocess, with the job's
+default arguments merged under the run's, as Glue does. The subprocess cannot import
+Dagster (only dagster-pipes), as on Glue where only the wheel and dagster-pipes are installed.
+
+From the job definition it honours ScriptLocation, DefaultArguments,
+NonOverridableArguments, ExecutionProperty.MaxConcurrentRuns and Timeout (minutes, scaled
+by ``seconds_per_minute`` so a test can reach it). Off Glue the script runs on local Spark
+and stages its S3 inputs and outputs through local files (DirectIO is Glue's path).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+# The modules a Glue job does not have: importing them in the job fails, as it would there.
+_NOT_ON_GLUE = ("dagster", "dagster_aws", "dagster_pyspark", "dagster_webserver")
+_BOOT = (
+    "import runpy, sys\n"
+    f"for name in {_NOT_ON_GLUE!r}: sys.modules[name] = None\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed|Exit)): (.+)$")
+
+
+def _error_message(log: str) -> str:
+    """Glue reports a failed Python job by its last exception line."""
+    for line in reversed(log.splitlines()):
+        match = _ERROR_LINE.match(line.strip())
+        if match:
+            return f"{match.group(1).rsplit('.', 1)[-1]}: {match.group(2)}"
+    return "job process failed; see its log"
+
+
+@dataclass
+class LocalJobRun:
+    id: str
+    job_name: str
+    arguments: dict[str, str]
+    log_path: Path
+    timeout_seconds: float
+    process: subprocess.Popen | None = None
+    forced: tuple[str, str] | None = None  # (final state, error message) without running
+    state: str = "RUNNING"
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    polls: int = 0
+
+    def refresh(self) -> str:
+        if self.state not in ("RUNNING", "WAITING", "STOPPING"):
+            return self.state
+        if self.forced is not None:
+            # One poll in WAITING, then the forced end (e.g. EXPIRED).
+            self.polls += 1
+            if self.polls > 1:
+                self.state, self.error = self.forced
+            else:
+                self.state = "WAITING"
+            return self.state
+        assert self.process is not None
+        code = self.process.poll()
+        if code is None and time.monotonic() - self.started > self.timeout_seconds:
+            self.kill()
+            self.state, self.error = "TIMEOUT", "Job run timed out"
+        elif code is not None and self.state == "STOPPING":
+            self.state = "STOPPED"
+        elif code == 0:
+            self.state = "SUCCEEDED"
+        elif code is not None:
+            self.state, self.error = "FAILED", _error_message(self.log_path.read_text())
+        return self.state
+
+    def kill(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+class LocalGlue:
+    """``glue_api``: a boto3 Glue client on moto (job definitions); ``s3``: a boto3 S3
+    client on the same server (scripts); ``env``: the job process's environment."""
+
+    def __init__(
+        self,
+        glue_api: Any,
+        s3: Any,
+        env: dict[str, str],
+        workdir: Path,
+        seconds_per_minute: float = 60.0,
+    ) -> None:
+        self.glue_api, self.s3, self.env, self.workdir = glue_api, s3, env, workdir
+        self.seconds_per_minute = seconds_per_minute
+        self.runs: dict[str, LocalJobRun] = {}
+        self.next_outcomes: list[tuple[str, str]] = []
+        self.stop_requests: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def meta(self) -> Any:
+        return self.glue_api.meta
+
+    def _error(self, code: str, message: str, operation: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+    def _script(self, location: str, run_dir: Path) -> Path:
+        bucket, key = location[len("s3://") :].split("/", 1)
+        path = run_dir / Path(key).name
+        self.s3.download_file(bucket, key, str(path))
+        return path
+
+    def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **_: Any):
+        job = self.glue_api.get_job(JobName=JobName)["Job"]  # EntityNotFoundException if none
+        with self._lock:
+            active = [r for r in self.runs.values() if r.job_name == JobName and r.refresh()
+                      in ("RUNNING", "WAITING", "STOPPING")]  # fmt: skip
+            limit = job.get("ExecutionProperty", {}).get("MaxConcurrentRuns", 1)
+            if len(active) >= limit:
+                raise self._error(
+                    "ConcurrentRunsExceededException",
+                    f"Concurrent runs exceeded for {JobName}", "StartJobRun"
+                )  # fmt: skip
+            run_id = f"jr_{uuid.uuid4().hex}"
+            arguments = {
+                **job.get("DefaultArguments", {}),
+                **(Arguments or {}),
+                **job.get("NonOverridableArguments", {}),
+                "--JOB_ID": f"j_{JobName}",
+                "--JOB_RUN_ID": run_id,
+                "--JOB_NAME": JobName,
+            }
+            run_dir = self.workdir / run_id
+            run_dir.mkdir(parents=True)
+            run = LocalJobRun(
+                id=run_id,
+                job_name=JobName,
+                arguments=arguments,
+                log_path=run_dir / "output.log",
+                timeout_seconds=job.get("Timeout", 2880) * self.seconds_per_minute,
+            )
+            if self.next_outcomes:
+                run.forced = self.next_outcomes.pop(0)
+            else:
+                script = self._script(job["Command"]["ScriptLocation"], run_dir)
+                argv = [item for pair in arguments.items() for item in pair]
+                with run.log_path.open("wb") as log:
+                    run.process = subprocess.Popen(
+                        [sys.executable, "-c", _BOOT, str(script), *argv],
+                        cwd=run_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )  # fmt: skip
+            self.runs[run_id] = run
+        return {"JobRunId": run_id}
+
+    def get_job_run(self, JobName: str, RunId: str, **_: Any):
+        run = self.runs.get(RunId)
+        if run is None or run.job_name != JobName:
+            raise self._error("EntityNotFoundException", f"Job run {RunId} not found", "GetJobRun")
+        with self._lock:
+            state = run.refresh()
+        job_run = {
+            "Id": RunId,
+            "JobName": JobName,
+            "JobRunState": state,
+            "Attempt": 0,
+            "Arguments": run.arguments,
+            "ExecutionTime": int(time.monotonic() - run.started),
+        }
+        if run.error:
+            job_run["ErrorMessage"] = run.error
+        return {"JobRun": job_run}
+
+    def batch_stop_job_run(self, JobName: str, JobRunIds: list[str], **_: Any):
+        stopped, errors = [], []
+        for run_id in JobRunIds:
+            run = self.runs.get(run_id)
+            self.stop_requests.append(run_id)
+            if run is None or run.refresh() not in ("RUNNING", "WAITING"):
+                errors.append({"JobName": JobName, "JobRunId": run_id,
+                               "ErrorDetail": {"ErrorCode": "InvalidInputException"}})  # fmt: skip
+                continue
+            with self._lock:
+                run.state = "STOPPING"
+                run.kill()
+                run.state = "STOPPED"
+            stopped.append({"JobName": JobName, "JobRunId": run_id})
+        return {"SuccessfulSubmissions": stopped, "Errors": errors}
+
+    def log(self, run_id: str) -> str:
+        return self.runs[run_id].log_path.read_text()
+
+    def close(self) -> None:
+        for run in self.runs.values():
+            run.kill()
