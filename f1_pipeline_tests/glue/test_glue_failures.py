@@ -1,0 +1,112 @@
+"""Glue job runs that do not succeed: bad input, a stopped Dagster run, EXPIRED, TIMEOUT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from dagster import DagsterEventType, DagsterRunStatus
+
+from f1_pipeline.launch import LaunchError, ingest
+from f1_pipeline.storage import layout
+
+# Longest a failing run may take before the test calls it a hang (the bug being guarded
+# against is a client polling a finished job run forever).
+HANG_SECONDS = 120
+
+
+def _ingest_with_deadline(defs, instance) -> BaseException | None:
+    """Run the ingest in a thread; fail the test if it does not end in time."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            ingest(defs, instance)
+            outcome.append(None)
+        except BaseException as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(HANG_SECONDS)
+    assert not worker.is_alive(), f"the run was still waiting after {HANG_SECONDS}s"
+    return outcome[0]
+
+
+def _published(s3_storage) -> list[str]:
+    return [o.key for o in s3_storage.list(layout.CLEANED_PREFIX)] + [
+        o.key for o in s3_storage.list(layout.RESULTS_PREFIX)
+    ]
+
+
+def test_a_failing_job_fails_the_run_with_glues_error_and_publishes_nothing(
+    glue_defs, instance, s3_storage, local_glue
+):
+    races = s3_storage.read_bytes(layout.source_csv("races")).decode()
+    lines = races.splitlines()
+    lines[3] = lines[3].replace(",2024,", ",20x4,", 1)
+    s3_storage.write_bytes(layout.source_csv("races"), "\n".join(lines).encode())
+
+    with pytest.raises(LaunchError) as failed:
+        ingest(glue_defs, instance)
+    message = str(failed.value)
+    (run,) = local_glue.runs.values()
+    assert run.state == "FAILED"
+    # Glue's ErrorMessage, i.e. the job's exception, names the file, line and column.
+    assert run.error.startswith("InvalidInputError: s3://")
+    assert f"completed with status FAILED :\n{run.error}" in message
+    assert "races.csv, line 4, column 'year'" in message
+    assert _published(s3_storage) == []
+    # Bad data is not retried: one job run.
+    assert len(local_glue.runs) == 1
+
+
+def test_stopping_the_dagster_run_stops_the_glue_job_run(glue_defs, instance, local_glue):
+    def interrupt_once_the_job_runs() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(r.process and r.process.poll() is None for r in local_glue.runs.values()):
+                time.sleep(1.0)  # let it get going
+                os.kill(os.getpid(), signal.SIGINT)  # what terminating the run worker does
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=interrupt_once_the_job_runs, daemon=True).start()
+    with pytest.raises(LaunchError):
+        ingest(glue_defs, instance)
+
+    (run_id,) = local_glue.runs
+    run = local_glue.runs[run_id]
+    assert local_glue.stop_requests == [run_id]
+    assert run.state == "STOPPED"
+    assert run.process.poll() is not None  # the job's process is gone
+    (dagster_run,) = instance.get_runs()
+    assert dagster_run.status == DagsterRunStatus.FAILURE
+    messages = [r.user_message for r in instance.all_logs(dagster_run.run_id)]
+    assert any(f"Successfully stopped Glue job run {run_id}" in m for m in messages)
+
+
+def test_a_job_run_that_expires_fails_cleanly(glue_defs, instance, local_glue, s3_storage):
+    local_glue.next_outcomes.append(("EXPIRED", "Job run expired while waiting in the queue"))
+    error = _ingest_with_deadline(glue_defs, instance)
+    assert isinstance(error, LaunchError)
+    assert "completed with status EXPIRED" in str(error)
+    assert "expired while waiting in the queue" in str(error)
+    assert _published(s3_storage) == []
+    (dagster_run,) = instance.get_runs()
+    failures = instance.all_logs(dagster_run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    assert len(failures) == 1  # not retried
+
+
+@pytest.mark.parametrize("seconds_per_minute", [0.1])  # the job's 30-minute Timeout: 3 s
+def test_a_job_run_that_times_out_fails_cleanly(glue_defs, instance, local_glue, s3_storage):
+    error = _ingest_with_deadline(glue_defs, instance)
+    assert isinstance(error, LaunchError)
+    assert "completed with status TIMEOUT" in str(error)
+    (run,) = local_glue.runs.values()
+    assert run.state == "TIMEOUT"
+    assert run.process.poll() is not None
+    assert _published(s3_storage) == []
