@@ -137,7 +137,15 @@ class LocalStorage(Storage):
             self._path(key).unlink(missing_ok=True)
         base = self._path(prefix.rstrip("/")) if prefix.endswith("/") else None
         if base is not None and base.is_dir():
-            shutil.rmtree(base)  # Spark's hidden .crc files and empty directories
+            shutil.rmtree(base)  # Spark's hidden .crc files
+        # Directories are not objects: drop the ones left empty.
+        for parent in {self._path(key).parent for key in keys} | ({base} if base else set()):
+            while parent != self.root and parent.is_relative_to(self.root):
+                if parent.is_dir():
+                    if any(parent.iterdir()):
+                        break
+                    parent.rmdir()
+                parent = parent.parent
         return len(keys)
 
     @contextmanager

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from f1_pipeline.storage import LocalStorage, StorageError, layout
+from f1_pipeline.storage import LocalStorage, ObjectNotFound, StorageError, layout
 
 
 def test_write_read_info_and_list(tmp_path):
@@ -67,3 +67,19 @@ def test_checksum_follows_same_size_rewrites(tmp_path):
     assert second.size == first.size
     assert second.checksum != first.checksum
     assert storage.info("source-data/races.csv") == second
+
+
+def test_copy_and_delete_prefix(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("source-data/races.csv", b"abc")
+    staged = layout.staging_prefix("t1") + "source-data/races.csv"
+    info = storage.copy("source-data/races.csv", staged)
+    assert storage.read_bytes(staged) == b"abc"
+    assert info == storage.info(staged)
+    assert storage.spark_uri(staged) == str(tmp_path / staged)
+    (tmp_path / layout.staging_prefix("t1") / ".hidden.crc").write_bytes(b"")
+    assert storage.delete_prefix(layout.staging_prefix("t1")) == 1
+    assert not (tmp_path / "cleaned" / "_staging" / "t1").exists()
+    assert storage.read_bytes("source-data/races.csv") == b"abc"
+    with pytest.raises(ObjectNotFound):
+        storage.copy("source-data/nope.csv", staged)

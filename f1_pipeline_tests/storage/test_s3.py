@@ -68,3 +68,20 @@ def test_building_the_storage_makes_no_call(aws_env, monkeypatch):
     storage = build_storage(Settings.from_env())
     assert "S3Storage" in repr(build_storage(Settings.from_env({"F1_DATA_ROOT": "s3://b-1"})))
     assert storage is not None
+
+
+def test_copy_pins_a_version_and_delete_prefix_clears_scratch(storage, s3_client, bucket):
+    first = storage.write_bytes("source-data/races.csv", b"first")
+    storage.write_bytes("source-data/races.csv", b"second")
+    staged = layout.staging_prefix("t1") + "source-data/races.csv"
+    copied = storage.copy("source-data/races.csv", staged, first.version_id)
+    assert storage.read_bytes(staged) == b"first"  # the version asked for, not the latest
+    assert (copied.key, copied.size) == (staged, 5)
+    assert copied.version_id is not None
+    assert storage.spark_uri(staged) == f"s3://{bucket}/team/f1/{staged}"
+    storage.write_bytes(layout.staging_prefix("t1") + "races/part-0.parquet", b"x")
+    assert storage.delete_prefix(layout.staging_prefix("t1")) == 2
+    assert storage.list("cleaned/") == []
+    assert storage.read_bytes("source-data/races.csv") == b"second"
+    with pytest.raises(ObjectNotFound, match=r"source-data/nope\.csv"):
+        storage.copy("source-data/nope.csv", staged)
