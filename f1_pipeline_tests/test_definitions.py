@@ -98,3 +98,23 @@ def test_job_lanes_match_the_run_queue(tmp_path):
     queue = yaml.safe_load(TEMPLATE.read_text())["run_coordinator"]["config"]
     limits = {(t["key"], t["value"]): t["limit"] for t in queue["tag_concurrency_limits"]}
     assert limits == {("f1/lane", "ingest"): 1, ("f1/lane", "seasons"): 2}
+
+
+def test_glue_mode_builds_without_region_or_network(monkeypatch):
+    """Definitions load in the webserver and daemon: the Glue and S3 clients are built on
+    a step's first use, so no region, credentials or endpoint are needed to import them."""
+    import boto3
+
+    from f1_pipeline.runners.glue import GlueSpark
+    from f1_pipeline.settings import GlueSettings, S3Root
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    built = []
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: built.append(a))
+    monkeypatch.setattr(boto3.session.Session, "client", lambda _, *a, **k: built.append(a))
+    settings = Settings(data_root=S3Root("f1-data"), glue=GlueSettings(job_name="f1-stats"))
+    spark = build_definitions(settings).resources["spark"]
+    assert isinstance(spark, GlueSpark)
+    assert (spark.job_name, spark.data_root.bucket) == ("f1-stats", "f1-data")
+    assert built == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,32 @@ def test_a_bad_webhook_is_refused_without_echoing_it():
     assert "token-abc123" not in str(err.value)
     with pytest.raises(SettingsError, match="AWS_MAX_ATTEMPTS='0' is not a positive integer"):
         Settings.from_env({"AWS_MAX_ATTEMPTS": "0"})
+
+
+def test_glue_mode_settings():
+    env = {"F1_DATA_ROOT": "s3://f1-data/team", "F1_SPARK_MODE": "glue",
+           "F1_GLUE_JOB_NAME": "f1-stats", "F1_GLUE_POLL_SECONDS": "2.5",
+           "F1_GLUE_MAX_WAIT_MINUTES": "45"}  # fmt: skip
+    settings = Settings.from_env(env)
+    assert settings.spark_mode == "glue"
+    assert settings.glue is not None
+    assert (settings.glue.job_name, settings.glue.poll_seconds) == ("f1-stats", 2.5)
+    assert settings.glue.max_wait_minutes == 45
+    assert Settings.from_env({"F1_DATA_ROOT": "s3://f1-data"}).spark_mode == "local"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"F1_SPARK_MODE": "emr"}, "F1_SPARK_MODE='emr': use one of local, glue"),
+        ({"F1_SPARK_MODE": "glue"}, "needs F1_GLUE_JOB_NAME"),
+        ({"F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "bad name"}, "needs F1_GLUE_JOB_NAME"),
+        ({"F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "j", "F1_DATA_ROOT": "/tmp/x"},
+         "F1_SPARK_MODE=glue needs F1_DATA_ROOT=s3://"),
+        ({"F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "j", "F1_DATA_ROOT": "s3://f1-data",
+          "F1_GLUE_POLL_SECONDS": "0"}, "F1_GLUE_POLL_SECONDS='0'"),
+    ],
+)  # fmt: skip
+def test_bad_glue_settings_are_refused(env, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env(env)
