@@ -21,13 +21,14 @@ SUBSTITUTIONS = {
     "${BucketName}": "f1-bucket",
     "${GlueJobName}": "f1-job",
     "${WheelName}": "f1.whl",
+    "${DagsterPipesVersion}": "1.13.27",
 }
 BUCKET = "arn:aws:s3:::f1-bucket"
 ALLOWED_RESOURCES = {
     BUCKET,
     *(
         f"{BUCKET}/{prefix}/*"
-        for prefix in ("source-data", "cleaned", "results", "scripts", "pipes")
+        for prefix in ("source-data", "cleaned", "results", "scripts", "pipes", "cleaned/_staging")
     ),
     "arn:aws:glue:eu-west-1:123456789012:job/f1-job",
     "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/jobs/*",
@@ -151,6 +152,10 @@ def test_least_privilege_per_principal():
     assert f"{BUCKET}/scripts/*" in _grants(glue, "s3:GetObject")
     assert _grants(runner, "s3:PutObject") == outputs
     assert _grants(deployer, "s3:PutObject") == {f"{BUCKET}/scripts/*"}
+    # Deletes: only scratch space (Glue steps' staging; Pipes context and messages).
+    assert _grants(glue, "s3:DeleteObject") == {f"{BUCKET}/cleaned/_staging/*"}
+    assert _grants(runner, "s3:DeleteObject") == {f"{BUCKET}/pipes/*"}
+    assert _grants(deployer, "s3:DeleteObject") == set()
     assert not any(re.search(r"source-data", r) for r in _grants(glue, "s3:PutObject"))
 
 
@@ -167,3 +172,27 @@ def test_bucket_matches_bootstrap():
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     [notification] = bucket["NotificationConfiguration"]["QueueConfigurations"]
     assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "source-data/"}]
+
+
+def test_the_job_runs_what_glue_deploy_ships():
+    from importlib.metadata import version
+
+    from f1_pipeline.storage import layout
+
+    template = _load()
+    job = template["Resources"]["GlueJob"]["Properties"]
+    script = _resolve(job["Command"]["ScriptLocation"])
+    assert script == f"s3://f1-bucket/{layout.glue_entry_script()}"
+    assert (job["GlueVersion"], job["Command"]["Name"]) == ("5.0", "glueetl")
+    modules = _resolve(job["DefaultArguments"]["--additional-python-modules"])
+    assert modules == f"s3://f1-bucket/{layout.glue_wheel('f1.whl')},dagster-pipes==1.13.27"
+    assert template["Parameters"]["DagsterPipesVersion"]["Default"] == version("dagster-pipes")
+    assert job["DefaultArguments"]["--python-modules-installer-option"] == "--no-deps"
+
+
+def test_scratch_space_expires():
+    bucket = _load()["Resources"]["DataBucket"]["Properties"]
+    rules = {r.get("Prefix"): r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    for prefix in ("pipes/", "cleaned/_staging/"):
+        assert rules[prefix]["ExpirationInDays"] == 1
+        assert rules[prefix]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
