@@ -1,7 +1,8 @@
 """``f1-pipeline bootstrap``: make the bucket exist and be compliant, idempotently.
 
-Compliant: versioning enabled, default encryption, every public access blocked, and
-a bucket policy that denies requests not made over TLS.
+Compliant: versioning enabled, default encryption, every public access blocked, a
+bucket policy that denies requests not made over TLS, and lifecycle rules that expire
+scratch space (Pipes messages, Glue staging) and incomplete multipart uploads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from f1_pipeline.storage import layout
 
 TLS_SID = "DenyInsecureTransport"
 PUBLIC_ACCESS_BLOCK = {
@@ -113,6 +116,48 @@ def _ensure_tls_policy(client: Any, bucket: str) -> list[str]:
     return ["set bucket policy: deny requests without TLS"]
 
 
+def lifecycle_rules(prefix: str = "") -> list[dict[str, Any]]:
+    """Our rules (IDs starting ``f1-``) for a data root at ``prefix`` in the bucket."""
+    rules: list[dict[str, Any]] = [
+        {
+            "ID": f"f1-expire-{scratch.strip('/').replace('/', '-')}",
+            "Filter": {"Prefix": f"{prefix}{scratch}"},
+            "Status": "Enabled",
+            "Expiration": {"Days": 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        }
+        for scratch in layout.SCRATCH_PREFIXES
+    ]
+    rules.append(
+        {
+            "ID": "f1-abort-incomplete-uploads",
+            "Filter": {"Prefix": prefix},
+            "Status": "Enabled",
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    )
+    return rules
+
+
+def _ensure_lifecycle(client: Any, bucket: str, prefix: str) -> list[str]:
+    try:
+        current = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError as err:
+        if _error_code(err) != "NoSuchLifecycleConfiguration":
+            raise
+        current = []
+    wanted = lifecycle_rules(prefix)
+    ours = {r["ID"] for r in wanted}
+    if all(rule in current for rule in wanted):
+        return []
+    # Other rules are the operator's: keep them.
+    rules = [r for r in current if r.get("ID") not in ours] + wanted
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+    )
+    return ["set lifecycle rules: scratch space and incomplete uploads expire after a day"]
+
+
 def tls_policy_applies(endpoint_url: str | None) -> bool:
     """A TLS-only policy locks out every client of a plain-HTTP endpoint (a local
     S3-compatible server), this one included; it applies to HTTPS endpoints and AWS."""
@@ -120,13 +165,15 @@ def tls_policy_applies(endpoint_url: str | None) -> bool:
 
 
 def bootstrap_bucket(
-    client: Any, bucket: str, region: str | None, *, tls_only: bool = True
+    client: Any, bucket: str, region: str | None, *, tls_only: bool = True, prefix: str = ""
 ) -> list[str]:
-    """Create or update ``bucket``; return what changed (empty when already compliant)."""
+    """Create or update ``bucket`` (for a data root at ``prefix`` in it); return what changed
+    (empty when already compliant)."""
     return [
         *_ensure_bucket(client, bucket, region),
         *_ensure_versioning(client, bucket),
         *_ensure_encryption(client, bucket),
         *_ensure_public_access_block(client, bucket),
+        *_ensure_lifecycle(client, bucket, prefix),
         *(_ensure_tls_policy(client, bucket) if tls_only else []),
     ]

@@ -93,7 +93,9 @@ def _bootstrap(settings: Settings) -> int:
             file=sys.stderr,
         )
     client = s3_resource(settings).get_client()
-    changes = bootstrap_bucket(client, root.bucket, settings.aws.region, tls_only=tls_only)
+    changes = bootstrap_bucket(
+        client, root.bucket, settings.aws.region, tls_only=tls_only, prefix=root.prefix
+    )
     for change in changes:
         print(f"s3://{root.bucket}: {change}")
     if not changes:

@@ -26,6 +26,7 @@ def _state(client, name):
         "sse": rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
         "public": client.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
         "policy": policy,
+        "lifecycle": client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"],
     }
 
 
@@ -37,9 +38,16 @@ def test_bootstrap_creates_a_compliant_bucket_then_changes_nothing(s3_client):
         "enabled versioning",
         "enabled default encryption (SSE-S3, AES256)",
         "blocked all public access",
+        "set lifecycle rules: scratch space and incomplete uploads expire after a day",
         "set bucket policy: deny requests without TLS",
     ]
     state = _state(s3_client, name)
+    rules = s3_client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert {r["ID"]: r["Filter"]["Prefix"] for r in rules} == {
+        "f1-expire-pipes": "pipes/",
+        "f1-expire-cleaned-_staging": "cleaned/_staging/",
+        "f1-abort-incomplete-uploads": "",
+    }
     assert state["versioning"] == "Enabled"
     assert state["sse"] == "AES256"
     assert state["public"] == PUBLIC_ACCESS_BLOCK
@@ -72,6 +80,11 @@ def test_bootstrap_repairs_drift_and_keeps_other_policy_statements(s3_client):
         "Resource": f"arn:aws:s3:::{name}",
     }
     stale_tls = {**tls_only_statement(name), "Action": "s3:GetObject"}
+    operator_rule = {"ID": "operators-archive", "Filter": {"Prefix": "archive/"},
+                     "Status": "Enabled", "Expiration": {"Days": 365}}  # fmt: skip
+    s3_client.put_bucket_lifecycle_configuration(
+        Bucket=name, LifecycleConfiguration={"Rules": [operator_rule]}
+    )
     s3_client.put_bucket_policy(
         Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [own, stale_tls]})
     )
@@ -80,6 +93,9 @@ def test_bootstrap_repairs_drift_and_keeps_other_policy_statements(s3_client):
     assert "set bucket policy: deny requests without TLS" in changes
     statements = _state(s3_client, name)["policy"]["Statement"]
     assert statements == [own, tls_only_statement(name)]
+    rules = s3_client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert rules[0]["ID"] == "operators-archive"
+    assert len(rules) == 4
 
 
 def test_tls_policy_is_skipped_only_for_plain_http_endpoints():
@@ -96,6 +112,12 @@ def test_bootstrap_command(aws_env, monkeypatch, capsys, s3_client):
     assert f"s3://{name}: created bucket {name}" in captured.out
     assert "TLS-only bucket policy is not applied" in captured.err
     assert s3_client.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    rules = s3_client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert {r["Filter"]["Prefix"] for r in rules} == {
+        "prefix/pipes/",
+        "prefix/cleaned/_staging/",
+        "prefix/",
+    }
     assert main(["bootstrap"]) == 0
     assert f"s3://{name}: already compliant, nothing changed" in capsys.readouterr().out
 

@@ -46,16 +46,19 @@ def manifest() -> str:
     return f"{RESULTS_PREFIX}_manifest.json"
 
 
+STAGING_PREFIX = f"{CLEANED_PREFIX}_staging/"
+SCRIPTS_PREFIX = "scripts/"
+PIPES_PREFIX = "pipes/"
+# Deleted after use; the bucket's lifecycle rules expire any leftovers within a day.
+SCRATCH_PREFIXES = (PIPES_PREFIX, STAGING_PREFIX)
+
+
 def staging_prefix(token: str) -> str:
     """Run-private scratch space for Spark reading and writing the root directly (Glue):
     pinned copies of the inputs and not-yet-published outputs. Removed after each step."""
     if not token or "/" in token:
         raise ValueError(f"bad staging token {token!r}")
-    return f"{CLEANED_PREFIX}_staging/{token}/"
-
-
-SCRIPTS_PREFIX = "scripts/"
-PIPES_PREFIX = "pipes/"
+    return f"{STAGING_PREFIX}{token}/"
 
 
 def glue_entry_script() -> str:

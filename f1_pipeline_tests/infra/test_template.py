@@ -193,6 +193,8 @@ def test_the_job_runs_what_glue_deploy_ships():
 def test_scratch_space_expires():
     bucket = _load()["Resources"]["DataBucket"]["Properties"]
     rules = {r.get("Prefix"): r for r in bucket["LifecycleConfiguration"]["Rules"]}
-    for prefix in ("pipes/", "cleaned/_staging/"):
+    from f1_pipeline.storage import layout
+
+    for prefix in layout.SCRATCH_PREFIXES:  # the same prefixes bootstrap expires
         assert rules[prefix]["ExpirationInDays"] == 1
         assert rules[prefix]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
