@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,17 +69,27 @@ def project_root() -> Path | None:
 
 @contextmanager
 def built_wheel() -> Iterator[Path]:
-    """Build this project's wheel (no dependencies: Glue provides Spark, pyarrow, boto3)."""
+    """Build this project's wheel (no dependencies: Glue provides Spark, pyarrow, boto3)
+    from a clean copy of the sources, so nothing stale from an earlier build gets in."""
     root = project_root()
     if root is None:
         raise DeployError("no project checkout to build a wheel from; pass --wheel PATH")
     with tempfile.TemporaryDirectory(prefix="f1-wheel-") as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-             "--wheel-dir", tmp, str(root)],
-            check=True,
+        source, out = Path(tmp) / "src", Path(tmp) / "dist"
+        source.mkdir()
+        for name in ("pyproject.toml", "setup.cfg", "README.md"):
+            shutil.copyfile(root / name, source / name)
+        shutil.copytree(
+            root / "f1_pipeline", source / "f1_pipeline",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
         )  # fmt: skip
-        wheels = sorted(Path(tmp).glob("f1_pipeline-*.whl"))
+        subprocess.run(
+            # Offline: the build tools are this package's own dependencies.
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
+             "--no-build-isolation", "--wheel-dir", str(out), str(source)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        wheels = sorted(out.glob("f1_pipeline-*.whl"))
         if len(wheels) != 1:
             raise DeployError(f"expected one f1_pipeline wheel, found {wheels}")
         yield wheels[0]

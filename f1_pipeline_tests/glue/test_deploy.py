@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from f1_pipeline.cli import main
 from f1_pipeline.glue.deploy import ENTRY_SCRIPT, DeployError, deploy
 from f1_pipeline.storage import layout
+from f1_pipeline_tests.conftest import REPO
 from f1_pipeline_tests.glue.conftest import ROLE_ARN
 
 
@@ -90,10 +91,15 @@ def test_a_changed_wheel_updates_the_job_keeping_its_other_settings(
 def test_the_wheel_holds_the_whole_package(project_wheel):
     names = zipfile.ZipFile(project_wheel).namelist()
     modules = ("glue/entry.py", "steps/cleaned.py", "steps/stats.py", "steps/io.py",
-               "transforms/cleaning.py", "storage/s3.py", "contract.py", "lineage.py")  # fmt: skip
+               "transforms/cleaning.py", "storage/s3.py", "contract.py", "lineage.py",
+               "instance/dagster.yaml")  # fmt: skip
     for module in modules:
         assert f"f1_pipeline/{module}" in names
     assert not any(n.startswith("f1_pipeline_tests/") for n in names)
+    # Built from a clean copy: exactly today's modules, nothing stale from an earlier build.
+    package = REPO / "f1_pipeline"
+    sources = {f"f1_pipeline/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    assert {n for n in names if n.endswith(".py")} == sources
 
 
 def test_cli_glue_deploy_prints_the_job(glue_api, bucket, project_wheel, monkeypatch, capsys):
