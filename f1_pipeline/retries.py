@@ -22,12 +22,17 @@ _THROTTLING_CODES = {
     "502",
     "503",
     "504",
+    # Glue: the job is at its MaxConcurrentRuns, or its service had a hiccup.
+    "ConcurrentRunsExceededException",
+    "InternalServiceException",
+    "OperationTimeoutException",
 }
 _SPARK_START_FAILURES = {"JAVA_GATEWAY_EXITED", "JAVA_GATEWAY_NOT_STARTED"}
 
 
 def is_transient(err: BaseException) -> bool:
-    """S3 connection errors and throttling, and a Spark session that failed to start."""
+    """S3 and Glue connection errors, throttling and busy signals, and a Spark session that
+    failed to start."""
     if isinstance(err, ConnectionError | HTTPClientError):
         return True
     if isinstance(err, ClientError):

@@ -57,22 +57,22 @@ class LocalJobRun:
     log_path: Path
     timeout_seconds: float
     process: subprocess.Popen | None = None
-    forced: tuple[str, str] | None = None  # (final state, error message) without running
+    # Without running anything: (final state, error message, seconds until it ends). Until
+    # then the run is WAITING (for EXPIRED: a queued run) or RUNNING.
+    forced: tuple[str, str, float] | None = None
     state: str = "RUNNING"
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
-    polls: int = 0
 
     def refresh(self) -> str:
         if self.state not in ("RUNNING", "WAITING", "STOPPING"):
             return self.state
         if self.forced is not None:
-            # One poll in WAITING, then the forced end (e.g. EXPIRED).
-            self.polls += 1
-            if self.polls > 1:
-                self.state, self.error = self.forced
+            final, error, seconds = self.forced
+            if time.monotonic() - self.started >= seconds:
+                self.state, self.error = final, error or None
             else:
-                self.state = "WAITING"
+                self.state = "WAITING" if final == "EXPIRED" else "RUNNING"
             return self.state
         assert self.process is not None
         code = self.process.poll()
@@ -113,7 +113,7 @@ class LocalGlue:
         self.glue_api, self.s3, self.env, self.workdir = glue_api, s3, env, workdir
         self.seconds_per_minute = seconds_per_minute
         self.runs: dict[str, LocalJobRun] = {}
-        self.next_outcomes: list[tuple[str, str]] = []
+        self.next_outcomes: list[tuple[str, str, float]] = []
         self.stop_requests: list[str] = []
         self._lock = threading.Lock()
 

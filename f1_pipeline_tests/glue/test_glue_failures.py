@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 from dagster import DagsterEventType, DagsterRunStatus
 
 from f1_pipeline.launch import LaunchError, ingest
@@ -90,7 +91,7 @@ def test_stopping_the_dagster_run_stops_the_glue_job_run(glue_defs, instance, lo
 
 
 def test_a_job_run_that_expires_fails_cleanly(glue_defs, instance, local_glue, s3_storage):
-    local_glue.next_outcomes.append(("EXPIRED", "Job run expired while waiting in the queue"))
+    local_glue.next_outcomes.append(("EXPIRED", "Job run expired while waiting in the queue", 1))
     error = _ingest_with_deadline(glue_defs, instance)
     assert isinstance(error, LaunchError)
     assert "completed with status EXPIRED" in str(error)
@@ -110,3 +111,18 @@ def test_a_job_run_that_times_out_fails_cleanly(glue_defs, instance, local_glue,
     assert run.state == "TIMEOUT"
     assert run.process.poll() is not None
     assert _published(s3_storage) == []
+
+
+def test_a_busy_job_is_retried_until_a_run_slot_frees(glue_defs, instance, local_glue, glue_job):
+    """The job allows 2 concurrent runs (deploy's default); both are taken for 4 s."""
+    for _ in range(2):
+        local_glue.next_outcomes.append(("SUCCEEDED", "", 4.0))
+        local_glue.start_job_run(JobName=glue_job)
+    with pytest.raises(ClientError, match="ConcurrentRunsExceededException"):
+        local_glue.start_job_run(JobName=glue_job)
+
+    ingest(glue_defs, instance)
+    (dagster_run,) = instance.get_runs()
+    retries = instance.all_logs(dagster_run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
+    assert len(retries) >= 1
+    assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"] * 4

@@ -7,7 +7,7 @@ import io
 import json
 
 import pyarrow.parquet as pq
-from dagster import DagsterEventType
+from dagster import DagsterEventType, DagsterInstance
 
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.launch import ingest, publish_seasons
@@ -39,7 +39,7 @@ def test_glue_mode_equals_local_mode(
 
     # The same pipeline on the local session, over a local root with the same sources.
     local_defs = build_definitions(Settings(data_root=data_root))
-    with instance.__class__.ephemeral() as local_instance:
+    with DagsterInstance.ephemeral() as local_instance:
         ingest(local_defs, local_instance)
         publish_seasons(local_defs, local_instance, SEASONS)
     glue_out, local_out = _outputs(s3_storage), _outputs(LocalStorage(data_root))
