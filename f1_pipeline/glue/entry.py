@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 IO_CHOICES = ("auto", "direct", "staged")
@@ -85,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         open_dagster_pipes,
     )
 
+    import f1_pipeline
     from f1_pipeline.settings import S3Root, parse_data_root
     from f1_pipeline.steps import CheckOutcome, StepContext, run_step
     from f1_pipeline.steps.metadata import for_pipes
@@ -107,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         session, on_glue = build_session(args.f1_shuffle_partitions)
         io = choose_io(args.f1_spark_io, on_glue, storage)
         pipes.log.info(
-            f"step {step} on {'Glue' if on_glue else 'local Spark'}, {type(io).__name__}"
+            f"step {step} on {'Glue' if on_glue else 'local Spark'} with {type(io).__name__}; "
+            f"f1-pipeline {version('f1-pipeline')} from {Path(f1_pipeline.__file__).parent}"
         )
 
         def report_check(outcome: CheckOutcome) -> None:

@@ -153,10 +153,11 @@ class GlueSpark(StepRunner):
                 result.checks.append(item)
             elif isinstance(item, MaterializeResult):
                 result.metadata.update(item.metadata or {})
-        if not result.metadata:
+        if not result.metadata or not invocation.get_custom_messages():
             raise Failure(
-                description=f"Glue job {self.job_name} succeeded but reported no materialisation "
-                f"for step {step}",
+                description=f"Glue job {self.job_name} succeeded but did not report step "
+                f"{step}'s materialisation and data through Pipes: is the deployed code "
+                "current (`f1-pipeline glue deploy`)?",
                 allow_retries=False,
             )
         result.metadata["spark_mode"] = MetadataValue.text(self.mode)

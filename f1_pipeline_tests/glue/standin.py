@@ -9,8 +9,11 @@ Dagster (only dagster-pipes), as on Glue where only the wheel and dagster-pipes 
 
 From the job definition it honours ScriptLocation, DefaultArguments,
 NonOverridableArguments, ExecutionProperty.MaxConcurrentRuns and Timeout (minutes, scaled
-by ``seconds_per_minute`` so a test can reach it). Off Glue the script runs on local Spark
-and stages its S3 inputs and outputs through local files (DirectIO is Glue's path).
+by ``seconds_per_minute`` so a test can reach it), and ``--additional-python-modules``:
+an ``s3://`` wheel is downloaded and installed without dependencies into a directory put
+first on the job's path (so the job runs the deployed wheel, not this checkout), a
+``name==version`` must match what this environment has. Off Glue the script runs on local
+Spark and stages its S3 inputs and outputs through local files (DirectIO is Glue's path).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +134,23 @@ class LocalGlue:
         self.s3.download_file(bucket, key, str(path))
         return path
 
+    def _python_path(self, modules: str, run_dir: Path) -> str:
+        """Install the job's extra modules as Glue does; return the directory holding them."""
+        site = run_dir / "site"
+        for entry in filter(None, (m.strip() for m in modules.split(","))):
+            if entry.startswith("s3://"):
+                wheel = self._script(entry, run_dir)
+                subprocess.run(
+                    [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                     "--no-index", "--target", str(site), str(wheel)],
+                    check=True, capture_output=True,
+                )  # fmt: skip
+            else:
+                name, _, wanted = entry.partition("==")
+                if wanted and version(name) != wanted:
+                    raise RuntimeError(f"job wants {entry}; this environment has {version(name)}")
+        return str(site)
+
     def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **_: Any):
         job = self.glue_api.get_job(JobName=JobName)["Job"]  # EntityNotFoundException if none
         with self._lock:
@@ -163,11 +184,13 @@ class LocalGlue:
                 run.forced = self.next_outcomes.pop(0)
             else:
                 script = self._script(job["Command"]["ScriptLocation"], run_dir)
+                modules = arguments.get("--additional-python-modules", "")
+                env = {**self.env, "PYTHONPATH": self._python_path(modules, run_dir)}
                 argv = [item for pair in arguments.items() for item in pair]
                 with run.log_path.open("wb") as log:
                     run.process = subprocess.Popen(
                         [sys.executable, "-c", _BOOT, str(script), *argv],
-                        cwd=run_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                        cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )  # fmt: skip
             self.runs[run_id] = run

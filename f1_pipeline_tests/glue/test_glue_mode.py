@@ -84,6 +84,10 @@ def test_glue_mode_equals_local_mode(
     # The job's log lines came back through Pipes messages.
     messages = [r.user_message for r in instance.all_logs(stats.run_ids[0])]
     assert any("published 14 files for 7 season(s)" in m for m in messages)
+    # ... and it ran the deployed wheel's code, not this checkout's.
+    (started,) = [m for m in messages if "step season_stats on local Spark" in m]
+    assert f"from {local_glue.workdir}" in started
+    assert "/site/f1_pipeline" in started
     # Pipes' scratch objects and the steps' staging are gone.
     assert s3_storage.list(layout.PIPES_PREFIX) == []
     assert s3_storage.list(f"{layout.CLEANED_PREFIX}_staging/") == []
