@@ -20,6 +20,7 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
+    PipesMessageHandler,
 )
 from dagster_aws.pipes import PipesGlueClient, PipesS3ContextInjector, PipesS3MessageReader
 
@@ -64,11 +65,24 @@ class F1PipesGlueClient(PipesGlueClient):
 
 class PrefixedS3MessageReader(PipesS3MessageReader):
     """PipesS3MessageReader writing under ``key_prefix`` (the job's IAM role may write
-    ``pipes/`` only), deleting the chunks once the session has read them."""
+    ``pipes/`` only), deleting the chunks once the session has read them. Keeps the
+    session's message handler, so what a failed job reported (e.g. the check that failed)
+    can still be shown."""
 
     def __init__(self, *, key_prefix: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.key_prefix = key_prefix
+        self.handler: PipesMessageHandler | None = None
+
+    @contextmanager
+    def read_messages(self, handler: PipesMessageHandler) -> Iterator[dict[str, Any]]:
+        self.handler = handler
+        with super().read_messages(handler) as params:
+            yield params
+
+    def reported_checks(self) -> list[AssetCheckResult]:
+        reported = self.handler.get_reported_results() if self.handler else []
+        return [r for r in reported if isinstance(r, AssetCheckResult)]
 
     @contextmanager
     def get_params(self) -> Iterator[dict[str, Any]]:
@@ -112,39 +126,44 @@ class GlueSpark(StepRunner):
         self.poll_seconds = poll_seconds
         self.max_wait_seconds = max_wait_seconds
 
-    def pipes_client(self) -> F1PipesGlueClient:
+    def pipes_client(self) -> tuple[F1PipesGlueClient, PrefixedS3MessageReader]:
         s3, root = self._s3_client(), self.data_root
         pipes = f"{root.prefix}{layout.PIPES_PREFIX}"
-        return F1PipesGlueClient(
+        reader = PrefixedS3MessageReader(
+            bucket=root.bucket,
+            client=s3,
+            key_prefix=f"{pipes}messages/",
+            interval=min(self.poll_seconds, 10.0),
+        )
+        client = F1PipesGlueClient(
             context_injector=PipesS3ContextInjector(
                 bucket=root.bucket, client=s3, key_prefix=f"{pipes}context/"
             ),
-            message_reader=PrefixedS3MessageReader(
-                bucket=root.bucket,
-                client=s3,
-                key_prefix=f"{pipes}messages/",
-                interval=min(self.poll_seconds, 10.0),
-            ),
+            message_reader=reader,
             client=self._glue_client(),
             poll_seconds=self.poll_seconds,
             max_wait_seconds=self.max_wait_seconds,
         )
+        return client, reader
 
     def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:
         extras = {"f1_step": step, "f1_params": dict(params), "f1_data_root": str(self.data_root)}
+        client, reader = self.pipes_client()
         try:
-            invocation = self.pipes_client().run(
+            invocation = client.run(
                 context=context,
                 start_job_run_params={"JobName": self.job_name, "Arguments": {}},
                 extras=extras,
             )
-        except (RuntimeError, GlueWaitExceeded) as err:
+        except RuntimeError as err:
             # PipesGlueClient raises RuntimeError for a run that ended other than SUCCEEDED;
             # its message carries the state and Glue's ErrorMessage. Bad data or a failed
             # check fails the job the same way: retrying would not help.
             if not str(err).startswith("Glue job"):
                 raise
-            raise Failure(description=str(err), allow_retries=False) from err
+            failure = Failure(description=str(err), allow_retries=False)
+            failure.__cause__ = err
+            return StepRun(checks=reader.reported_checks(), error=failure)
         result = StepRun(data={})
         for message in invocation.get_custom_messages():
             result.data.update(message.get("data", {}))

@@ -65,6 +65,26 @@ def test_a_failing_job_fails_the_run_with_glues_error_and_publishes_nothing(
     assert len(local_glue.runs) == 1
 
 
+def test_a_failed_check_in_the_job_is_recorded_and_fails_the_run(
+    glue_defs, instance, s3_storage, local_glue
+):
+    races = s3_storage.read_bytes(layout.source_csv("races")).decode().splitlines()
+    s3_storage.write_bytes(layout.source_csv("races"), "\n".join([*races, races[1]]).encode())
+
+    with pytest.raises(LaunchError, match=r"ChecksFailed: .*race_id_unique: 1 violation\(s\)"):
+        ingest(glue_defs, instance)
+    (dagster_run,) = instance.get_runs()
+    evaluations = instance.all_logs(
+        dagster_run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    )
+    # Reported by the job through Pipes before it failed, shown as in local mode.
+    assert {
+        e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data.passed
+        for e in evaluations
+    } == {"race_id_unique": False, "season_round_unique": False}
+    assert _published(s3_storage) == []
+
+
 def test_stopping_the_dagster_run_stops_the_glue_job_run(glue_defs, instance, local_glue):
     def interrupt_once_the_job_runs() -> None:
         deadline = time.monotonic() + 60
