@@ -111,7 +111,7 @@ def _glue_deploy(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.storage.s3 import S3Storage
 
     storage = build_storage(settings)
-    job_name = args.job_name or (settings.glue.job_name if settings.glue else None)
+    job_name = args.job_name or settings.glue_job_name
     if not isinstance(storage, S3Storage) or not job_name:
         print(
             "f1-pipeline: glue deploy needs F1_DATA_ROOT=s3://bucket[/prefix] and a job name "

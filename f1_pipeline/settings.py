@@ -78,6 +78,7 @@ class Settings:
     race_weekend_cron: str = DEFAULT_RACE_WEEKEND_CRON
     dagster_url: str = DEFAULT_DAGSTER_URL
     glue: GlueSettings | None = None  # None: Spark runs locally (the embedded default)
+    glue_job_name: str | None = None  # F1_GLUE_JOB_NAME, in any mode (for `glue deploy`)
 
     def __post_init__(self) -> None:
         if self.glue is not None and not isinstance(self.data_root, S3Root):
@@ -111,7 +112,15 @@ class Settings:
             dagster_url=_parse_url("F1_DAGSTER_URL", env.get("F1_DAGSTER_URL"))
             or DEFAULT_DAGSTER_URL,
             glue=_parse_glue(env),
+            glue_job_name=_parse_job_name(env.get("F1_GLUE_JOB_NAME")),
         )
+
+
+def _parse_job_name(value: str | None) -> str | None:
+    job = (value or "").strip()
+    if job and not re.match(r"^[A-Za-z0-9_-]{1,255}$", job):
+        raise SettingsError(f"F1_GLUE_JOB_NAME={job!r} is not a Glue job name")
+    return job or None
 
 
 def _parse_glue(env: Mapping[str, str]) -> GlueSettings | None:
@@ -120,11 +129,9 @@ def _parse_glue(env: Mapping[str, str]) -> GlueSettings | None:
         raise SettingsError(f"F1_SPARK_MODE={mode!r}: use one of {', '.join(SPARK_MODES)}")
     if mode == "local":
         return None
-    job = (env.get("F1_GLUE_JOB_NAME") or "").strip()
-    if not re.match(r"^[A-Za-z0-9_-]{1,255}$", job):
-        raise SettingsError(
-            f"F1_SPARK_MODE=glue needs F1_GLUE_JOB_NAME, a Glue job name (got {job!r})"
-        )
+    job = _parse_job_name(env.get("F1_GLUE_JOB_NAME"))
+    if job is None:
+        raise SettingsError("F1_SPARK_MODE=glue needs F1_GLUE_JOB_NAME, the Glue job's name")
     poll = env.get("F1_GLUE_POLL_SECONDS")
     try:
         poll_seconds = float(poll) if poll and poll.strip() else 5.0

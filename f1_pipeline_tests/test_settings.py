@@ -81,7 +81,8 @@ def test_glue_mode_settings():
     assert settings.glue is not None
     assert (settings.glue.job_name, settings.glue.poll_seconds) == ("f1-stats", 2.5)
     assert settings.glue.max_wait_minutes == 45
-    assert Settings.from_env({"F1_DATA_ROOT": "s3://f1-data"}).spark_mode == "local"
+    local = Settings.from_env({"F1_DATA_ROOT": "s3://f1-data", "F1_GLUE_JOB_NAME": "f1-stats"})
+    assert (local.spark_mode, local.glue_job_name) == ("local", "f1-stats")  # for glue deploy
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,7 @@ def test_glue_mode_settings():
     [
         ({"F1_SPARK_MODE": "emr"}, "F1_SPARK_MODE='emr': use one of local, glue"),
         ({"F1_SPARK_MODE": "glue"}, "needs F1_GLUE_JOB_NAME"),
-        ({"F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "bad name"}, "needs F1_GLUE_JOB_NAME"),
+        ({"F1_GLUE_JOB_NAME": "bad name"}, "F1_GLUE_JOB_NAME='bad name' is not a Glue job name"),
         ({"F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "j", "F1_DATA_ROOT": "/tmp/x"},
          "F1_SPARK_MODE=glue needs F1_DATA_ROOT=s3://"),
         ({"F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "j", "F1_DATA_ROOT": "s3://f1-data",
