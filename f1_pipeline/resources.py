@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from dagster_aws.s3 import S3Resource
@@ -12,29 +11,9 @@ from f1_pipeline.constants import ALERTS_KEY, SPARK_KEY, STORAGE_KEY
 from f1_pipeline.runners import LocalSpark, StepRunner
 from f1_pipeline.runners.glue import GlueSpark
 from f1_pipeline.settings import S3Root, Settings
+from f1_pipeline.spark import spark_config
 from f1_pipeline.storage import LocalStorage, Storage
 from f1_pipeline.storage.s3 import S3Storage
-
-
-def spark_config(settings: Settings) -> dict[str, str]:
-    """Local-session settings tuned for small, many-seasons jobs on a laptop-sized machine."""
-    return {
-        "spark.master": settings.spark_master,
-        "spark.app.name": "f1-pipeline",
-        # Small tables: the default of 200 shuffle partitions costs seconds per stage.
-        "spark.sql.shuffle.partitions": "4",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.log.level": "WARN",
-        # Python workers (when any) run this interpreter, not whatever python3 is on PATH.
-        "spark.pyspark.python": sys.executable,
-        "spark.pyspark.driver.python": sys.executable,
-        # Keep the driver on loopback: nothing of ours listens on other interfaces.
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
-        **settings.spark_conf,
-    }
 
 
 def s3_resource(settings: Settings) -> S3Resource:

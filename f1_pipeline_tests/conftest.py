@@ -35,15 +35,10 @@ def spark():
 
     The resource's getOrCreate() returns this session, so assets reuse it.
     """
-    from pyspark.sql import SparkSession
-
-    from f1_pipeline.resources import spark_config
     from f1_pipeline.settings import Settings
+    from f1_pipeline.spark import local_session, spark_config
 
-    builder = SparkSession.builder
-    for key, value in spark_config(Settings(data_root=REPO / "data")).items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    session = local_session(spark_config(Settings(data_root=REPO / "data")))
     yield session
     session.stop()
 

@@ -12,7 +12,7 @@ needs only this package's wheel and ``dagster-pipes`` on top of Glue's own libra
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -31,24 +31,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def build_session(shuffle_partitions: int) -> tuple[Any, bool]:
-    """The Spark session and whether it runs on Glue (GlueContext present)."""
+def build_session(shuffle_partitions: int, local_conf: Mapping[str, str]) -> tuple[Any, bool]:
+    """The Spark session and whether it runs on Glue (GlueContext present); off Glue (the
+    local stand-in) a local session configured as the pipeline's own."""
     try:
         from awsglue.context import GlueContext
         from pyspark.context import SparkContext
     except ImportError:
-        from pyspark.sql import SparkSession
+        from f1_pipeline.spark import local_session
 
-        # Not on Glue (the local stand-in): a local session bound to loopback.
-        session = (
-            SparkSession.builder.master("local[*]")
-            .appName("f1-pipeline-glue-entry")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.ui.enabled", "false")
-            .getOrCreate()
-        )
-        on_glue = False
+        session, on_glue = local_session(local_conf), False
     else:
         session = GlueContext(SparkContext.getOrCreate()).spark_session
         on_glue = True
@@ -88,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     import f1_pipeline
-    from f1_pipeline.settings import S3Root, parse_data_root
+    from f1_pipeline.settings import S3Root, Settings, parse_data_root
+    from f1_pipeline.spark import spark_config
     from f1_pipeline.steps import CheckOutcome, StepContext, run_step
     from f1_pipeline.steps.metadata import for_pipes
     from f1_pipeline.storage.s3 import S3Storage
@@ -107,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if step == "season_stats":
             seasons_in_range(pipes, params)
         storage = S3Storage(lambda: s3, root.bucket, root.prefix)
-        session, on_glue = build_session(args.f1_shuffle_partitions)
+        local_conf = spark_config(Settings(data_root=root))
+        session, on_glue = build_session(args.f1_shuffle_partitions, local_conf)
         io = choose_io(args.f1_spark_io, on_glue, storage)
         pipes.log.info(
             f"step {step} on {'Glue' if on_glue else 'local Spark'} with {type(io).__name__}; "

@@ -1,0 +1,41 @@
+"""The local Spark session's configuration, for the pipeline's resource, the Glue entry
+script off Glue (the local stand-in) and the tests. No Dagster here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from f1_pipeline.settings import Settings
+
+
+def spark_config(settings: Settings) -> dict[str, str]:
+    """Local-session settings tuned for small, many-seasons jobs on a laptop-sized machine."""
+    return {
+        "spark.master": settings.spark_master,
+        "spark.app.name": "f1-pipeline",
+        # Small tables: the default of 200 shuffle partitions costs seconds per stage.
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.log.level": "WARN",
+        # Python workers (when any) run this interpreter, not whatever python3 is on PATH.
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+        # Keep the driver on loopback: nothing of ours listens on other interfaces.
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        **settings.spark_conf,
+    }
+
+
+def local_session(conf: Mapping[str, str]) -> Any:
+    """A SparkSession with ``conf`` (or the running one)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
