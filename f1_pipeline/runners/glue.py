@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +27,7 @@ from dagster_aws.pipes import PipesGlueClient, PipesS3ContextInjector, PipesS3Me
 from f1_pipeline.runners.base import StepRun, StepRunner
 from f1_pipeline.settings import S3Root
 from f1_pipeline.storage import layout
+from f1_pipeline.storage.s3 import S3Storage
 
 # Every state a Glue job run ends in (https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html).
 # PipesGlueClient's own loop (dagster-aws 0.29) lacks EXPIRED and would poll such a run forever.
@@ -94,13 +95,9 @@ class PrefixedS3MessageReader(PipesS3MessageReader):
                 self._delete_chunks(params["key_prefix"])
 
     def _delete_chunks(self, prefix: str) -> None:
-        try:
-            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=f"{prefix}/")
-            keys = [{"Key": o["Key"]} for o in listed.get("Contents", [])]
-            if keys:
-                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
-        except (BotoCoreError, ClientError):
-            pass  # leftovers expire with the bucket's pipes/ lifecycle rule
+        # Best effort: leftovers expire with the bucket's pipes/ lifecycle rule.
+        with suppress(BotoCoreError, ClientError):
+            S3Storage(lambda: self.client, self.bucket).delete_prefix(f"{prefix}/")
 
 
 class GlueSpark(StepRunner):
@@ -164,15 +161,16 @@ class GlueSpark(StepRunner):
             failure = Failure(description=str(err), allow_retries=False)
             failure.__cause__ = err
             return StepRun(checks=reader.reported_checks(), error=failure)
-        result = StepRun(data={})
-        for message in invocation.get_custom_messages():
+        result = StepRun()
+        messages = invocation.get_custom_messages()
+        for message in messages:
             result.data.update(message.get("data", {}))
         for item in invocation.get_results(implicit_materializations=False):
             if isinstance(item, AssetCheckResult):
                 result.checks.append(item)
             elif isinstance(item, MaterializeResult):
                 result.metadata.update(item.metadata or {})
-        if not result.metadata or not invocation.get_custom_messages():
+        if not result.metadata or not messages:
             raise Failure(
                 description=f"Glue job {self.job_name} succeeded but did not report step "
                 f"{step}'s materialisation and data through Pipes: is the deployed code "

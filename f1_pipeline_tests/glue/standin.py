@@ -128,7 +128,7 @@ class LocalGlue:
     def _error(self, code: str, message: str, operation: str) -> ClientError:
         return ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
-    def _script(self, location: str, run_dir: Path) -> Path:
+    def _download(self, location: str, run_dir: Path) -> Path:
         bucket, key = location[len("s3://") :].split("/", 1)
         path = run_dir / Path(key).name
         self.s3.download_file(bucket, key, str(path))
@@ -139,7 +139,7 @@ class LocalGlue:
         site = run_dir / "site"
         for entry in filter(None, (m.strip() for m in modules.split(","))):
             if entry.startswith("s3://"):
-                wheel = self._script(entry, run_dir)
+                wheel = self._download(entry, run_dir)
                 subprocess.run(
                     [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                      "--no-index", "--target", str(site), str(wheel)],
@@ -183,7 +183,7 @@ class LocalGlue:
             if self.next_outcomes:
                 run.forced = self.next_outcomes.pop(0)
             else:
-                script = self._script(job["Command"]["ScriptLocation"], run_dir)
+                script = self._download(job["Command"]["ScriptLocation"], run_dir)
                 modules = arguments.get("--additional-python-modules", "")
                 env = {**self.env, "PYTHONPATH": self._python_path(modules, run_dir)}
                 argv = [item for pair in arguments.items() for item in pair]
