@@ -1,38 +1,69 @@
-# f1-pipeline developer commands. Every target creates .venv if needed.
+# f1-pipeline developer commands. Every target creates its virtualenv if needed, and installs
+# exactly the versions locked in requirements/*.lock (`make lock` to update them).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The Spark 3.5 lane: Glue 5's Spark, for the code that ships to the Glue job.
+SPARK35_VENV ?= .venv-spark35
+SPARK35_TESTS := f1_pipeline_tests/transforms f1_pipeline_tests/steps \
+	f1_pipeline_tests/test_contract.py f1_pipeline_tests/glue/test_entry.py
 # The UI and the CLI share this persistent Dagster instance.
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
 # No telemetry leaves this machine.
 export DAGSTER_DISABLE_TELEMETRY := 1
+LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 
-.PHONY: run test lint ui bench clean
+.PHONY: run test test-spark35 lint ui bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml setup.cfg | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: requirements/run.lock pyproject.toml setup.cfg | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/run.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml setup.cfg | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: requirements/test.lock pyproject.toml setup.cfg | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements/test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
+
+$(SPARK35_VENV)/.installed: requirements/spark35.lock pyproject.toml setup.cfg
+	$(PYTHON) -m venv $(SPARK35_VENV)
+	$(SPARK35_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SPARK35_VENV)/bin/python -m pip install --quiet -r requirements/spark35.lock
+	# The project without its dependencies, as the Glue job installs the wheel.
+	$(SPARK35_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
 
 ## run: ingest data/source-data and publish data/results/stats_{year}.json
 run: $(VENV)/.installed
 	$(BIN)/f1-pipeline run
 
-## test: lint, then the whole suite (real Spark, real Dagster instance)
+## test: lint, the whole suite (real Spark 4, real Dagster instance), then the Spark 3.5 lane
 test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-spark35
+
+## test-spark35: what ships to the Glue job, on Glue 5's Spark 3.5 (no Dagster installed):
+## transforms, steps, contract, entry script; then Glue mode end to end with the job on 3.5
+test-spark35: $(SPARK35_VENV)/.installed $(VENV)/.installed-test
+	$(SPARK35_VENV)/bin/python -m pytest $(SPARK35_TESTS)
+	F1_TEST_GLUE_PYTHON=$(CURDIR)/$(SPARK35_VENV)/bin/python \
+		$(BIN)/python -m pytest f1_pipeline_tests/glue/test_glue_mode.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## lock: re-resolve requirements/*.lock from pyproject.toml and requirements/spark35.in
+lock: $(VENV)/.installed-test
+	$(LOCK) pyproject.toml -o requirements/run.lock
+	$(LOCK) pyproject.toml --extra test -o requirements/test.lock
+	$(LOCK) requirements/spark35.in -o requirements/spark35.lock
 
 ## ui: the Dagster UI on http://127.0.0.1:3000
 ui: $(VENV)/.installed

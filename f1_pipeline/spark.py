@@ -9,6 +9,16 @@ from typing import Any
 
 from f1_pipeline.settings import Settings
 
+# SQL behaviour that differs between Spark lines (Glue 5 runs 3.5, the local session 4.x) or
+# hosts, made explicit: every session that runs the steps gets these, on Glue too.
+SQL_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    # 4.x's default, off by default on 3.5: an unexpected cast or overflow fails loudly
+    # instead of becoming a null. The transforms do not depend on it (they never cast a value
+    # that was not matched first), so this only guards code added later.
+    "spark.sql.ansi.enabled": "true",
+}
+
 
 def spark_config(settings: Settings) -> dict[str, str]:
     """Local-session settings tuned for small, many-seasons jobs on a laptop-sized machine."""
@@ -17,7 +27,7 @@ def spark_config(settings: Settings) -> dict[str, str]:
         "spark.app.name": "f1-pipeline",
         # Small tables: the default of 200 shuffle partitions costs seconds per stage.
         "spark.sql.shuffle.partitions": "4",
-        "spark.sql.session.timeZone": "UTC",
+        **SQL_CONF,
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.log.level": "WARN",

@@ -44,7 +44,10 @@ def build_session(shuffle_partitions: int, local_conf: Mapping[str, str]) -> tup
     else:
         session = GlueContext(SparkContext.getOrCreate()).spark_session
         on_glue = True
-    session.conf.set("spark.sql.session.timeZone", "UTC")
+    from f1_pipeline.spark import SQL_CONF
+
+    for key, value in SQL_CONF.items():
+        session.conf.set(key, value)
     session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
     return session, on_glue
 
@@ -104,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         session, on_glue = build_session(args.f1_shuffle_partitions, local_conf)
         io = choose_io(args.f1_spark_io, on_glue, storage)
         pipes.log.info(
-            f"step {step} on {'Glue' if on_glue else 'local Spark'} with {type(io).__name__}; "
+            f"step {step} on {'Glue' if on_glue else 'local Spark'} {session.version} with "
+            f"{type(io).__name__}; "
             f"f1-pipeline {version('f1-pipeline')} from {Path(f1_pipeline.__file__).parent}"
         )
 

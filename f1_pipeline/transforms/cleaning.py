@@ -9,10 +9,19 @@ from f1_pipeline.transforms.errors import InvalidInputError
 from f1_pipeline.transforms.reading import LINE, read_csv
 from f1_pipeline.transforms.schema import NULL_TOKENS, RACES, RESULTS, Kind, TableSpec
 
+_INT = r"^([+-]?)0*(\d{1,10})$"
+_DATE = r"^(\d{4})-(\d{2})-(\d{2})$"
 _TIME = r"^(\d{1,2}):(\d{2})(?::(\d{2}))?Z?$"
-_LAP = r"^(?:(\d+):)?(\d{1,2})\.(\d{1,3})$"
+_LAP = r"^(?:(\d{1,6}):)?(\d{1,2})\.(\d{1,3})$"
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _ERROR_COLUMN = "_error_column"
 _ERROR_VALUE = "_error_value"
+
+# Parsing never relies on a cast or parser failing: Spark 3.5 (Glue 5) has no
+# Column.try_cast or try_to_date, its datetime parser differs from 4.x on bad input, and a
+# failed cast is an error or a null depending on ANSI mode. Values are matched by a regular
+# expression first; every cast then gets digits only, so results (and the first bad value
+# reported) are the same on every Spark line and either ANSI setting.
 
 
 def normalise_nulls(value: Column) -> Column:
@@ -21,29 +30,50 @@ def normalise_nulls(value: Column) -> Column:
     return F.when(F.lower(trimmed).isin(*[t.lower() for t in NULL_TOKENS]), None).otherwise(trimmed)
 
 
+def _group(value: Column, pattern: str, index: int) -> Column:
+    """Regex group ``index`` as a number, 0 when the group is empty or absent. The cast only
+    ever sees digits (a leading "0" covers the empty match), so it cannot fail."""
+    return F.concat(F.lit("0"), F.regexp_extract(value, pattern, index)).cast("long")
+
+
+def parse_int(value: Column) -> Column:
+    """A whole number (optional sign, leading zeros) within 32-bit range; null otherwise."""
+    magnitude = _group(value, _INT, 2)
+    signed = F.when(F.regexp_extract(value, _INT, 1) == "-", -magnitude).otherwise(magnitude)
+    return F.when(value.rlike(_INT) & signed.between(_INT_MIN, _INT_MAX), signed.cast("int"))
+
+
+def parse_date(value: Column) -> Column:
+    """``YYYY-MM-DD`` naming a real calendar day as a date; null otherwise."""
+    year, month, day = (_group(value, _DATE, i).cast("int") for i in (1, 2, 3))
+    safe_month = F.when(month.between(1, 12), month).otherwise(F.lit(1))
+    first = F.make_date(year, safe_month, F.lit(1))
+    days_in_month = F.dayofmonth(F.last_day(first))
+    valid = value.rlike(_DATE) & month.between(1, 12) & day.between(1, days_in_month)
+    safe_day = F.least(F.greatest(day, F.lit(1)), days_in_month)
+    return F.when(valid, F.make_date(year, safe_month, safe_day))
+
+
 def parse_time(value: Column) -> Column:
     """``HH:MM[:SS][Z]`` as ``HH:MM:SS``; null when it does not parse."""
-    hours = F.regexp_extract(value, _TIME, 1).try_cast("int")
-    minutes = F.regexp_extract(value, _TIME, 2).try_cast("int")
-    seconds = F.coalesce(F.regexp_extract(value, _TIME, 3).try_cast("int"), F.lit(0))
+    hours, minutes, seconds = (_group(value, _TIME, i) for i in (1, 2, 3))
     valid = value.rlike(_TIME) & (hours < 24) & (minutes < 60) & (seconds < 60)
     return F.when(valid, F.format_string("%02d:%02d:%02d", hours, minutes, seconds))
 
 
 def lap_time_ms(value: Column) -> Column:
     """``1:27.452`` or ``01:29.4`` as milliseconds; null when it does not parse."""
-    minutes = F.coalesce(F.regexp_extract(value, _LAP, 1).try_cast("long"), F.lit(0))
-    seconds = F.regexp_extract(value, _LAP, 2).try_cast("long")
-    fraction = F.rpad(F.regexp_extract(value, _LAP, 3), 3, "0").try_cast("long")
-    ms = minutes * 60_000 + seconds * 1_000 + fraction
+    minutes, seconds = _group(value, _LAP, 1), _group(value, _LAP, 2)
+    fraction = F.concat(F.lit("0"), F.rpad(F.regexp_extract(value, _LAP, 3), 3, "0"))
+    ms = minutes * 60_000 + seconds * 1_000 + fraction.cast("long")
     return F.when(value.rlike(_LAP) & (seconds < 60), ms)
 
 
 def _typed(value: Column, kind: Kind) -> Column:
     if kind is Kind.INT:
-        return value.try_cast("int")
+        return parse_int(value)
     if kind is Kind.DATE:
-        return F.try_to_date(value, "yyyy-MM-dd")
+        return parse_date(value)
     if kind is Kind.TIME:
         return parse_time(value)
     if kind is Kind.LAP_TIME:

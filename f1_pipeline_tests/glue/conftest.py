@@ -1,18 +1,20 @@
 """Glue mode against the local stand-in: moto keeps the job definition, the stand-in runs
-the deployed entry script in a subprocess on local Spark, against the test S3 server."""
+the deployed entry script in a subprocess on local Spark, against the test S3 server.
+
+Dagster is imported inside the fixtures that need it: the entry script's own tests run in the
+Spark 3.5 lane, which has no Dagster (as the Glue job has none)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
 import boto3
 import pytest
-from dagster import instance_for_test
 
-from f1_pipeline.definitions import build_definitions
 from f1_pipeline.glue.deploy import built_wheel, deploy
 from f1_pipeline.settings import AwsSettings, GlueSettings, S3Root, Settings
 from f1_pipeline.storage import layout
@@ -59,7 +61,13 @@ def seconds_per_minute() -> float:
 @pytest.fixture
 def local_glue(glue_api, s3_client, aws_env, tmp_path: Path, seconds_per_minute: float):
     standin = LocalGlue(
-        glue_api, s3_client, dict(os.environ), tmp_path / "glue-runs", seconds_per_minute
+        glue_api,
+        s3_client,
+        dict(os.environ),
+        tmp_path / "glue-runs",
+        seconds_per_minute,
+        # The Spark 3.5 lane runs the job on Glue 5's Spark: `make test-spark35`.
+        python=os.environ.get("F1_TEST_GLUE_PYTHON") or sys.executable,
     )
     yield standin
     standin.close()
@@ -77,6 +85,8 @@ def glue_settings(bucket: str, aws_env: str, glue_job: str) -> Settings:
 @pytest.fixture
 def glue_defs(glue_settings: Settings, local_glue: LocalGlue, s3_storage: S3Storage):
     """Glue-mode definitions over a bucket holding the sample sources."""
+    from f1_pipeline.definitions import build_definitions
+
     for table in layout.SOURCE_TABLES:
         s3_storage.write_bytes(
             layout.source_csv(table), (SAMPLE_SOURCE / f"{table}.csv").read_bytes()
@@ -86,5 +96,7 @@ def glue_defs(glue_settings: Settings, local_glue: LocalGlue, s3_storage: S3Stor
 
 @pytest.fixture
 def instance():
+    from dagster import instance_for_test
+
     with instance_for_test() as inst:
         yield inst

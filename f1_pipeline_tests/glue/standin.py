@@ -14,6 +14,9 @@ an ``s3://`` wheel is downloaded and installed without dependencies into a direc
 first on the job's path (so the job runs the deployed wheel, not this checkout), a
 ``name==version`` must match what this environment has. Off Glue the script runs on local
 Spark and stages its S3 inputs and outputs through local files (DirectIO is Glue's path).
+
+``python`` is the job's interpreter: this one by default, or another environment's (the
+Spark 3.5 lane points it at an environment with Glue 5's pyspark and no Dagster).
 """
 
 from __future__ import annotations
@@ -113,8 +116,10 @@ class LocalGlue:
         env: dict[str, str],
         workdir: Path,
         seconds_per_minute: float = 60.0,
+        python: str = sys.executable,
     ) -> None:
         self.glue_api, self.s3, self.env, self.workdir = glue_api, s3, env, workdir
+        self.python = python
         self.seconds_per_minute = seconds_per_minute
         self.runs: dict[str, LocalJobRun] = {}
         self.next_outcomes: list[tuple[str, str, float]] = []
@@ -147,9 +152,18 @@ class LocalGlue:
                 )  # fmt: skip
             else:
                 name, _, wanted = entry.partition("==")
-                if wanted and version(name) != wanted:
-                    raise RuntimeError(f"job wants {entry}; this environment has {version(name)}")
+                found = self._job_version(name)
+                if wanted and found != wanted:
+                    raise RuntimeError(f"job wants {entry}; its environment has {found}")
         return str(site)
+
+    def _job_version(self, name: str) -> str:
+        """The version of ``name`` installed in the job's interpreter."""
+        if self.python == sys.executable:
+            return version(name)
+        code = f"import importlib.metadata as m; print(m.version({name!r}))"
+        done = subprocess.run([self.python, "-c", code], capture_output=True, text=True)
+        return done.stdout.strip() or "nothing"
 
     def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **_: Any):
         job = self.glue_api.get_job(JobName=JobName)["Job"]  # EntityNotFoundException if none
@@ -189,7 +203,7 @@ class LocalGlue:
                 argv = [item for pair in arguments.items() for item in pair]
                 with run.log_path.open("wb") as log:
                     run.process = subprocess.Popen(
-                        [sys.executable, "-c", _BOOT, str(script), *argv],
+                        [self.python, "-c", _BOOT, str(script), *argv],
                         cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                         start_new_session=True,
                     )  # fmt: skip

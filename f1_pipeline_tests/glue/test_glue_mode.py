@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 
 import pyarrow.parquet as pq
 from dagster import DagsterEventType, DagsterInstance
@@ -15,6 +16,11 @@ from f1_pipeline.settings import Settings
 from f1_pipeline.storage import LocalStorage, layout
 
 SEASONS = list(range(2018, 2025))
+
+
+def _job_spark_version(python: str) -> str:
+    code = "import importlib.metadata as m; print(m.version('pyspark'))"
+    return subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
 
 
 def _outputs(storage) -> dict[str, object]:
@@ -88,6 +94,8 @@ def test_glue_mode_equals_local_mode(
     (started,) = [m for m in messages if "step season_stats on local Spark" in m]
     assert f"from {local_glue.workdir}" in started
     assert "/site/f1_pipeline" in started
+    # ... on the Spark line of the job's interpreter (Glue 5's in the Spark 3.5 lane).
+    assert f"local Spark {_job_spark_version(local_glue.python)} with" in started
     # Pipes' scratch objects and the steps' staging are gone.
     assert s3_storage.list(layout.PIPES_PREFIX) == []
     assert s3_storage.list(f"{layout.CLEANED_PREFIX}_staging/") == []

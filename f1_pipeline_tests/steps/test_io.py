@@ -35,7 +35,8 @@ def _run_all(storage, session, io_class) -> list:
 def _outputs(root) -> dict:
     keys = [layout.cleaned_parquet("races"), layout.cleaned_parquet("results"),
             layout.stats_parquet(2024), layout.season_fingerprints()]  # fmt: skip
-    out = {k: pq.read_table(root / k).to_pylist() for k in keys if k.endswith(".parquet")}
+    # One file each: read it alone (no hive partition discovery from "season=…" in the path).
+    out = {k: pq.ParquetFile(root / k).read().to_pylist() for k in keys if k.endswith(".parquet")}
     out[layout.stats_json(2023)] = (root / layout.stats_json(2023)).read_bytes()
     # Fingerprints only: the sources recorded beside them name each root's own paths.
     out["fingerprints"] = json.loads((root / layout.season_fingerprints()).read_text())["seasons"]

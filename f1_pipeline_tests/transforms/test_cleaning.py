@@ -10,6 +10,8 @@ from f1_pipeline.transforms.cleaning import (
     clean_results,
     lap_time_ms,
     normalise_nulls,
+    parse_date,
+    parse_int,
     parse_time,
 )
 from f1_pipeline.transforms.errors import InvalidInputError
@@ -52,6 +54,41 @@ def test_lap_time_ms(spark):
         None,
         None,
     ]
+
+
+INTS = ["12", "+12", "-12", "012", "00000000000012", "2147483647", "-2147483648",
+        "2147483648", "99999999999", "12.0", "1e3", "0x10", "1_000", "\u0661\u0662", "",
+        None]  # fmt: skip
+DATES = ["2024-03-02", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01", "2024-00-10",
+         "2024-01-00", "2024-3-2", "24-03-02", "02/03/2024", "+2024-03-02", "12024-03-02",
+         "2024-03-02T10:00", None]  # fmt: skip
+
+
+@pytest.fixture(params=["true", "false"], ids=["ansi", "no-ansi"])
+def ansi(spark, request):
+    """Spark 4 runs with ANSI mode on by default, Spark 3.5 (Glue 5) with it off: parsing
+    must give the same answers either way, never an error."""
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", request.param)
+    yield request.param
+    spark.conf.set("spark.sql.ansi.enabled", before)
+
+
+def test_parse_int_accepts_whole_32_bit_numbers_only(spark, ansi):
+    assert (
+        _apply(spark, parse_int, INTS)
+        == [12, 12, -12, 12, 12, 2147483647, -2147483648] + [None] * 9
+    )
+
+
+def test_parse_date_accepts_real_calendar_days_only(spark, ansi):
+    days = _apply(spark, lambda c: F.date_format(parse_date(c), "yyyy-MM-dd"), DATES)
+    assert days == ["2024-03-02", "2024-02-29"] + [None] * 12
+
+
+def test_time_and_lap_parsing_is_the_same_with_or_without_ansi(spark, ansi):
+    assert _apply(spark, parse_time, ["6:00", "99:00", "x"]) == ["06:00:00", None, None]
+    assert _apply(spark, lap_time_ms, ["1:27.452", "1234567:01.0", "1:2x.0"]) == [87452, None, None]
 
 
 RACES = (
