@@ -5,8 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The Spark 3.5 lane: Glue 5's Spark, for the code that ships to the Glue job.
 SPARK35_VENV ?= .venv-spark35
-SPARK35_TESTS := f1_pipeline_tests/transforms f1_pipeline_tests/steps \
-	f1_pipeline_tests/test_contract.py f1_pipeline_tests/glue/test_entry.py
+SPARK35_TESTS := f1_pipeline_tests/core f1_pipeline_tests/glue/test_entry.py
 # The UI and the CLI share this persistent Dagster instance.
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
@@ -14,7 +13,7 @@ export DAGSTER_HOME
 export DAGSTER_DISABLE_TELEMETRY := 1
 LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 
-.PHONY: run test test-spark35 lint ui bench lock clean
+.PHONY: run test test-fast test-spark35 lint typecheck ui bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -48,6 +47,10 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-spark35
 
+## test-fast: the edit-test loop, everything but the e2e and Glue stand-in tests (Spark 4 only)
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not e2e and not glue"
+
 ## test-spark35: what ships to the Glue job, on Glue 5's Spark 3.5 (no Dagster installed):
 ## transforms, steps, contract, entry script; then Glue mode end to end with the job on 3.5
 test-spark35: $(SPARK35_VENV)/.installed $(VENV)/.installed-test
@@ -55,9 +58,13 @@ test-spark35: $(SPARK35_VENV)/.installed $(VENV)/.installed-test
 	F1_TEST_GLUE_PYTHON=$(CURDIR)/$(SPARK35_VENV)/bin/python \
 		$(BIN)/python -m pytest f1_pipeline_tests/glue/test_glue_mode.py
 
+## lint: ruff, the architecture's import boundaries, and the type checker
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
 
 ## lock: re-resolve requirements/*.lock from pyproject.toml and requirements/spark35.in
 lock: $(VENV)/.installed-test
@@ -67,7 +74,7 @@ lock: $(VENV)/.installed-test
 
 ## ui: the Dagster UI on http://127.0.0.1:3000
 ui: $(VENV)/.installed
-	$(BIN)/python -c 'from pathlib import Path; from f1_pipeline.instance import prepare_home; prepare_home(Path("$(DAGSTER_HOME)"))'
+	$(BIN)/python -c 'from pathlib import Path; from f1_pipeline.defs.instance import prepare_home; prepare_home(Path("$(DAGSTER_HOME)"))'
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 ## bench: Spark pipeline vs plain pandas at x1, x10, x100, x1000 (SCALES=1,10 to limit)

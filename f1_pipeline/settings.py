@@ -12,12 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from f1_pipeline.core.storage.root import S3Root
+
+__all__ = ["S3Root", "Settings", "SettingsError", "parse_data_root"]
+
+
 DEFAULT_DATA_ROOT = "data"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_DAGSTER_HOME = ".dagster"
 # Monday 06:00 UTC: after every race weekend, Sunday races in the Americas included.
 DEFAULT_RACE_WEEKEND_CRON = "0 6 * * 1"
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
+# A secret (webhook URLs embed tokens): the resource references it by name, never by value.
+ALERT_WEBHOOK_ENV = "F1_ALERT_WEBHOOK_URL"
 
 
 class SettingsError(ValueError):
@@ -25,17 +32,6 @@ class SettingsError(ValueError):
 
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-@dataclass(frozen=True)
-class S3Root:
-    """``s3://bucket[/prefix]``; ``prefix`` is empty or ends with ``/``."""
-
-    bucket: str
-    prefix: str = ""
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,6 @@ class Settings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     dagster_home: Path = field(default_factory=lambda: Path(DEFAULT_DAGSTER_HOME).resolve())
     spark_master: str = DEFAULT_SPARK_MASTER
-    spark_conf: Mapping[str, str] = field(default_factory=dict)
     alert_webhook_url: str | None = None
     race_weekend_cron: str = DEFAULT_RACE_WEEKEND_CRON
     dagster_url: str = DEFAULT_DAGSTER_URL
@@ -105,7 +100,7 @@ class Settings:
             ),
             dagster_home=_parse_dagster_home(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME),
             spark_master=_parse_spark_master(env.get("F1_SPARK_MASTER", DEFAULT_SPARK_MASTER)),
-            alert_webhook_url=_parse_webhook(env.get("F1_ALERT_WEBHOOK_URL") or None),
+            alert_webhook_url=_parse_webhook(env.get(ALERT_WEBHOOK_ENV) or None),
             race_weekend_cron=_parse_cron(
                 env.get("F1_RACE_WEEKEND_CRON") or DEFAULT_RACE_WEEKEND_CRON
             ),
@@ -198,16 +193,57 @@ def _parse_positive_int(name: str, value: str | None, default: int) -> int:
 
 def _parse_webhook(value: str | None) -> str | None:
     if value is not None and not re.match(r"^https?://[^/\s]+", value):
-        raise SettingsError("F1_ALERT_WEBHOOK_URL is not an http(s) URL")
+        raise SettingsError(f"{ALERT_WEBHOOK_ENV} is not an http(s) URL")
     return value
 
 
-def _parse_cron(value: str) -> str:
-    from dagster._utils.schedules import is_valid_cron_string
+# A standard five-field cron expression (minute hour day-of-month month day-of-week), checked
+# here rather than with Dagster's parser: this module is imported by the Glue job, which has
+# no Dagster.
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
+                      "NOV", "DEC")),
+    ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
+)  # fmt: skip
 
-    if not is_valid_cron_string(value.strip()):
+
+def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
+    if text.upper() in names:
+        return names.index(text.upper()) + (1 if low == 1 else 0)
+    return int(text) if text.isdigit() and low <= int(text) <= high else None
+
+
+def _cron_field_ok(field_text: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    for item in field_text.split(","):
+        span, _, step = item.partition("/")
+        if step and not (step.isdigit() and int(step) > 0):
+            return False
+        if span == "*":
+            continue
+        first, _, last = span.partition("-")
+        start = _cron_value(first, low, high, names)
+        end = _cron_value(last, low, high, names) if last else start
+        if start is None or end is None or start > end:
+            return False
+    return True
+
+
+_CRON_MACROS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
+
+
+def _parse_cron(value: str) -> str:
+    if value.strip().lower() in _CRON_MACROS:
+        return value.strip().lower()
+    fields = value.split()
+    if len(fields) != len(_CRON_FIELDS) or not all(
+        _cron_field_ok(text, low, high, names)
+        for text, (_, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
+    ):
         raise SettingsError(f"F1_RACE_WEEKEND_CRON={value!r} is not a valid cron expression")
-    return value.strip()
+    return " ".join(fields)
 
 
 def _parse_dagster_home(value: str) -> Path:

@@ -32,10 +32,9 @@ def spark():
 
     The resource's getOrCreate() returns this session, so assets reuse it.
     """
-    from f1_pipeline.settings import Settings
-    from f1_pipeline.spark import local_session, spark_config
+    from f1_pipeline.core.spark import local_session, spark_config
 
-    session = local_session(spark_config(Settings(data_root=REPO / "data")))
+    session = local_session(spark_config())
     yield session
     session.stop()
 
@@ -98,15 +97,27 @@ def bucket(aws_env: str, request: pytest.FixtureRequest) -> str:
     import re
     import uuid
 
-    from f1_pipeline.bucket import bootstrap_bucket
-    from f1_pipeline.resources import s3_resource
-    from f1_pipeline.settings import Settings
+    from f1_pipeline.cli.bootstrap import bootstrap_bucket
+    from f1_pipeline.core.storage.s3 import s3_client
 
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:30].strip("-")
     name = f"f1-{slug}-{uuid.uuid4().hex[:8]}"
-    settings = Settings.from_env({**os.environ, "F1_DATA_ROOT": f"s3://{name}"})
-    bootstrap_bucket(s3_resource(settings).get_client(), name, "eu-west-1", tls_only=False)
+    bootstrap_bucket(s3_client(aws_env, "eu-west-1"), name, "eu-west-1", tls_only=False)
     return name
+
+
+def storage_at(root: str):
+    """The storage the platform opens for ``F1_DATA_ROOT=root`` in this environment (the
+    test S3 endpoint and region of ``aws_env``), without Dagster."""
+    from f1_pipeline.core.storage import open_storage
+    from f1_pipeline.core.storage.s3 import s3_client
+    from f1_pipeline.settings import Settings
+
+    settings = Settings.from_env({**os.environ, "F1_DATA_ROOT": root})
+    aws = settings.aws
+    return open_storage(
+        settings.data_root, lambda: s3_client(aws.endpoint_url, aws.region, aws.max_attempts)
+    )
 
 
 @pytest.fixture
@@ -114,3 +125,16 @@ def s3_client(aws_env: str):
     import boto3
 
     return boto3.client("s3", endpoint_url=aws_env, region_name="eu-west-1")
+
+
+def with_resources(defs, **overrides):
+    """``defs`` with some resources replaced, as a deployment would configure them."""
+    from dagster import Definitions
+
+    return Definitions(
+        assets=defs.assets,
+        jobs=defs.jobs,
+        sensors=defs.sensors,
+        schedules=defs.schedules,
+        resources={**(defs.resources or {}), **overrides},
+    )

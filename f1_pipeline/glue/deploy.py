@@ -12,22 +12,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from f1_pipeline.storage import ObjectNotFound, layout
-from f1_pipeline.storage.s3 import S3Storage
+from f1_pipeline.core.storage import ObjectNotFound, layout
+from f1_pipeline.core.storage.s3 import S3Storage
 
-ENTRY_SCRIPT = b'''"""f1-pipeline's AWS Glue job entry point, uploaded by `f1-pipeline glue deploy`.
 
-The code is in the f1_pipeline wheel (--additional-python-modules)."""
+def entry_script() -> bytes:
+    """The job's script: ``glue_entry.py`` beside this module, shipped as package data."""
+    return (files("f1_pipeline.glue") / "glue_entry.py").read_bytes()
 
-from f1_pipeline.glue.entry import main
-
-main()
-'''
 
 # A new job: Glue 5 (Spark 3.5, Python 3.11), the smallest worker, two of them.
 NEW_JOB_DEFAULTS: Mapping[str, Any] = {
@@ -146,7 +144,8 @@ def deploy(
             "(infra/template.yaml) or pass --role-arn to create it here"
         )
     done = Deployment(job_name, storage.uri(""), {})
-    _put_if_changed(storage, layout.glue_entry_script(), ENTRY_SCRIPT, done)
+    _put_if_changed(storage, layout.glue_entry_script(), entry_script(), done)
+
     _put_if_changed(storage, layout.glue_wheel(wheel.name), wheel.read_bytes(), done)
     command = {
         "Name": "glueetl",

@@ -1,6 +1,6 @@
 """The Glue job's entry point: ``scripts/glue_entry.py`` calls :func:`main`.
 
-Runs one step of :data:`f1_pipeline.steps.STEPS`, chosen by the Dagster asset that launched
+Runs one step of :data:`f1_pipeline.core.steps.STEPS`, chosen by the Dagster asset that launched
 the job run, and reports back through Dagster Pipes over S3: log lines, each check result
 as soon as it is evaluated, the materialisation with its metadata, and the data the
 orchestrator acts on (seasons found).
@@ -36,15 +36,15 @@ def build_session(shuffle_partitions: int, local_conf: Mapping[str, str]) -> tup
     local stand-in) a local session configured as the pipeline's own."""
     try:
         from awsglue.context import GlueContext
-        from pyspark.context import SparkContext
+        from pyspark import SparkContext
     except ImportError:
-        from f1_pipeline.spark import local_session
+        from f1_pipeline.core.spark import local_session
 
         session, on_glue = local_session(local_conf), False
     else:
         session = GlueContext(SparkContext.getOrCreate()).spark_session
         on_glue = True
-    from f1_pipeline.spark import SQL_CONF
+    from f1_pipeline.core.spark import SQL_CONF
 
     for key, value in SQL_CONF.items():
         session.conf.set(key, value)
@@ -55,7 +55,7 @@ def build_session(shuffle_partitions: int, local_conf: Mapping[str, str]) -> tup
 def choose_io(choice: str, on_glue: bool, storage: Any) -> Any:
     """Glue reads and writes s3:// directly; local pyspark has no S3 filesystem, so off Glue
     the inputs and outputs are staged through local files."""
-    from f1_pipeline.steps.io import DirectIO, LocalStagedIO
+    from f1_pipeline.core.steps.io import DirectIO, LocalStagedIO
 
     direct = choice == "direct" or (choice == "auto" and on_glue)
     return DirectIO(storage) if direct else LocalStagedIO(storage)
@@ -83,11 +83,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     import f1_pipeline
-    from f1_pipeline.settings import S3Root, Settings, parse_data_root
-    from f1_pipeline.spark import spark_config
-    from f1_pipeline.steps import CheckOutcome, StepContext, run_step
-    from f1_pipeline.steps.metadata import for_pipes
-    from f1_pipeline.storage.s3 import S3Storage
+    from f1_pipeline.core.spark import spark_config
+    from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
+    from f1_pipeline.core.steps.metadata import for_pipes
+    from f1_pipeline.core.storage import S3Root
+    from f1_pipeline.core.storage.s3 import S3Storage
+    from f1_pipeline.settings import parse_data_root
 
     args = parse_args(argv)
     s3 = boto3.client("s3")
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if step == "season_stats":
             seasons_in_range(pipes, params)
         storage = S3Storage(lambda: s3, root.bucket, root.prefix)
-        local_conf = spark_config(Settings(data_root=root))
+        local_conf = spark_config()
         session, on_glue = build_session(args.f1_shuffle_partitions, local_conf)
         io = choose_io(args.f1_spark_io, on_glue, storage)
         pipes.log.info(

@@ -15,11 +15,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from f1_pipeline.core.storage import layout
+from f1_pipeline.core.storage.s3 import S3Storage
 from f1_pipeline.glue.deploy import built_wheel, deploy
 from f1_pipeline.settings import AwsSettings, GlueSettings, S3Root, Settings
-from f1_pipeline.storage import layout
-from f1_pipeline.storage.s3 import S3Storage
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, with_resources
 from f1_pipeline_tests.glue.standin import LocalGlue
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/f1-pipeline-glue"
@@ -86,12 +86,26 @@ def glue_settings(bucket: str, aws_env: str, glue_job: str) -> Settings:
 def glue_defs(glue_settings: Settings, local_glue: LocalGlue, s3_storage: S3Storage):
     """Glue-mode definitions over a bucket holding the sample sources."""
     from f1_pipeline.definitions import build_definitions
+    from f1_pipeline.defs.constants import STEP_RUNNER_KEY, STORAGE_KEY
+    from f1_pipeline.defs.resources import StepRunnerResource
 
     for table in layout.SOURCE_TABLES:
         s3_storage.write_bytes(
             layout.source_csv(table), (SAMPLE_SOURCE / f"{table}.csv").read_bytes()
         )
-    return build_definitions(glue_settings, glue=local_glue)
+    defs = build_definitions(glue_settings)
+    # The Dagster way to swap a resource: a Glue step runner whose client is the stand-in.
+    glue = glue_settings.glue
+    assert glue is not None
+    runner = StepRunnerResource(
+        storage=defs.resources[STORAGE_KEY],
+        mode="glue",
+        glue_job_name=glue.job_name,
+        glue_poll_seconds=glue.poll_seconds,
+        glue_max_wait_minutes=glue.max_wait_minutes,
+        glue_client=local_glue,
+    )
+    return with_resources(defs, **{STEP_RUNNER_KEY: runner})
 
 
 @pytest.fixture

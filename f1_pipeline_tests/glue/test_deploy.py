@@ -10,8 +10,8 @@ import pytest
 from botocore.stub import Stubber
 
 from f1_pipeline.cli import main
-from f1_pipeline.glue.deploy import ENTRY_SCRIPT, DeployError, deploy
-from f1_pipeline.storage import layout
+from f1_pipeline.core.storage import layout
+from f1_pipeline.glue.deploy import DeployError, deploy, entry_script
 from f1_pipeline_tests.conftest import REPO
 from f1_pipeline_tests.glue.conftest import ROLE_ARN
 
@@ -22,7 +22,7 @@ def test_deploy_creates_the_job_then_changes_nothing(glue_api, s3_storage, proje
     script, wheel = (s3_storage.uri(layout.glue_entry_script()),
                      s3_storage.uri(layout.glue_wheel(project_wheel.name)))  # fmt: skip
     assert first.uploaded == [script, wheel]
-    assert s3_storage.read_bytes(layout.glue_entry_script()) == ENTRY_SCRIPT
+    assert s3_storage.read_bytes(layout.glue_entry_script()) == entry_script()
     assert (
         s3_storage.read_bytes(layout.glue_wheel(project_wheel.name)) == project_wheel.read_bytes()
     )
@@ -90,9 +90,11 @@ def test_a_changed_wheel_updates_the_job_keeping_its_other_settings(
 
 def test_the_wheel_holds_the_whole_package(project_wheel):
     names = zipfile.ZipFile(project_wheel).namelist()
-    modules = ("glue/entry.py", "steps/cleaned.py", "steps/stats.py", "steps/io.py",
-               "transforms/cleaning.py", "storage/s3.py", "contract.py", "lineage.py",
-               "instance/dagster.yaml")  # fmt: skip
+    modules = ("glue/entry.py", "glue/glue_entry.py", "core/steps/cleaned.py",
+               "core/steps/stats.py", "core/steps/io.py", "core/transforms/cleaning.py",
+               "core/storage/s3.py", "core/contract.py", "core/lineage.py",
+               "defs/instance/dagster.yaml")  # fmt: skip
+
     for module in modules:
         assert f"f1_pipeline/{module}" in names
     assert not any(n.startswith("f1_pipeline_tests/") for n in names)

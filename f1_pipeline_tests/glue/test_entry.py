@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from f1_pipeline.core.steps.io import DirectIO, LocalStagedIO
+from f1_pipeline.core.storage import LocalStorage
 from f1_pipeline.glue.entry import choose_io, parse_args, seasons_in_range
-from f1_pipeline.steps.io import DirectIO, LocalStagedIO
-from f1_pipeline.storage import LocalStorage
 
 
 def test_job_arguments_are_parsed_beside_glues_and_pipes():

@@ -11,8 +11,11 @@ import pytest
 from botocore.exceptions import ClientError
 from dagster import DagsterEventType, DagsterRunStatus
 
-from f1_pipeline.launch import LaunchError, ingest
-from f1_pipeline.storage import layout
+from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.cli.launch import ingest
+from f1_pipeline.core.storage import layout
+
+pytestmark = pytest.mark.glue  # runs jobs in the Glue stand-in: not in `make test-fast`
 
 # Longest a failing run may take before the test calls it a hang (the bug being guarded
 # against is a client polling a finished job run forever).
@@ -51,7 +54,7 @@ def test_a_failing_job_fails_the_run_with_glues_error_and_publishes_nothing(
     lines[3] = lines[3].replace(",2024,", ",20x4,", 1)
     s3_storage.write_bytes(layout.source_csv("races"), "\n".join(lines).encode())
 
-    with pytest.raises(LaunchError) as failed:
+    with pytest.raises(CommandError) as failed:
         ingest(glue_defs, instance)
     message = str(failed.value)
     (run,) = local_glue.runs.values()
@@ -68,10 +71,11 @@ def test_a_failing_job_fails_the_run_with_glues_error_and_publishes_nothing(
 def test_a_failed_check_in_the_job_is_recorded_and_fails_the_run(
     glue_defs, instance, s3_storage, local_glue
 ):
+
     races = s3_storage.read_bytes(layout.source_csv("races")).decode().splitlines()
     s3_storage.write_bytes(layout.source_csv("races"), "\n".join([*races, races[1]]).encode())
 
-    with pytest.raises(LaunchError, match=r"ChecksFailed: .*race_id_unique: 1 violation\(s\)"):
+    with pytest.raises(CommandError, match=r"ChecksFailed: .*race_id_unique: 1 violation\(s\)"):
         ingest(glue_defs, instance)
     (dagster_run,) = instance.get_runs()
     evaluations = instance.all_logs(
@@ -96,7 +100,7 @@ def test_stopping_the_dagster_run_stops_the_glue_job_run(glue_defs, instance, lo
             time.sleep(0.1)
 
     threading.Thread(target=interrupt_once_the_job_runs, daemon=True).start()
-    with pytest.raises(LaunchError):
+    with pytest.raises(CommandError):
         ingest(glue_defs, instance)
 
     (run_id,) = local_glue.runs
@@ -113,7 +117,7 @@ def test_stopping_the_dagster_run_stops_the_glue_job_run(glue_defs, instance, lo
 def test_a_job_run_that_expires_fails_cleanly(glue_defs, instance, local_glue, s3_storage):
     local_glue.next_outcomes.append(("EXPIRED", "Job run expired while waiting in the queue", 1))
     error = _ingest_with_deadline(glue_defs, instance)
-    assert isinstance(error, LaunchError)
+    assert isinstance(error, CommandError)
     assert "completed with status EXPIRED" in str(error)
     assert "expired while waiting in the queue" in str(error)
     assert _published(s3_storage) == []
@@ -125,7 +129,7 @@ def test_a_job_run_that_expires_fails_cleanly(glue_defs, instance, local_glue, s
 @pytest.mark.parametrize("seconds_per_minute", [0.1])  # the job's 30-minute Timeout: 3 s
 def test_a_job_run_that_times_out_fails_cleanly(glue_defs, instance, local_glue, s3_storage):
     error = _ingest_with_deadline(glue_defs, instance)
-    assert isinstance(error, LaunchError)
+    assert isinstance(error, CommandError)
     assert "completed with status TIMEOUT" in str(error)
     (run,) = local_glue.runs.values()
     assert run.state == "TIMEOUT"

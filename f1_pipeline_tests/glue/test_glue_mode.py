@@ -8,12 +8,15 @@ import json
 import subprocess
 
 import pyarrow.parquet as pq
+import pytest
 from dagster import DagsterEventType, DagsterInstance
 
+from f1_pipeline.cli.launch import ingest, publish_seasons
+from f1_pipeline.core.storage import LocalStorage, layout
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.launch import ingest, publish_seasons
 from f1_pipeline.settings import Settings
-from f1_pipeline.storage import LocalStorage, layout
+
+pytestmark = pytest.mark.glue  # runs jobs in the Glue stand-in: not in `make test-fast`
 
 SEASONS = list(range(2018, 2025))
 
@@ -40,6 +43,7 @@ def _outputs(storage) -> dict[str, object]:
 def test_glue_mode_equals_local_mode(
     glue_defs, instance, s3_storage, local_glue, glue_job, data_root, spark
 ):
+
     stage = ingest(glue_defs, instance)
     stats = publish_seasons(glue_defs, instance, SEASONS)
 

@@ -177,7 +177,7 @@ def test_bucket_matches_bootstrap():
 def test_the_job_runs_what_glue_deploy_ships():
     from importlib.metadata import version
 
-    from f1_pipeline.storage import layout
+    from f1_pipeline.core.storage import layout
 
     template = _load()
     job = template["Resources"]["GlueJob"]["Properties"]
@@ -193,7 +193,7 @@ def test_the_job_runs_what_glue_deploy_ships():
 def test_scratch_space_expires():
     bucket = _load()["Resources"]["DataBucket"]["Properties"]
     rules = {r.get("Prefix"): r for r in bucket["LifecycleConfiguration"]["Rules"]}
-    from f1_pipeline.storage import layout
+    from f1_pipeline.core.storage import layout
 
     for prefix in layout.SCRATCH_PREFIXES:  # the same prefixes bootstrap expires
         assert rules[prefix]["ExpirationInDays"] == 1

@@ -1,0 +1,106 @@
+"""The GraphQL client ``f1-pipeline backfill`` uses: season backfills through the webserver.
+
+Backfills are executed by the Dagster daemon, so they are launched through the
+webserver that `make ui` starts, exactly as the UI's partition picker does.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.defs.assets.stats import SEASON_STATS
+
+SEASON_STATS_KEY = {"path": list(SEASON_STATS.path)}
+TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+
+def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"{url}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.loads(response.read())
+    except (urllib.error.URLError, OSError) as err:
+        raise CommandError(
+            f"cannot reach the Dagster webserver at {url} ({err}); start it with `make ui` "
+            "(backfills run on its daemon) or set F1_DAGSTER_URL"
+        ) from None
+    if body.get("errors"):
+        raise CommandError(f"GraphQL error: {body['errors'][0].get('message')}")
+    return body["data"]
+
+
+def season_partitions(url: str) -> list[str]:
+    data = graphql(
+        url,
+        "query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) { partitionKeys } }",
+        {"keys": [SEASON_STATS_KEY]},
+    )
+    nodes = data["assetNodes"]
+    return nodes[0]["partitionKeys"] if nodes else []
+
+
+_LAUNCH = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+    ... on PartitionSetNotFoundError { message }
+    ... on InvalidSubsetError { message }
+  }
+}"""
+
+
+def launch_season_backfill(url: str, seasons: Sequence[str], tags: dict[str, str]) -> str:
+    """One asset backfill of season_stats over ``seasons``: a single run (the asset's
+    single-run backfill policy)."""
+    params = {
+        "assetSelection": [SEASON_STATS_KEY],
+        "partitionNames": list(seasons),
+        "tags": [{"key": k, "value": v} for k, v in tags.items()],
+        "title": f"seasons {seasons[0]}..{seasons[-1]}",
+    }
+    result = graphql(url, _LAUNCH, {"params": params})["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise CommandError(f"backfill refused: {result.get('message', result['__typename'])}")
+    return result["backfillId"]
+
+
+_STATUS = """
+query($id: String!, $keys: [AssetKeyInput!], $partitions: [String!]) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { status runs(limit: 20) { runId status } }
+    ... on PythonError { message }
+  }
+  assetNodes(assetKeys: $keys) {
+    assetMaterializations(partitions: $partitions) { partition runId }
+  }
+}"""
+
+
+def backfill_progress(url: str, backfill_id: str, seasons: Sequence[str]) -> dict[str, Any]:
+    """Status, runs, and for each season the runs that materialised it."""
+    data = graphql(
+        url, _STATUS, {"id": backfill_id, "keys": [SEASON_STATS_KEY], "partitions": list(seasons)}
+    )
+    backfill = data["partitionBackfillOrError"]
+    if "status" not in backfill:
+        raise CommandError(f"backfill {backfill_id}: {backfill.get('message')}")
+    run_ids = {r["runId"] for r in backfill["runs"]}
+    done = {
+        m["partition"]
+        for node in data["assetNodes"]
+        for m in node["assetMaterializations"]
+        if m["runId"] in run_ids
+    }
+    return {"status": backfill["status"], "runs": backfill["runs"], "materialized": done}

@@ -1,0 +1,62 @@
+"""``f1-pipeline run``: ingest, then every season's stats, in this process through Dagster."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from f1_pipeline.cli.seasons import parse_seasons
+from f1_pipeline.settings import Settings
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run", help="ingest the source CSVs and publish per-season stats (all seasons by default)"
+    )
+    run.add_argument(
+        "--seasons", type=parse_seasons, help="only these seasons, e.g. 2023,2024 or 2018-2024"
+    )
+
+
+def command(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here so `--help` and argument errors stay fast.
+    from f1_pipeline.cli import launch
+    from f1_pipeline.definitions import build_definitions
+    from f1_pipeline.defs.instance import open_instance
+
+    started = time.monotonic()
+    instance = open_instance(settings.dagster_home)
+    defs = build_definitions(settings)
+    print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
+
+    print("[1/2] ingest: raw + cleaned layers ...", flush=True)
+    ingest = launch.ingest(defs, instance)
+    available: list[int] = []
+    for m in ingest.materialized:
+        rows = m.metadata.get("dagster/row_count", "?")
+        print(f"  {m.asset:<22} {rows:>8} rows")
+        available = m.metadata.get("seasons", available)
+    print(f"  done in {ingest.seconds:.1f}s (run {ingest.run_ids[0]})")
+
+    targets = args.seasons or available
+    print(f"[2/2] season stats: {len(targets)} season(s) in one Spark job ...", flush=True)
+    stats = launch.publish_seasons(defs, instance, targets)
+    # Every partition event of a run carries that run's metadata: count each run once.
+    per_run = {m.run_id: m.metadata for m in stats.materialized}
+    races = sum(meta["dagster/row_count"] for meta in per_run.values())
+    files = sum(meta["file_count"] for meta in per_run.values())
+    for meta in per_run.values():
+        per_season = meta["races_per_season"]
+        if isinstance(per_season, dict):
+            for season, count in per_season.items():
+                print(f"  season {season}: {count} races")
+        else:
+            print(f"  {meta['season_count']} seasons, {meta['dagster/row_count']} races")
+    print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")
+
+    print(
+        f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {files} files "
+        f"written under {str(settings.data_root).rstrip('/')}/results, {races} races, "
+        f"{time.monotonic() - started:.1f}s"
+    )
+    return 0

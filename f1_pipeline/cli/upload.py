@@ -1,0 +1,62 @@
+"""``f1-pipeline upload``: put source CSVs under ``source-data/`` as the provider would."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.core.storage import ObjectInfo, Storage, layout
+from f1_pipeline.core.transforms.reading import parse_header
+from f1_pipeline.core.transforms.schema import SPECS
+from f1_pipeline.settings import Settings
+
+
+def detect_table(header: list[str]) -> str | None:
+    """``races`` or ``results`` from a CSV header, by its required columns."""
+    found = [name for name, spec in SPECS.items() if set(spec.source_columns) <= set(header)]
+    return found[0] if len(found) == 1 else None
+
+
+def upload_source(storage: Storage, path: Path) -> ObjectInfo:
+    """Upload ``path`` to ``source-data/races.csv`` or ``source-data/results.csv``, after
+    checking its header says which it is."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first_line = handle.readline()
+    except (OSError, UnicodeDecodeError) as err:
+        raise CommandError(f"{path}: cannot read it as a UTF-8 CSV ({err})") from err
+    header = parse_header(first_line.rstrip("\r\n"))
+    table = detect_table(header)
+    if table is None:
+        needs = "; ".join(f"{n}: {', '.join(s.source_columns)}" for n, s in SPECS.items())
+        raise CommandError(
+            f"{path}: neither a races nor a results CSV (header: {', '.join(header) or 'empty'}). "
+            f"Required columns — {needs}"
+        )
+    return storage.publish_file(path, layout.source_csv(table))
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    upload = commands.add_parser(
+        "upload", help="put races.csv / results.csv under source-data/ (header checked first)"
+    )
+    upload.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+
+def command(settings: Settings, args: argparse.Namespace) -> int:
+    from f1_pipeline.defs.resources import storage_resource
+
+    storage = storage_resource(settings).get()
+    status = 0
+    for path in args.files:
+        try:
+            info = upload_source(storage, path)
+        except CommandError as err:
+            print(f"f1-pipeline: upload refused: {err}", file=sys.stderr)
+            status = 1
+            continue
+        version = f" (version {info.version_id})" if info.version_id else ""
+        print(f"{path} -> {storage.uri(info.key)}{version}")
+    return status

@@ -1,0 +1,51 @@
+"""What a step receives and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pyspark.sql import SparkSession
+
+from f1_pipeline.core.steps.io import SparkIO
+from f1_pipeline.core.storage import Storage
+
+
+class StepLog(Protocol):
+    """Dagster's logger locally, the Pipes logger on Glue."""
+
+    def info(self, msg: str, *args: Any) -> None: ...
+
+    def warning(self, msg: str, *args: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """A data-quality check's result; ``metadata`` is in the Pipes metadata format."""
+
+    asset: str  # the asset key as a user string, e.g. "cleaned/races"
+    name: str
+    passed: bool
+    metadata: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """``metadata`` (Pipes metadata format) goes on the materialisation; ``data`` is what the
+    orchestrator acts on (e.g. the seasons found)."""
+
+    asset: str
+    metadata: Mapping[str, Any]
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    storage: Storage
+    session: SparkSession
+    io: SparkIO
+    log: StepLog
+    run_id: str
+    # Called as soon as a check is evaluated, before anything is published.
+    report_check: Callable[[CheckOutcome], None]

@@ -1,0 +1,26 @@
+"""The steps by name: the name is what a Glue job run is told to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from f1_pipeline.core.steps.base import StepContext, StepResult
+from f1_pipeline.core.steps.cleaned import cleaned_races_step, cleaned_results_step
+from f1_pipeline.core.steps.stats import season_stats_step
+
+Step = Callable[[StepContext, Mapping[str, Any]], StepResult]
+
+STEPS: dict[str, Step] = {
+    "cleaned_races": cleaned_races_step,
+    "cleaned_results": cleaned_results_step,
+    "season_stats": season_stats_step,
+}
+
+
+def run_step(name: str, ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
+    try:
+        step = STEPS[name]
+    except KeyError:
+        raise ValueError(f"unknown step {name!r}; known: {', '.join(STEPS)}") from None
+    return step(ctx, params)

@@ -1,0 +1,170 @@
+"""A local directory as the storage root (the embedded default)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from f1_pipeline.core.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    WriteConflict,
+)
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LocalStorage(Storage):
+    """Objects are files under ``root``; a key's ``/`` maps to directories."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        # The sensor lists source-data/ every few seconds: re-hash a file only when its
+        # size or modification time changed.
+        self._checksums: dict[Path, tuple[int, int, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root != path and self.root not in path.parents:
+            raise StorageError(f"key {key!r} escapes the storage root {self.root}")
+        return path
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def info(self, key: str) -> ObjectInfo:
+        path = self._path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{path}: file not found") from None
+        if not path.is_file():
+            raise ObjectNotFound(f"{path}: file not found")
+        cached = self._checksums.get(path)
+        if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+            checksum = cached[2]
+        else:
+            checksum = sha256_file(path)
+            self._checksums[path] = (stat.st_size, stat.st_mtime_ns, checksum)
+        return ObjectInfo(key=key, size=stat.st_size, checksum=checksum)
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not base.is_dir():
+            return []
+        keys = sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+        return [self.info(k) for k in keys if k.startswith(prefix)]
+
+    def read_bytes(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{path}: file not found") from None
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        path = self._path(key)
+        try:
+            with path.open("rb") as handle:
+                yield from handle
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{path}: file not found") from None
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        with self._atomic_target(key) as tmp:
+            tmp.write_bytes(data)
+        return self.info(key)
+
+    def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # An exclusive lock beside the target makes check-then-replace atomic between
+        # processes on this machine.
+        with (target.parent / f".{target.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = self.info(key).checksum
+            except ObjectNotFound:
+                current = None
+            if current != expected_checksum:
+                raise WriteConflict(f"{target}: changed since it was read")
+            return self.write_bytes(key, data)
+
+    def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
+        with self._atomic_target(key) as tmp:
+            shutil.copyfile(local_path, tmp)
+        return self.info(key)
+
+    def spark_uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
+        # A local root keeps no versions: the file as it is now is the only one.
+        source = self._path(src)
+        if not source.is_file():
+            raise ObjectNotFound(f"{source}: file not found")
+        return self.publish_file(source, dst)
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [o.key for o in self.list(prefix)]
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+        base = self._path(prefix.rstrip("/")) if prefix.endswith("/") else None
+        if base is not None and base.is_dir():
+            shutil.rmtree(base)  # Spark's hidden .crc files
+        # Directories are not objects: drop the ones left empty.
+        for parent in {self._path(key).parent for key in keys} | ({base} if base else set()):
+            while parent != self.root and parent.is_relative_to(self.root):
+                if parent.is_dir():
+                    if any(parent.iterdir()):
+                        break
+                    parent.rmdir()
+                parent = parent.parent
+        return len(keys)
+
+    @contextmanager
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(f"{path}: file not found")
+        yield path
+
+    @contextmanager
+    def _atomic_target(self, key: str) -> Iterator[Path]:
+        """Yield a temp path beside ``key``; rename it over ``key`` only on success."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)

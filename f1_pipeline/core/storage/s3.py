@@ -1,0 +1,170 @@
+"""An S3 bucket (optionally under a prefix) as the storage root.
+
+Works with any S3-compatible endpoint. Every object write is a single PUT, which
+S3 makes visible atomically: readers see the old object or the new one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from f1_pipeline.core.storage.base import ObjectInfo, ObjectNotFound, Storage, WriteConflict
+
+_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+
+
+def s3_client(
+    endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 5
+) -> Any:
+    """A boto3 S3 client: the standard credential chain, the given endpoint and region, and
+    standard-mode retries (throttling, connection errors) up to ``max_attempts``."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(retries={"mode": "standard", "max_attempts": max_attempts}),
+    )
+
+
+def _etag(value: str) -> str:
+    return value.strip('"')
+
+
+def _info(key: str, size: int, etag: str, version_id: str | None) -> ObjectInfo:
+    # Unversioned buckets report the literal version id "null".
+    real_id = version_id if version_id and version_id != "null" else None
+    return ObjectInfo(key=key, size=size, checksum=_etag(etag), version_id=real_id)
+
+
+class S3Storage(Storage):
+    """Objects under ``s3://bucket/prefix``. The client is built on first use, so
+    constructing the storage makes no network call and needs no region."""
+
+    def __init__(self, client_factory: Callable[[], Any], bucket: str, prefix: str = "") -> None:
+        self._client_factory = client_factory
+        self.bucket = bucket
+        self.prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"S3Storage('s3://{self.bucket}/{self.prefix}')"
+
+    @cached_property
+    def client(self) -> Any:
+        return self._client_factory()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _get_args(self, key: str, version_id: str | None) -> dict[str, str]:
+        args = {"Bucket": self.bucket, "Key": self._key(key)}
+        if version_id:
+            args["VersionId"] = version_id
+        return args
+
+    def _not_found(self, err: ClientError, key: str) -> Exception:
+        if err.response.get("Error", {}).get("Code") in _MISSING:
+            return ObjectNotFound(f"{self.uri(key)}: object not found")
+        return err
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.info(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def info(self, key: str) -> ObjectInfo:
+        try:
+            head = self.client.head_object(**self._get_args(key, None))
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+        return _info(key, head["ContentLength"], head["ETag"], head.get("VersionId"))
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        found = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            for obj in page.get("Contents", []):
+                key = obj["Key"][len(self.prefix) :]
+                found.append(_info(key, obj["Size"], obj["ETag"], None))
+        return sorted(found, key=lambda o: o.key)
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(**self._get_args(key, None))["Body"].read()
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(**self._get_args(key, None))["Body"]
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+        yield from body.iter_lines(keepends=True)
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        return _info(key, len(data), put["ETag"], put.get("VersionId"))
+
+    def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:
+        # S3 conditional writes: If-Match on the ETag, or If-None-Match for "must not exist".
+        condition = {"IfMatch": expected_checksum} if expected_checksum else {"IfNoneMatch": "*"}
+        try:
+            put = self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, **condition
+            )
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code")
+            if code in {"PreconditionFailed", "ConditionalRequestConflict", *_MISSING}:
+                raise WriteConflict(f"{self.uri(key)}: changed since it was read") from err
+            raise
+        return _info(key, len(data), put["ETag"], put.get("VersionId"))
+
+    def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
+        size = local_path.stat().st_size
+        with local_path.open("rb") as body:
+            put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
+        return _info(key, size, put["ETag"], put.get("VersionId"))
+
+    def spark_uri(self, key: str) -> str:
+        return self.uri(key)
+
+    def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
+        source = self._get_args(src, version_id)
+        try:
+            size = self.client.head_object(**source)["ContentLength"]
+        except ClientError as err:
+            raise self._not_found(err, src) from err
+        done = self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=self._key(dst))
+        return _info(dst, size, done["CopyObjectResult"]["ETag"], done.get("VersionId"))
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [self._key(o.key) for o in self.list(prefix)]
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(keys)
+
+    @contextmanager
+    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="f1-s3-") as tmp:
+            path = Path(tmp) / Path(key).name
+            extra = {"VersionId": version_id} if version_id else None
+            try:
+                self.client.download_file(self.bucket, self._key(key), str(path), ExtraArgs=extra)
+            except ClientError as err:
+                raise self._not_found(err, key) from err
+            yield path

@@ -1,0 +1,23 @@
+"""Names defined once: resource keys, asset groups, partitions, jobs, run tags."""
+
+STORAGE_KEY = "storage"
+# Runs the Spark steps (locally or as Glue job runs): not a Spark session.
+STEP_RUNNER_KEY = "step_runner"
+ALERTS_KEY = "alerts"
+
+RAW_GROUP = "raw"
+CLEANED_GROUP = "cleaned"
+STATS_GROUP = "stats"
+
+SEASONS_PARTITIONS = "seasons"
+ALL_ASSETS_JOB = "f1_job"
+INGEST_JOB = "ingest_job"
+SEASON_STATS_JOB = "season_stats_job"
+
+# Run tags. The lane tags match the run queue's limits in defs/instance/dagster.yaml.
+LANE_TAG = "f1/lane"
+INGEST_LANE = {LANE_TAG: "ingest"}
+SEASONS_LANE = {LANE_TAG: "seasons"}
+TRIGGER_TAG = "f1/trigger"  # what requested the run: a sensor, the schedule, the CLI
+SOURCE_CHECKSUMS_TAG = "f1/source_checksums"  # the upload an ingest run was asked to read
+STALE_SEASONS_TAG = "f1/stale_seasons"  # the seasons a stale-seasons run republishes

@@ -1,0 +1,135 @@
+"""The resources, as Dagster sees them, and the one function that builds them from settings.
+
+Each is a ``ConfigurableResource`` around a Dagster-free object (the storage, the step
+runner), so the UI's Resources page shows how it is configured; the alert webhook URL, a
+secret, is an ``EnvVar`` reference and never shown.
+"""
+
+# No `from __future__ import annotations` here: Dagster reads these classes' annotations at
+# class creation (a string `ResourceDependency[Any]` is not recognised as one).
+from collections.abc import Mapping
+
+from typing import Any
+
+from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, ResourceDependency
+from pydantic import Field, PrivateAttr
+
+from f1_pipeline.core.spark import DEFAULT_MASTER, spark_config
+from f1_pipeline.core.storage import S3Root, Storage, open_storage
+from f1_pipeline.core.storage.s3 import s3_client
+from f1_pipeline.defs.alerts import AlertsResource
+from f1_pipeline.defs.constants import ALERTS_KEY, STEP_RUNNER_KEY, STORAGE_KEY
+from f1_pipeline.defs.runners import LocalSpark, StepRun, StepRunner
+from f1_pipeline.settings import ALERT_WEBHOOK_ENV, Settings, parse_data_root
+
+
+class StorageResource(ConfigurableResource):
+    """The storage root holding source-data/, cleaned/ and results/: a local directory or an
+    S3 location (any S3-compatible endpoint)."""
+
+    data_root: str = Field(description="A local directory or s3://bucket[/prefix].")
+    endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint; unset: AWS."
+    )
+    region: str | None = Field(default=None, description="The bucket's AWS region.")
+    max_attempts: int = Field(default=5, description="botocore's attempts per S3 call.")
+
+    _storage: Storage | None = PrivateAttr(default=None)
+
+    def s3_client(self) -> Any:
+        return s3_client(self.endpoint_url, self.region, self.max_attempts)
+
+    def get(self) -> Storage:
+        """The Dagster-free storage (built once per resource instance, without network)."""
+        if self._storage is None:
+            self._storage = open_storage(parse_data_root(self.data_root), self.s3_client)
+        return self._storage
+
+
+def glue_client(region: str | None, max_attempts: int) -> Any:
+    """A boto3 Glue client with standard-mode retries (throttling, connection errors)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "glue",
+        region_name=region,
+        config=Config(retries={"mode": "standard", "max_attempts": max_attempts}),
+    )
+
+
+class StepRunnerResource(ConfigurableResource):
+    """Runs the Spark steps (f1_pipeline.core.steps): on the local Spark session in the run's
+    process (mode ``local``), or each step as a run of an AWS Glue job through Dagster Pipes
+    (mode ``glue``). The assets do not know which."""
+
+    storage: StorageResource
+    mode: str = Field(default="local", description="local or glue (F1_SPARK_MODE).")
+    spark_master: str = Field(default=DEFAULT_MASTER, description="Local Spark master.")
+    glue_job_name: str | None = Field(default=None, description="The Glue job (glue mode).")
+    glue_poll_seconds: float = Field(default=5.0, description="Job run state poll interval.")
+    glue_max_wait_minutes: int = Field(
+        default=120, description="A job run still running after this is stopped."
+    )
+    # A ready Glue client (or an object answering the same calls); None: boto3's, built on a
+    # step's first use. Tests put the local Glue stand-in here.
+    glue_client: ResourceDependency[Any] = None  # type: ignore[assignment]
+
+    _runner: StepRunner | None = PrivateAttr(default=None)
+
+    def runner(self) -> StepRunner:
+        if self._runner is None:
+            self._runner = self._build()
+        return self._runner
+
+    def _build(self) -> StepRunner:
+        storage = self.storage.get()
+        if self.mode == "local":
+            return LocalSpark(storage, spark_config(self.spark_master))
+        from f1_pipeline.defs.runners.glue import GlueSpark
+
+        root = parse_data_root(self.storage.data_root)
+        if not isinstance(root, S3Root) or not self.glue_job_name:
+            raise ValueError("glue mode needs an s3:// data root and a Glue job name")
+        client = self.glue_client
+        return GlueSpark(
+            job_name=self.glue_job_name,
+            data_root=root,
+            glue_client=(lambda: client)
+            if client is not None
+            else (lambda: glue_client(self.storage.region, self.storage.max_attempts)),
+            s3_client=self.storage.s3_client,
+            poll_seconds=self.glue_poll_seconds,
+            max_wait_seconds=self.glue_max_wait_minutes * 60,
+        )
+
+    def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:
+        return self.runner().run(context, step, params)
+
+
+def storage_resource(settings: Settings) -> StorageResource:
+    return StorageResource(
+        data_root=str(settings.data_root),
+        endpoint_url=settings.aws.endpoint_url,
+        region=settings.aws.region,
+        max_attempts=settings.aws.max_attempts,
+    )
+
+
+def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
+    """Every resource of the code location, from validated settings."""
+    storage = storage_resource(settings)
+    glue = settings.glue
+    step_runner = StepRunnerResource(
+        storage=storage,
+        mode=settings.spark_mode,
+        spark_master=settings.spark_master,
+        glue_job_name=glue.job_name if glue else None,
+        glue_poll_seconds=glue.poll_seconds if glue else 5.0,
+        glue_max_wait_minutes=glue.max_wait_minutes if glue else 120,
+    )
+    alerts = AlertsResource(
+        # A secret: referenced by name, so neither the UI nor the run config ever shows it.
+        webhook_url=EnvVar(ALERT_WEBHOOK_ENV) if settings.alert_webhook_url else None,
+    )
+    return {STORAGE_KEY: storage, STEP_RUNNER_KEY: step_runner, ALERTS_KEY: alerts}

@@ -1,0 +1,53 @@
+"""Which failures are worth retrying, and how long to wait before the next attempt."""
+
+from __future__ import annotations
+
+import random
+
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+MAX_RETRIES = 4
+BASE_SECONDS = 2.0
+CAP_SECONDS = 60.0
+
+_THROTTLING_CODES = {
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "InternalError",
+    "500",
+    "502",
+    "503",
+    "504",
+    # Glue: the job is at its MaxConcurrentRuns, or its service had a hiccup.
+    "ConcurrentRunsExceededException",
+    "InternalServiceException",
+    "OperationTimeoutException",
+}
+_SPARK_START_FAILURES = {"JAVA_GATEWAY_EXITED", "JAVA_GATEWAY_NOT_STARTED"}
+
+
+def is_transient(err: BaseException) -> bool:
+    """S3 and Glue connection errors, throttling and busy signals, and a Spark session that
+    failed to start."""
+    if isinstance(err, ConnectionError | HTTPClientError):
+        return True
+    if isinstance(err, ClientError):
+        return err.response.get("Error", {}).get("Code") in _THROTTLING_CODES
+    try:
+        from py4j.protocol import Py4JNetworkError
+        from pyspark.errors import PySparkRuntimeError
+    except ImportError:  # pragma: no cover - pyspark is a dependency
+        return False
+    if isinstance(err, Py4JNetworkError):
+        return True
+    return isinstance(err, PySparkRuntimeError) and err.getCondition() in _SPARK_START_FAILURES
+
+
+def backoff_seconds(retry_number: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: about 2, 4, 8, 16 s (±50%), capped at a minute."""
+    jitter = (rng or random).uniform(0.5, 1.5)
+    return min(CAP_SECONDS, BASE_SECONDS * 2**retry_number) * jitter

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus
+
+from f1_pipeline.cli import main
+from f1_pipeline.cli.seasons import parse_seasons
+from f1_pipeline.core.storage import layout
+
+
+def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir):
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "F1_DATA_ROOT": str(data_root),
+        "DAGSTER_HOME": str(home),
+    }
+    script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
+    proc = subprocess.run(
+        [script, "run"], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "[1/2] ingest" in proc.stdout
+    assert "[2/2] season stats: 7 season(s)" in proc.stdout
+    assert "summary: 7 season(s) 2018..2024, 14 files written" in proc.stdout
+
+    expected = sorted(p.name for p in expected_dir.glob("stats_*.json"))
+    assert sorted(p.name for p in (data_root / "results").glob("stats_*.json")) == expected
+    for name in expected:
+        got = json.loads((data_root / "results" / name).read_text(encoding="utf-8"))
+        assert got == json.loads((expected_dir / name).read_text(encoding="utf-8")), name
+
+    # The runs are recorded in the persistent instance the UI reads.
+    assert (home / "dagster.yaml").exists()
+    with DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 2
+
+
+def test_run_selected_seasons_only(pipeline_env, capsys):
+    assert main(["run", "--seasons", "2023,2024"]) == 0
+    out = capsys.readouterr().out
+    assert "season 2023: 22 races" in out
+    assert "season 2024: 24 races" in out
+    written = sorted(p.name for p in (pipeline_env / "results").glob("stats_*.json"))
+    assert written == ["stats_2023.json", "stats_2024.json"]
+
+
+def test_unknown_season_is_a_clear_failure(pipeline_env, capsys):
+    assert main(["run", "--seasons", "1999"]) == 1
+    err = capsys.readouterr().err
+    assert "season(s) 1999 are not in the data; seasons available: 2018, 2019" in err
+
+
+def test_bad_input_exits_non_zero_with_the_error_on_stderr(pipeline_env, capsys):
+    results = pipeline_env / layout.source_csv("results")
+    results.write_text("resultId,raceId,position\n1,2,3\n")
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert f"{results}, line 1: missing required column(s) driverId, fastestLapTime" in err
+    assert not (pipeline_env / "results").exists()
+
+
+def test_bad_configuration_exits_2(monkeypatch, capsys):
+    monkeypatch.setenv("F1_DATA_ROOT", "ftp://nowhere")
+    assert main(["run"]) == 2
+    assert "configuration error: F1_DATA_ROOT='ftp://nowhere'" in capsys.readouterr().err
+
+
+def test_parse_seasons():
+    assert parse_seasons("2023,2024") == [2023, 2024]
+    assert parse_seasons("2018-2020, 2010") == [2010, 2018, 2019, 2020]
+    for bad in ("20x4", "2024-2020", ","):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_seasons(bad)
+    with pytest.raises(SystemExit):
+        main(["run", "--seasons", "x"])
+
+
+def test_backfill_without_a_webserver_says_how_to_start_one(monkeypatch, capsys):
+    from f1_pipeline_tests.e2e.dagster_dev import free_port
+
+    monkeypatch.setenv("F1_DAGSTER_URL", f"http://127.0.0.1:{free_port()}")
+    assert main(["backfill", "--seasons", "2023"]) == 1
+    assert "cannot reach the Dagster webserver" in capsys.readouterr().err
+
+
+def test_run_against_an_s3_root(bucket, monkeypatch, tmp_path, capsys, s3_client, expected_dir):
+    from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+
+    monkeypatch.setenv("F1_DATA_ROOT", f"s3://{bucket}/team")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    sources = [str(SAMPLE_SOURCE / "races.csv"), str(SAMPLE_SOURCE / "results.csv")]
+    assert main(["upload", *sources]) == 0
+    assert main(["run", "--seasons", "2021"]) == 0
+    assert f"written under s3://{bucket}/team/results" in capsys.readouterr().out
+    body = s3_client.get_object(Bucket=bucket, Key="team/results/stats_2021.json")["Body"]
+    assert json.loads(body.read()) == json.loads((expected_dir / "stats_2021.json").read_text())
+    keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert "team/cleaned/races.parquet" in keys
+    assert "team/results/stats_2020.json" not in keys

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from f1_pipeline.core.storage import LocalStorage, ObjectNotFound, StorageError, layout
+
+
+def test_write_read_info_and_list(tmp_path):
+    storage = LocalStorage(tmp_path)
+    info = storage.write_bytes(layout.stats_json(2024), b"[]")
+    assert info.checksum == hashlib.sha256(b"[]").hexdigest() == info.version
+    assert storage.read_bytes("results/stats_2024.json") == b"[]"
+    assert [o.key for o in storage.list("results/")] == ["results/stats_2024.json"]
+    assert storage.list("cleaned/") == []
+
+
+def test_failed_write_keeps_previous_object_and_leaves_no_temp(tmp_path, monkeypatch):
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("results/x.json", b"old")
+
+    def broken_copy(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("f1_pipeline.core.storage.local.shutil.copyfile", broken_copy)
+    src = tmp_path / "new.json"
+    src.write_bytes(b"new")
+    with pytest.raises(OSError, match="disk full"):
+        storage.publish_file(src, "results/x.json")
+    assert storage.read_bytes("results/x.json") == b"old"
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["x.json"]
+
+
+def test_missing_object_names_the_path(tmp_path):
+    storage = LocalStorage(tmp_path)
+    with pytest.raises(StorageError, match=r"source-data/races\.csv: file not found"):
+        storage.info(layout.source_csv("races"))
+    with pytest.raises(StorageError, match="file not found"), storage.local_copy("nope"):
+        pass
+
+
+def test_keys_cannot_escape_the_root(tmp_path):
+    with pytest.raises(StorageError, match="escapes"):
+        LocalStorage(tmp_path / "root").read_bytes("../secret")
+
+
+def test_layout_keys():
+    assert layout.source_csv("results") == "source-data/results.csv"
+    assert layout.cleaned_parquet("races") == "cleaned/races.parquet"
+    assert layout.stats_json(2024) == "results/stats_2024.json"
+    assert layout.stats_parquet(2024).startswith("results/")
+    with pytest.raises(ValueError, match="unknown source table"):
+        layout.source_csv("drivers")
+
+
+def test_checksum_follows_same_size_rewrites(tmp_path):
+    import os
+
+    storage = LocalStorage(tmp_path)
+    first = storage.write_bytes("source-data/races.csv", b"aaaa")
+    path = tmp_path / "source-data" / "races.csv"
+    path.write_bytes(b"bbbb")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = storage.info("source-data/races.csv")
+    assert second.size == first.size
+    assert second.checksum != first.checksum
+    assert storage.info("source-data/races.csv") == second
+
+
+def test_copy_and_delete_prefix(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("source-data/races.csv", b"abc")
+    staged = layout.staging_prefix("t1") + "source-data/races.csv"
+    info = storage.copy("source-data/races.csv", staged)
+    assert storage.read_bytes(staged) == b"abc"
+    assert info == storage.info(staged)
+    assert storage.spark_uri(staged) == str(tmp_path / staged)
+    (tmp_path / layout.staging_prefix("t1") / ".hidden.crc").write_bytes(b"")
+    assert storage.delete_prefix(layout.staging_prefix("t1")) == 1
+    assert not (tmp_path / "cleaned" / "_staging" / "t1").exists()
+    assert storage.read_bytes("source-data/races.csv") == b"abc"
+    with pytest.raises(ObjectNotFound):
+        storage.copy("source-data/nope.csv", staged)

@@ -1,0 +1,101 @@
+"""The assets materialised through a real Dagster instance and the local Spark session."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyarrow.parquet as pq
+from dagster import AssetKey, DagsterEventType
+
+from f1_pipeline.cli.launch import ingest, publish_seasons
+from f1_pipeline.core.storage import layout
+from f1_pipeline_tests.conftest import write_csv
+
+SEASON_STATS = AssetKey(["results", "season_stats"])
+
+
+def _check_evaluations(instance, run_id):
+    records = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    return {
+        r.dagster_event.event_specific_data.check_name: r.dagster_event.event_specific_data.passed
+        for r in records
+    }
+
+
+def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, expected_dir):
+    stage = ingest(defs, instance)
+    assert _check_evaluations(instance, stage.run_ids[0]) == {
+        "race_id_unique": True,
+        "season_round_unique": True,
+        "result_id_unique": True,
+        "race_id_in_races": True,
+    }
+    rows = {m.asset: m.metadata["dagster/row_count"] for m in stage.materialized}
+    assert rows == {
+        "source_data/races": 149,
+        "source_data/results": 2739,
+        "cleaned/races": 149,
+        "cleaned/results": 2739,
+    }
+    seasons = instance.get_dynamic_partitions("seasons")
+    assert seasons == [str(y) for y in range(2018, 2025)]
+
+    stats = publish_seasons(defs, instance, [int(s) for s in seasons])
+    # All seven seasons in one run (single-run backfill), one materialisation per season.
+    assert len(stats.run_ids) == 1
+    assert sorted(m.partition for m in stats.materialized) == seasons
+    for season in seasons:
+        got = (data_root / layout.stats_json(season)).read_bytes()
+        want = (expected_dir / f"stats_{season}.json").read_bytes()
+        assert json.loads(got) == json.loads(want)
+        assert got == want  # byte-identical, formatting included
+    table = pq.read_table(data_root / layout.stats_parquet(2024)).to_pylist()
+    british = next(r for r in table if r["race_name"] == "British Grand Prix")
+    # The contract's winner lap vs the race's overall fastest lap (assignment example).
+    assert (british["winner_driver_id"], british["winner_fastest_lap_time"]) == (1, "01:29.4")
+    assert (british["fastest_lap_time"], british["fastest_lap_ms"]) == ("01:28.3", 88300)
+    assert stats.materialized[0].metadata["races_per_season"]["2024"] == 24
+
+
+def test_a_new_season_becomes_a_partition_without_code_change(defs, instance, data_root):
+    races = data_root / layout.source_csv("races")
+    races.write_bytes(
+        races.read_bytes() + b"2000,2025,1,Australian Grand Prix,2025-03-16,04:00:00\r\n"
+    )
+    ingest(defs, instance)
+    assert "2025" in instance.get_dynamic_partitions("seasons")
+    publish_seasons(defs, instance, [2025])
+    out = json.loads((data_root / layout.stats_json(2025)).read_text())
+    assert out == [
+        {
+            "Race Name": "Australian Grand Prix",
+            "Race Round": 1,
+            "Race Datetime": "2025-03-16T04:00:00.000",
+            "Race Winning driverId": None,
+            "Race Fastest Lap": None,
+        }
+    ]
+    assert not (data_root / layout.stats_json(2018)).exists()
+
+
+def test_shared_drives_are_reported_not_fatal(defs, instance, data_root):
+    results = data_root / layout.source_csv("results")
+    # A second position-1 row (higher resultId) for the 2024 British GP.
+    write_csv(results, results.read_text().replace("\r\n", "\n") + "99999,1132,4,1,01:30.0\n")
+    ingest(defs, instance)
+    stats = publish_seasons(defs, instance, [2024])
+    meta = stats.materialized[0].metadata
+    assert meta["shared_drive_race_count"] == 1
+    assert "British Grand Prix" in meta["shared_drive_races"]
+    british = json.loads((data_root / layout.stats_json(2024)).read_text())[11]
+    assert (british["Race Name"], british["Race Winning driverId"]) == ("British Grand Prix", 1)
+
+
+def test_parquet_tables_are_readable(defs, instance, data_root):
+    ingest(defs, instance)
+    races = pq.read_table(io.BytesIO((data_root / "cleaned/races.parquet").read_bytes()))
+    assert races.num_rows == 149
+    assert {"race_id", "season", "round", "race_name", "race_date", "race_time"} <= set(
+        races.column_names
+    )

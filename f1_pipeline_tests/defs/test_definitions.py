@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from dagster import AssetKey, BackfillPolicy, DynamicPartitionsDefinition
+
+from f1_pipeline.definitions import build_definitions
+from f1_pipeline.defs.constants import (
+    ALL_ASSETS_JOB,
+    CLEANED_GROUP,
+    RAW_GROUP,
+    STATS_GROUP,
+    STEP_RUNNER_KEY,
+)
+from f1_pipeline.settings import Settings
+from f1_pipeline_tests.conftest import REPO
+
+
+def _graph(tmp_path):
+    defs = build_definitions(Settings(data_root=tmp_path))
+    return defs, defs.resolve_asset_graph()
+
+
+def test_every_asset_has_a_group_and_a_description(tmp_path):
+    _, graph = _graph(tmp_path)
+    groups = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name, key
+        assert node.description, key
+        assert len(node.description) > 20, key
+        groups[key.to_user_string()] = node.group_name
+    assert groups == {
+        "source_data/races": RAW_GROUP,
+        "source_data/results": RAW_GROUP,
+        "cleaned/races": CLEANED_GROUP,
+        "cleaned/results": CLEANED_GROUP,
+        "results/season_stats": STATS_GROUP,
+    }
+
+
+def test_season_stats_is_season_partitioned_with_single_run_backfills(tmp_path):
+    _, graph = _graph(tmp_path)
+    node = graph.get(AssetKey(["results", "season_stats"]))
+    assert isinstance(node.partitions_def, DynamicPartitionsDefinition)
+    assert node.partitions_def.name == "seasons"
+    assert node.backfill_policy == BackfillPolicy.single_run()
+
+
+def test_cleaned_assets_have_blocking_checks(tmp_path):
+    defs, graph = _graph(tmp_path)
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert checks == {
+        ("cleaned/races", "race_id_unique"),
+        ("cleaned/races", "season_round_unique"),
+        ("cleaned/results", "result_id_unique"),
+        ("cleaned/results", "race_id_in_races"),
+    }
+    for assets_def in defs.assets:
+        for spec in getattr(assets_def, "check_specs", []):
+            assert spec.blocking, spec.name
+    assert defs.resolve_job_def(ALL_ASSETS_JOB)
+
+
+def test_workspace_loads_with_the_dagster_cli(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "All code locations passed validation" in proc.stderr + proc.stdout
+
+
+def test_automation_runs_by_default(tmp_path):
+    defs, _ = _graph(tmp_path)
+    sensors = {s.name: s.default_status.value for s in defs.sensors}
+    assert sensors == {
+        "source_data_sensor": "RUNNING",
+        "stale_seasons_sensor": "RUNNING",
+        "run_failure_alert_sensor": "RUNNING",
+    }
+    [schedule] = defs.schedules
+    assert (schedule.name, schedule.default_status.value) == ("race_weekend_schedule", "RUNNING")
+
+
+def test_job_lanes_match_the_run_queue(tmp_path):
+    import yaml
+
+    from f1_pipeline.defs.instance import TEMPLATE
+
+    defs, _ = _graph(tmp_path)
+    lanes = {
+        name: defs.resolve_job_def(name).tags.get("f1/lane")
+        for name in ("f1_job", "ingest_job", "season_stats_job")
+    }
+    assert lanes == {"f1_job": "ingest", "ingest_job": "ingest", "season_stats_job": "seasons"}
+    queue = yaml.safe_load(TEMPLATE.read_text())["run_coordinator"]["config"]
+    limits = {(t["key"], t["value"]): t["limit"] for t in queue["tag_concurrency_limits"]}
+    assert limits == {("f1/lane", "ingest"): 1, ("f1/lane", "seasons"): 2}
+
+
+def test_glue_mode_builds_without_region_or_network(monkeypatch):
+    """Definitions load in the webserver and daemon: the Glue and S3 clients are built on
+    a step's first use, so no region, credentials or endpoint are needed to import them."""
+    import boto3
+
+    from f1_pipeline.defs.runners.glue import GlueSpark
+    from f1_pipeline.settings import GlueSettings, S3Root
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    built = []
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: built.append(a))
+    monkeypatch.setattr(boto3.session.Session, "client", lambda _, *a, **k: built.append(a))
+    settings = Settings(data_root=S3Root("f1-data"), glue=GlueSettings(job_name="f1-stats"))
+    resource = build_definitions(settings).resources[STEP_RUNNER_KEY]
+    runner = resource.runner()
+    assert isinstance(runner, GlueSpark)
+    assert (runner.job_name, runner.data_root.bucket) == ("f1-stats", "f1-data")
+    assert built == []

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from f1_pipeline.cli.launch import contiguous_ranges
+from f1_pipeline.defs.instance import TEMPLATE, prepare_home
+
+
+def test_contiguous_ranges_follow_partition_order():
+    order = ["2018", "2019", "2020", "2024", "1999"]
+    assert contiguous_ranges(order, ["2019", "2018", "2020"]) == [("2018", "2020")]
+    assert contiguous_ranges(order, ["2018", "2020", "1999", "2024"]) == [
+        ("2018", "2018"),
+        ("2020", "1999"),
+    ]
+    assert contiguous_ranges(order, []) == []
+
+
+def test_prepare_home_writes_config_once(tmp_path):
+    home = prepare_home(tmp_path / "home")
+    config = home / "dagster.yaml"
+    assert config.read_text() == TEMPLATE.read_text()
+    assert "enabled: false" in config.read_text()
+    config.write_text("# operator's own\n")
+    prepare_home(home)
+    assert config.read_text() == "# operator's own\n"

@@ -1,0 +1,111 @@
+"""Through a running webserver's GraphQL API: the asset graph, the season partitions,
+the sensors and schedule, a two-season backfill, and check results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from f1_pipeline.cli import main
+from f1_pipeline.cli.backfill_client import graphql, season_partitions
+from f1_pipeline.defs.instance import prepare_home
+from f1_pipeline_tests.e2e.dagster_dev import dagster_dev, wait_until
+
+pytestmark = pytest.mark.e2e
+SEASONS = [str(y) for y in range(2018, 2025)]
+
+_INSTIGATORS = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
+_ASSETS = "{ assetNodes { assetKey { path } groupName } }"
+_RESOURCES = """{ allTopLevelResourceDetailsOrError(repositorySelector:
+  {repositoryLocationName: "f1_pipeline", repositoryName: "__repository__"}) {
+  ... on ResourceDetailsList { results { name description configuredValues { key value type } } }
+  ... on PythonError { message } } }"""
+_CHECKS = """query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
+  assetChecksOrError { ... on AssetChecks { checks {
+    name blocking executionForLatestMaterialization { status } } } } } }"""
+
+
+def _resources(url: str) -> dict[str, dict]:
+    """The Resources page's data: each resource's description and configured values."""
+    results = graphql(url, _RESOURCES)["allTopLevelResourceDetailsOrError"]["results"]
+    return {
+        r["name"]: {
+            "description": r["description"],
+            # Values come JSON-encoded ("local"), env vars by name.
+            **{
+                v["key"]: (
+                    v["type"],
+                    json.loads(v["value"]) if v["type"] == "VALUE" else v["value"],
+                )
+                for v in r["configuredValues"]
+            },
+        }
+        for r in results
+    }
+
+
+def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, capsys):
+    monkeypatch.setenv("F1_DATA_ROOT", str(data_root))
+    secret = "http://127.0.0.1:9/hooks/T000/B000/s3cr3t-token"
+    monkeypatch.setenv("F1_ALERT_WEBHOOK_URL", secret)
+    monkeypatch.setenv("DAGSTER_HOME", str(prepare_home(tmp_path / "dagster_home")))
+    log = tmp_path / "dagster-dev.log"
+    with dagster_dev(log) as url:
+        monkeypatch.setenv("F1_DAGSTER_URL", url)
+        groups = {
+            "/".join(n["assetKey"]["path"]): n["groupName"]
+            for n in graphql(url, _ASSETS)["assetNodes"]
+        }
+        assert groups == {
+            "source_data/races": "raw",
+            "source_data/results": "raw",
+            "cleaned/races": "cleaned",
+            "cleaned/results": "cleaned",
+            "results/season_stats": "stats",
+        }
+        # The Resources page: what each resource is and how it is configured; the alert
+        # webhook (a secret) only as the name of its environment variable.
+        resources = _resources(url)
+        assert set(resources) == {"storage", "step_runner", "alerts"}
+        assert resources["storage"]["data_root"] == ("VALUE", str(data_root))
+        assert resources["step_runner"]["mode"] == ("VALUE", "local")
+        assert resources["step_runner"]["spark_master"] == ("VALUE", "local[*]")
+        assert resources["alerts"]["webhook_url"] == ("ENV_VAR", "F1_ALERT_WEBHOOK_URL")
+        assert all(r["description"] for r in resources.values())
+        assert "s3cr3t-token" not in json.dumps(graphql(url, _RESOURCES))
+        [repo] = graphql(url, _INSTIGATORS)["repositoriesOrError"]["nodes"]
+
+        states = {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]}
+        states |= {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]}
+        assert states == {
+            "source_data_sensor": "RUNNING",
+            "stale_seasons_sensor": "RUNNING",
+            "run_failure_alert_sensor": "RUNNING",
+            "race_weekend_schedule": "RUNNING",
+        }
+
+        # The sensor ingests the local sample by itself; that registers the seasons.
+        wait_until(lambda: season_partitions(url) == SEASONS, 240, "season partitions", log)
+
+        assert main(["backfill", "--seasons", "2023,2024", "--timeout", "300"]) == 0
+        out = capsys.readouterr().out
+        assert "season 2023: published" in out
+        assert "season 2024: published" in out
+        assert "summary: backfill" in out
+        assert "2/2 season(s) published" in out
+
+        checks = graphql(url, _CHECKS, {"keys": [{"path": ["cleaned", "races"]}]})
+        [node] = checks["assetNodes"]
+        statuses = {
+            c["name"]: (c["blocking"], c["executionForLatestMaterialization"]["status"])
+            for c in node["assetChecksOrError"]["checks"]
+        }
+        assert statuses == {
+            "race_id_unique": (True, "SUCCEEDED"),
+            "season_round_unique": (True, "SUCCEEDED"),
+        }
+    for season in ("2023", "2024"):
+        got = json.loads((data_root / "results" / f"stats_{season}.json").read_text())
+        assert got == json.loads((expected_dir / f"stats_{season}.json").read_text())
