@@ -8,7 +8,6 @@ secret, is an ``EnvVar`` reference and never shown.
 # No `from __future__ import annotations` here: Dagster reads these classes' annotations at
 # class creation (a string `ResourceDependency[Any]` is not recognised as one).
 from collections.abc import Mapping
-
 from typing import Any
 
 from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, ResourceDependency
