@@ -10,9 +10,10 @@ from f1_pipeline.cli.seasons import parse_seasons
 from f1_pipeline.settings import Settings
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     backfill = commands.add_parser(
         "backfill",
+        parents=parents,
         help="backfill seasons through the running Dagster (`make ui`): one backfill, one run",
     )
     backfill.add_argument(
@@ -26,6 +27,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.defs.constants import SEASONS_LANE, TRIGGER_TAG
 
     url, wanted = settings.dagster_url, [str(s) for s in args.seasons]
+    client.require_backfill_daemon(url)
     available = client.season_partitions(url)
     unknown = [s for s in wanted if s not in available]
     if unknown:

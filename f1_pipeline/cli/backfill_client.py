@@ -38,6 +38,20 @@ def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> di
     return body["data"]
 
 
+_DAEMON = """{ instance { daemonHealth {
+  daemonStatus(daemonType: "BACKFILL") { healthy lastHeartbeatTime } } } }"""
+
+
+def require_backfill_daemon(url: str) -> None:
+    """Backfills are run by the Dagster daemon: refuse to queue one that nothing would run."""
+    status = graphql(url, _DAEMON)["instance"]["daemonHealth"]["daemonStatus"]
+    if not status["healthy"]:
+        raise CommandError(
+            f"the Dagster webserver at {url} has no running daemon to execute backfills "
+            "(start both with `make ui`, or `dagster-daemon run` beside the webserver)"
+        )
+
+
 def season_partitions(url: str) -> list[str]:
     data = graphql(
         url,

@@ -183,9 +183,10 @@ def bootstrap_bucket(
     ]
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     commands.add_parser(
         "bootstrap",
+        parents=parents,
         help="create or update the S3 bucket of F1_DATA_ROOT: versioning, encryption, "
         "public access blocked, TLS-only policy (idempotent)",
     )

@@ -15,3 +15,22 @@ class CommandError(Exception):
 def usage_error(message: str) -> CommandError:
     """Bad configuration or arguments: exit 2."""
     return CommandError(message, exit_code=2)
+
+
+def as_command_error(err: BaseException) -> CommandError:
+    """What a user reads for an error no command anticipated: its kind and message, in one
+    line (the stack trace is for --verbose)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from f1_pipeline.core.storage import StorageError
+    from f1_pipeline.core.transforms.errors import InvalidInputError
+
+    if isinstance(err, InvalidInputError | StorageError):
+        return CommandError(str(err))
+    if isinstance(err, ClientError | BotoCoreError):
+        return CommandError(f"AWS request failed: {err}")
+    detail = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return CommandError(
+        f"unexpected error: {type(err).__name__}{': ' + detail if detail else ''} "
+        "(run again with --verbose for the stack trace)"
+    )

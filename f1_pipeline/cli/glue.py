@@ -10,11 +10,14 @@ from f1_pipeline.cli.errors import CommandError, usage_error
 from f1_pipeline.settings import Settings
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    glue = commands.add_parser("glue", help="the AWS Glue job that runs the Spark steps")
+def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
+    glue = commands.add_parser(
+        "glue", parents=parents, help="the AWS Glue job that runs the Spark steps"
+    )
     glue_commands = glue.add_subparsers(dest="glue_command", required=True)
     deploy = glue_commands.add_parser(
         "deploy",
+        parents=parents,
         help="upload the entry script and the project wheel to scripts/ of F1_DATA_ROOT's "
         "bucket and create or update the Glue job (idempotent)",
     )

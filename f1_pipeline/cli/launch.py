@@ -21,10 +21,15 @@ from dagster import (
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.defs.assets.stats import SEASON_STATS
 from f1_pipeline.defs.constants import ALL_ASSETS_JOB, SEASONS_PARTITIONS
+from f1_pipeline.defs.failures import BAD_INPUT_METADATA
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags
 
-# Step logs at INFO on the console; the instance's event log keeps everything.
-_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+def _run_config(verbose: bool) -> dict:
+    """Dagster's console logger prints step logs and failures with their stack traces: only
+    with --verbose. The instance's event log (the UI) keeps everything either way."""
+    level = "DEBUG" if verbose else "CRITICAL"
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
 
 
 @dataclass
@@ -42,17 +47,38 @@ class StageResult:
     seconds: float = 0.0
 
 
-def _failure_message(result: ExecuteInProcessResult) -> str:
-    messages = []
+def _failure_message(result: ExecuteInProcessResult, ui_url: str | None) -> str:
+    """One short block: what is wrong, what that means for the outputs, where the log is."""
+    problems, bad_input = [], False
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data
-            text = data.user_failure_data.description if data.user_failure_data else None
+            user = data.user_failure_data
+            text = user.description if user else None
+            flag = user.metadata.get(BAD_INPUT_METADATA) if user else None
+            bad_input |= bool(flag is not None and flag.value)
+
             error = data.error
             while text is None and error is not None:
                 text, error = (error.message.strip() if not error.cause else None), error.cause
-            messages.append(f"{event.step_key}: {text}")
-    return "\n".join(messages) or f"run {result.run_id} failed"
+            problems.append(f"  {text}")
+    where = f"{ui_url}/runs/{result.run_id}" if ui_url else f"run {result.run_id}"
+    if bad_input:
+        head = "the upload was refused; nothing was published (previous outputs are unchanged):"
+    else:
+        head = f"run {result.run_id} failed:"
+    lines = [head, *(problems or [f"  run {result.run_id} failed"])]
+    lines.append(f"  full log: {where} (the Dagster UI: `make ui`; --verbose prints it here)")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Console:
+    """How runs report to the terminal: Dagster's own logs only with ``verbose``; failures
+    point at ``ui_url`` (the webserver) when given."""
+
+    verbose: bool = False
+    ui_url: str | None = None
 
 
 def _execute(
@@ -61,9 +87,10 @@ def _execute(
     keys: Sequence[AssetKey],
     tags: dict,
     stage: StageResult,
+    console: Console,
 ) -> None:
     result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
-        run_config=_RUN_CONFIG,
+        run_config=_run_config(console.verbose),
         instance=instance,
         asset_selection=list(keys),
         tags=tags,
@@ -71,7 +98,7 @@ def _execute(
     )
     stage.run_ids.append(result.run_id)
     if not result.success:
-        raise CommandError(f"run failed:\n{_failure_message(result)}")
+        raise CommandError(_failure_message(result, console.ui_url))
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         metadata = {k: v.value for k, v in mat.metadata.items()}
@@ -80,17 +107,22 @@ def _execute(
         )
 
 
-def ingest(defs: Definitions, instance: DagsterInstance) -> StageResult:
+def ingest(
+    defs: Definitions, instance: DagsterInstance, console: Console = Console()
+) -> StageResult:
     """Materialise the raw and cleaned layers (registering season partitions)."""
     start, stage = time.monotonic(), StageResult()
     keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k != SEASON_STATS]
-    _execute(defs, instance, keys, {}, stage)
+    _execute(defs, instance, keys, {}, stage, console)
     stage.seconds = time.monotonic() - start
     return stage
 
 
 def publish_seasons(
-    defs: Definitions, instance: DagsterInstance, seasons: Sequence[int]
+    defs: Definitions,
+    instance: DagsterInstance,
+    seasons: Sequence[int],
+    console: Console = Console(),
 ) -> StageResult:
     """Materialise season_stats for ``seasons``: one run per contiguous range of partitions
     (one run in the usual case), each a single Spark job over its seasons."""
@@ -104,6 +136,6 @@ def publish_seasons(
             f"{', '.join(sorted(order)) or 'none'}"
         )
     for first, last in contiguous_ranges(order, wanted):
-        _execute(defs, instance, [SEASON_STATS], range_tags(first, last), stage)
+        _execute(defs, instance, [SEASON_STATS], range_tags(first, last), stage, console)
     stage.seconds = time.monotonic() - start
     return stage

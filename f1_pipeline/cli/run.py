@@ -9,9 +9,11 @@ from f1_pipeline.cli.seasons import parse_seasons
 from f1_pipeline.settings import Settings
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     run = commands.add_parser(
-        "run", help="ingest the source CSVs and publish per-season stats (all seasons by default)"
+        "run",
+        parents=parents,
+        help="ingest the source CSVs and publish per-season stats (all seasons by default)",
     )
     run.add_argument(
         "--seasons", type=parse_seasons, help="only these seasons, e.g. 2023,2024 or 2018-2024"
@@ -21,26 +23,43 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def command(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `--help` and argument errors stay fast.
     from f1_pipeline.cli import launch
+    from f1_pipeline.cli.errors import CommandError
+    from f1_pipeline.core.lineage import read_commit, read_json, vanished_seasons
+    from f1_pipeline.core.storage import layout
     from f1_pipeline.definitions import build_definitions
     from f1_pipeline.defs.instance import open_instance
+    from f1_pipeline.defs.resources import storage_resource
 
     started = time.monotonic()
+    console = launch.Console(verbose=args.verbose, ui_url=settings.dagster_url)
+    if settings.spark_mode == "local":
+        # Start the session here, the JVM's own notices going to a log file rather than the
+        # terminal (--verbose: to the terminal); the steps reuse it.
+        from f1_pipeline.core.spark import local_session, spark_config
+
+        jvm_log = None if args.verbose else settings.dagster_home / "logs" / "spark-jvm.log"
+        local_session(spark_config(settings.spark_master), jvm_log=jvm_log)
     instance = open_instance(settings.dagster_home)
     defs = build_definitions(settings)
+    storage = storage_resource(settings).get()
     print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
 
     print("[1/2] ingest: raw + cleaned layers ...", flush=True)
-    ingest = launch.ingest(defs, instance)
-    available: list[int] = []
+    ingest = launch.ingest(defs, instance, console)
     for m in ingest.materialized:
         rows = m.metadata.get("dagster/row_count", "?")
         print(f"  {m.asset:<22} {rows:>8} rows")
-        available = m.metadata.get("seasons", available)
     print(f"  done in {ingest.seconds:.1f}s (run {ingest.run_ids[0]})")
 
-    targets = args.seasons or available
+    # The seasons in the data just ingested, and any published season it no longer has.
+    commit = read_commit(storage) or {}
+    in_data = commit.get("seasons", {})
+    vanished = vanished_seasons(in_data, read_json(storage, layout.manifest()) or {})
+    targets = args.seasons or sorted({*map(int, in_data), *map(int, vanished)})
+    if not targets:
+        raise CommandError("the upload holds no seasons: nothing to publish")
     print(f"[2/2] season stats: {len(targets)} season(s) in one Spark job ...", flush=True)
-    stats = launch.publish_seasons(defs, instance, targets)
+    stats = launch.publish_seasons(defs, instance, targets, console)
     # Every partition event of a run carries that run's metadata: count each run once.
     per_run = {m.run_id: m.metadata for m in stats.materialized}
     races = sum(meta["dagster/row_count"] for meta in per_run.values())
@@ -52,6 +71,9 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"  season {season}: {count} races")
         else:
             print(f"  {meta['season_count']} seasons, {meta['dagster/row_count']} races")
+        withdrawn = meta.get("withdrawn_seasons") or []
+        for season in withdrawn if isinstance(withdrawn, list) else [withdrawn]:
+            print(f"  season {season}: withdrawn (no races in the data; its files removed)")
     print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")
 
     print(

@@ -38,9 +38,11 @@ def upload_source(storage: Storage, path: Path) -> ObjectInfo:
     return storage.publish_file(path, layout.source_csv(table))
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     upload = commands.add_parser(
-        "upload", help="put races.csv / results.csv under source-data/ (header checked first)"
+        "upload",
+        parents=parents,
+        help="put races.csv / results.csv under source-data/ (header checked first)",
     )
     upload.add_argument("files", nargs="+", type=Path, metavar="FILE")
 

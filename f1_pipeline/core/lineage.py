@@ -1,11 +1,15 @@
 """Lineage records kept next to the data: which source versions made which outputs.
 
 - ``cleaned/{table}.lineage.json``: the source object version a cleaned table was built from;
-- ``cleaned/_season_fingerprints.json``: per-season content fingerprints, and the sources;
-- ``results/_manifest.json``: per published season, the fingerprint and source versions it
-  was computed from, the run, and the versions of the files written.
+- ``cleaned/_season_fingerprints.json``, the cleaned layer's commit record, written last by
+  each ingest: the sources read, the exact table versions published, and per-season
+  content fingerprints;
+- ``results/_manifest.json``: per season, the fingerprint and source versions of the data a
+  run actually read, the run, and the versions of the files written — or, for a season
+  that disappeared from the data, that it was withdrawn and by which upload.
 
-A season is stale when its current fingerprint differs from the manifest's.
+A season is stale when its current fingerprint differs from the manifest's, and must be
+withdrawn when the manifest has it published but the data no longer has it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from f1_pipeline.core.storage import ObjectInfo, ObjectNotFound, Storage, WriteConflict, layout
+from f1_pipeline.core.storage import (
+    ObjectChanged,
+    ObjectInfo,
+    ObjectNotFound,
+    Storage,
+    WriteConflict,
+    layout,
+)
 
 
 def source_record(storage: Storage, info: ObjectInfo) -> dict[str, Any]:
@@ -43,12 +54,47 @@ def write_json(storage: Storage, key: str, value: Any) -> ObjectInfo:
     return storage.write_bytes(key, data.encode("utf-8"))
 
 
+def read_commit(storage: Storage) -> dict[str, Any] | None:
+    """The cleaned layer's commit record, or None before the first ingest."""
+    return read_json(storage, layout.season_fingerprints())
+
+
+def check_table(storage: Storage, commit: Mapping[str, Any], table: str, read: ObjectInfo) -> None:
+    """The table copy a reader got (``read``) must be the version the commit record names;
+    otherwise an ingest is publishing (or was killed while publishing): ObjectChanged, a
+    transient failure. Records from before versions were kept name none: accepted."""
+    wanted = commit.get("tables", {}).get(table)
+    if wanted is not None and read.checksum != wanted["checksum"]:
+        raise ObjectChanged(
+            f"{storage.uri(layout.cleaned_parquet(table))} is not the version the cleaned "
+            "layer's commit record names (an ingest is publishing, or was interrupted)"
+        )
+
+
 def stale_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any]) -> list[str]:
     """Seasons whose data changed (or that were never published), oldest first."""
     published = manifest.get("seasons", {})
     return sorted(
         (s for s, fp in fingerprints.items() if published.get(s, {}).get("fingerprint") != fp),
         key=int,
+    )
+
+
+def vanished_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any]) -> list[str]:
+    """Seasons the manifest has published that the data no longer has: to be withdrawn."""
+    return sorted(
+        (
+            s
+            for s, entry in manifest.get("seasons", {}).items()
+            if s not in fingerprints and not entry.get("withdrawn")
+        ),
+        key=int,
+    )
+
+
+def withdrawn_seasons(manifest: Mapping[str, Any]) -> list[str]:
+    return sorted(
+        (s for s, e in manifest.get("seasons", {}).items() if e.get("withdrawn")), key=int
     )
 
 

@@ -3,11 +3,15 @@ script off Glue (the local stand-in) and the tests. No Dagster here."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 DEFAULT_MASTER = "local[*]"
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 # SQL behaviour that differs between Spark lines (Glue 5 runs 3.5, the local session 4.x) or
 # hosts, made explicit: every session that runs the steps gets these, on Glue too.
 SQL_CONF = {
@@ -31,7 +35,8 @@ def spark_config(
         **SQL_CONF,
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        "spark.log.level": "WARN",
+        # Errors only, from the JVM's start (see log4j2.properties).
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
         # Python workers (when any) run this interpreter, not whatever python3 is on PATH.
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
@@ -42,11 +47,57 @@ def spark_config(
     }
 
 
-def local_session(conf: Mapping[str, str]) -> Any:
-    """A SparkSession with ``conf`` (or the running one)."""
+def local_session(conf: Mapping[str, str], jvm_log: Path | None = None) -> Any:
+    """A SparkSession with ``conf`` (or the running one). ``jvm_log``: where the JVM's own
+    stderr goes when this call starts it (the JVM prints notices no log4j setting silences,
+    e.g. "Using incubator modules"); the terminal otherwise."""
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    if jvm_log is None or SparkContext._active_spark_context is not None:
+        return builder.getOrCreate()
+    with _stderr_to(jvm_log):
+        return builder.getOrCreate()
+
+
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """File descriptor 2 points at ``path`` meanwhile: a child process started now (the JVM)
+    keeps writing there for its whole life; this process gets its stderr back after."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def session_alive(session: Any) -> bool:
+    """Whether ``session``'s JVM still answers (one py4j round trip)."""
+    try:
+        session.sparkContext._jsc.sc().isStopped()
+    except Exception:  # py4j errors, a closed gateway, a dead process: all mean "no"
+        return False
+    return True
+
+
+def forget_dead_session() -> None:
+    """Drop pyspark's process-wide references to a session whose JVM died, so the next
+    ``getOrCreate()`` starts a new JVM instead of handing back the dead session (whose every
+    call then fails with ConnectionRefusedError). pyspark has no public API for this."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    SparkContext._active_spark_context = None
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None

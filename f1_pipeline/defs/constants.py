@@ -20,4 +20,5 @@ INGEST_LANE = {LANE_TAG: "ingest"}
 SEASONS_LANE = {LANE_TAG: "seasons"}
 TRIGGER_TAG = "f1/trigger"  # what requested the run: a sensor, the schedule, the CLI
 SOURCE_CHECKSUMS_TAG = "f1/source_checksums"  # the upload an ingest run was asked to read
-STALE_SEASONS_TAG = "f1/stale_seasons"  # the seasons a stale-seasons run republishes
+SOURCE_VERSIONS_TAG = "f1/source_versions"  # its S3 VersionIds (none on a local root)
+STALE_SEASONS_TAG = "f1/stale_seasons"  # the data state a stale-seasons run was asked for

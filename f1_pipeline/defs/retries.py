@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
-from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from boto3.exceptions import RetriesExceededError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, SSLError
+
+from f1_pipeline.core.storage import ObjectChanged
 
 MAX_RETRIES = 4
 BASE_SECONDS = 2.0
@@ -31,9 +34,12 @@ _SPARK_START_FAILURES = {"JAVA_GATEWAY_EXITED", "JAVA_GATEWAY_NOT_STARTED"}
 
 
 def is_transient(err: BaseException) -> bool:
-    """S3 and Glue connection errors, throttling and busy signals, and a Spark session that
-    failed to start."""
-    if isinstance(err, ConnectionError | HTTPClientError):
+    """S3 and Glue connection errors, throttling and busy signals, a download s3transfer gave
+    up on, an object that changed while read, and a Spark session that failed to start. Not
+    a TLS certificate failure: retrying cannot fix a configuration."""
+    if isinstance(err, SSLError):
+        return False
+    if isinstance(err, ConnectionError | HTTPClientError | RetriesExceededError | ObjectChanged):
         return True
     if isinstance(err, ClientError):
         return err.response.get("Error", {}).get("Code") in _THROTTLING_CODES

@@ -62,14 +62,19 @@ def choose_io(choice: str, on_glue: bool, storage: Any) -> Any:
 
 
 def seasons_in_range(pipes: Any, params: dict[str, Any]) -> None:
-    """The seasons sent in the extras must be the partitions of the launching run."""
+    """The seasons sent in the extras must be the partitions of the launching run: Pipes
+    tells the job the range's first and last keys (partitions are kept in registration
+    order, not numeric order, so neither need be the smallest or largest season); both must
+    be among the seasons, and a one-key range means exactly that season."""
     if not pipes.is_partition_step:
         return
     window = pipes.partition_key_range
-    seasons = sorted(int(s) for s in params.get("seasons", []))
-    if not seasons or (str(seasons[0]), str(seasons[-1])) != (window.start, window.end):
+    seasons = {str(int(s)) for s in params.get("seasons", [])}
+    ends = {window.start, window.end}
+    if not seasons or not ends <= seasons or (len(ends) == 1 and seasons != ends):
         raise ValueError(
-            f"seasons {seasons} do not match the run's partition range {window.start}..{window.end}"
+            f"seasons {sorted(seasons, key=int)} do not match the run's partition range "
+            f"{window.start}..{window.end}"
         )
 
 
@@ -123,9 +128,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         ctx = StepContext(storage, session, io, pipes.log, pipes.run_id, report_check)
         result = run_step(step, ctx, params)
-        pipes.report_asset_materialization(
-            metadata=for_pipes(result.metadata), asset_key=result.asset
-        )
+        for asset, metadata in result.materializations.items():
+            pipes.report_asset_materialization(metadata=for_pipes(metadata), asset_key=asset)
         pipes.report_custom_message({"data": dict(result.data)})
 
 

@@ -26,6 +26,8 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
         [script, "run"], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr
+    # A quiet console: our output only, no library warnings or Spark banners.
+    assert proc.stderr == "", proc.stderr
     assert "[1/2] ingest" in proc.stdout
     assert "[2/2] season stats: 7 season(s)" in proc.stdout
     assert "summary: 7 season(s) 2018..2024, 14 files written" in proc.stdout
@@ -41,6 +43,45 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
     with DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
         assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 2
+
+
+def _console_run(data_root, tmp_path, *args):
+    env = {**os.environ, "F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(tmp_path / "home")}
+    script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
+    return subprocess.run(
+        [script, "run", *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_a_bad_cell_is_one_short_block_on_stderr(data_root, tmp_path):
+    results = data_root / layout.source_csv("results")
+    results.write_text(results.read_text().replace("26507,1132,846,", "26507,1132,driver846,", 1))
+    proc = _console_run(data_root, tmp_path)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0] == (
+        "f1-pipeline: the upload was refused; nothing was published (previous outputs are "
+        "unchanged):"
+    )
+    assert lines[1] == (
+        f"  {results}, line 4, column 'driverId': cannot parse 'driver846' as an integer"
+    )
+    assert lines[2].startswith("  full log: http://127.0.0.1:3000/runs/")
+    assert len(lines) == 3, proc.stderr
+    # The stack trace is in the run's event log, and on the console with --verbose.
+    verbose = _console_run(data_root, tmp_path, "--verbose")
+    assert verbose.returncode == 1
+    assert "STEP_FAILURE" in verbose.stderr
+    assert len(verbose.stderr.splitlines()) > 20
+
+
+def test_seasons_are_checked_before_any_work(pipeline_env, capsys):
+    for text in ("1-20000000", "1950-2100", "1949"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["run", "--seasons", text])
+        assert exit_.value.code == 2
+        assert "Formula 1 seasons run from 1950 to next year" in capsys.readouterr().err
+    assert not (pipeline_env / "cleaned").exists()  # nothing ran
 
 
 def test_run_selected_seasons_only(pipeline_env, capsys):

@@ -90,7 +90,7 @@ def test_a_changed_wheel_updates_the_job_keeping_its_other_settings(
 
 def test_the_wheel_holds_the_whole_package(project_wheel):
     names = zipfile.ZipFile(project_wheel).namelist()
-    modules = ("glue/entry.py", "glue/glue_entry.py", "core/steps/cleaned.py",
+    modules = ("glue/entry.py", "glue/glue_entry.py", "core/steps/ingest.py",
                "core/steps/stats.py", "core/steps/io.py", "core/transforms/cleaning.py",
                "core/storage/s3.py", "core/contract.py", "core/lineage.py",
                "defs/instance/dagster.yaml")  # fmt: skip

@@ -32,11 +32,11 @@ class CheckOutcome:
 
 @dataclass(frozen=True)
 class StepResult:
-    """``metadata`` (Pipes metadata format) goes on the materialisation; ``data`` is what the
-    orchestrator acts on (e.g. the seasons found)."""
+    """``materializations``: per asset (its key as a user string) the metadata (Pipes
+    format) of its materialisation; ``data`` is what the orchestrator acts on (e.g. the
+    seasons found)."""
 
-    asset: str
-    metadata: Mapping[str, Any]
+    materializations: Mapping[str, Mapping[str, Any]]
     data: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -15,13 +15,34 @@ from __future__ import annotations
 import abc
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import DataFrame
 
-from f1_pipeline.core.storage import ObjectInfo, Storage, layout
+from f1_pipeline.core.storage import ObjectChanged, ObjectInfo, Storage, layout
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """An input as Spark will read it: ``spark_path``, a private copy that cannot change
+    while Spark reads it (perhaps more than once), and ``info``, exactly what it holds."""
+
+    spark_path: str
+    info: ObjectInfo
+    _chunks: Callable[[], Iterator[bytes]]
+
+    def chunks(self) -> Iterator[bytes]:
+        """The copy's bytes, for checks Spark cannot do (the encoding)."""
+        return self._chunks()
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
 
 
 class StagedFile(abc.ABC):
@@ -39,8 +60,9 @@ class SparkIO(abc.ABC):
         self.storage = storage
 
     @abc.abstractmethod
-    def input(self, key: str, version_id: str | None = None) -> AbstractContextManager[str]:
-        """A path the session can read holding ``key`` (that version, when given)."""
+    def input(self, key: str, version_id: str | None = None) -> AbstractContextManager[Pinned]:
+        """``key`` (that version, when given; else the current one, pinned) where the session
+        can read it."""
 
     @abc.abstractmethod
     def output(self, df: DataFrame, name: str) -> AbstractContextManager[StagedFile]:
@@ -67,9 +89,9 @@ class _LocalFile(StagedFile):
 
 class LocalStagedIO(SparkIO):
     @contextmanager
-    def input(self, key: str, version_id: str | None = None) -> Iterator[str]:
-        with self.storage.local_copy(key, version_id) as path:
-            yield str(path)
+    def input(self, key: str, version_id: str | None = None) -> Iterator[Pinned]:
+        with self.storage.local_copy(key, version_id) as (path, info):
+            yield Pinned(str(path), info, lambda: _file_chunks(path))
 
     @contextmanager
     def output(self, df: DataFrame, name: str) -> Iterator[StagedFile]:
@@ -94,11 +116,19 @@ class DirectIO(SparkIO):
         self.prefix = layout.staging_prefix(token or uuid.uuid4().hex)
 
     @contextmanager
-    def input(self, key: str, version_id: str | None = None) -> Iterator[str]:
+    def input(self, key: str, version_id: str | None = None) -> Iterator[Pinned]:
         staged = f"{self.prefix}{key}"
         try:
-            self.storage.copy(key, staged, version_id)
-            yield self.storage.spark_uri(staged)
+            source = self.storage.info(key, version_id)
+            self.storage.copy(key, staged, source.version_id)
+            if source.version_id is None and self.storage.info(staged).checksum != source.checksum:
+                # No versions to pin (a local root): the object changed between the two reads.
+                raise ObjectChanged(f"{self.storage.uri(key)}: changed while being read")
+            yield Pinned(
+                self.storage.spark_uri(staged),
+                source,
+                lambda: self.storage.iter_chunks(staged),
+            )
         finally:
             self.storage.delete_prefix(staged)
 

@@ -6,14 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from f1_pipeline.core.steps.base import StepContext, StepResult
-from f1_pipeline.core.steps.cleaned import cleaned_races_step, cleaned_results_step
+from f1_pipeline.core.steps.ingest import ingest_step
 from f1_pipeline.core.steps.stats import season_stats_step
 
 Step = Callable[[StepContext, Mapping[str, Any]], StepResult]
 
 STEPS: dict[str, Step] = {
-    "cleaned_races": cleaned_races_step,
-    "cleaned_results": cleaned_results_step,
+    "ingest": ingest_step,
     "season_stats": season_stats_step,
 }
 

@@ -10,58 +10,82 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from f1_pipeline.core.contract import contract_json, rows_by_season, season_table_parquet
-from f1_pipeline.core.lineage import read_json, record_published
+from f1_pipeline.core.lineage import check_table, read_commit, read_json, record_published
 from f1_pipeline.core.steps.base import StepContext, StepResult
 from f1_pipeline.core.steps.metadata import METADATA_ITEMS, capped, markdown_table, path
 from f1_pipeline.core.storage import ObjectInfo, Storage, layout
 from f1_pipeline.core.transforms.errors import InvalidInputError
-from f1_pipeline.core.transforms.stats import race_stats
+from f1_pipeline.core.transforms.stats import race_stats, with_epoch_micros
 
 SEASON_STATS = "results/season_stats"
 
 
 def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
-    """``params["seasons"]``: the seasons (partition keys) to compute and publish."""
+    """``params["seasons"]``: the seasons (partition keys) to compute and publish. A season
+    that is no longer in the data is withdrawn (its files removed, the manifest saying so)
+    rather than failing the others."""
     storage = ctx.storage
     seasons = sorted(int(s) for s in params["seasons"])
     if not seasons:
         raise ValueError("the season stats step needs at least one season")
-    # Read before the tables: fingerprints describe the cleaned tables they sit beside.
-    lineage = read_json(storage, layout.season_fingerprints()) or {}
-    with (
-        ctx.io.input(layout.cleaned_parquet("races")) as races_path,
-        ctx.io.input(layout.cleaned_parquet("results")) as results_path,
-    ):
-        races = ctx.session.read.parquet(races_path)
-        results = ctx.session.read.parquet(results_path)
-        rows = [r.asDict() for r in race_stats(races, results, seasons).collect()]
-    by_season = rows_by_season(rows)
-    missing = [s for s in seasons if s not in by_season]
-    if missing:
+    commit = read_commit(storage)
+    if commit is None:
         raise InvalidInputError(
-            storage.uri(layout.cleaned_parquet("races")), f"season(s) {missing} have no races"
+            storage.uri(layout.season_fingerprints()), "no cleaned data yet: ingest an upload"
         )
-    files = publish_season_files(storage, by_season, lineage, ctx.run_id)
+    tables = commit.get("tables", {})
+    with (
+        ctx.io.input(races_key := layout.cleaned_parquet("races"), _version(tables, "races"))
+        as races_in,
+        ctx.io.input(layout.cleaned_parquet("results"), _version(tables, "results"))
+        as results_in,
+    ):  # fmt: skip
+        # What is read must be what the commit record describes: its fingerprints and
+        # sources then say truthfully what these stats were computed from.
+        check_table(storage, commit, "races", races_in.info)
+        check_table(storage, commit, "results", results_in.info)
+        races = ctx.session.read.parquet(races_in.spark_path)
+        results = ctx.session.read.parquet(results_in.spark_path)
+        stats = with_epoch_micros(race_stats(races, results, seasons))
+        rows = [r.asDict() for r in stats.collect()]
+    by_season = rows_by_season(rows)
+    manifest = read_json(storage, layout.manifest()) or {}
+    withdrawn = [s for s in seasons if s not in by_season]
+    files, entries = publish_season_files(storage, by_season, commit)
+    entries |= withdraw_seasons(storage, withdrawn, commit, manifest)
+    if entries:
+        record_published(storage, entries, ctx.run_id)
     for race in shared_drives(rows):
         ctx.log.warning(
             f"{race['season']} round {race['round']} ({race['race_name']}): "
             f"{race['winner_rows']} position-1 rows (shared drive); winner taken from the "
             "lowest resultId"
         )
-    ctx.log.info(f"published {len(files)} files for {len(seasons)} season(s)")
+    if withdrawn:
+        ctx.log.warning(
+            f"season(s) {', '.join(map(str, withdrawn))} have no races in {storage.uri(races_key)}"
+            ": withdrawn (their published files removed; earlier versions stay in a "
+            "versioned bucket)"
+        )
+    ctx.log.info(f"published {len(files)} files for {len(by_season)} season(s)")
+    metadata = stats_metadata(storage, rows, files, commit)
+    metadata["withdrawn_seasons"] = capped(withdrawn)
     return StepResult(
-        SEASON_STATS, stats_metadata(storage, rows, files, lineage), {"seasons": seasons}
+        {SEASON_STATS: metadata}, {"seasons": sorted(by_season), "withdrawn": withdrawn}
     )
+
+
+def _version(tables: Mapping[str, Any], table: str) -> str | None:
+    return (tables.get(table) or {}).get("version_id")
 
 
 def publish_season_files(
     storage: Storage,
     by_season: Mapping[int, Sequence[Mapping[str, Any]]],
-    lineage: Mapping[str, Any],
-    run_id: str,
-) -> dict[str, ObjectInfo]:
-    """Write each season's JSON and Parquet, then record them in ``results/_manifest.json``
-    with the fingerprint and source versions they were computed from."""
+    commit: Mapping[str, Any],
+) -> tuple[dict[str, ObjectInfo], dict[str, dict[str, Any]]]:
+    """Write each season's JSON and Parquet; return what was written and each season's
+    manifest entry: the fingerprint and source versions of the data read."""
     # Render everything before writing anything: a rendering error publishes nothing.
     rendered = {
         season: {
@@ -76,12 +100,34 @@ def publish_season_files(
         infos = {key: storage.write_bytes(key, data) for key, data in files.items()}
         written.update(infos)
         entries[str(season)] = {
-            "fingerprint": lineage.get("seasons", {}).get(str(season)),
-            "sources": lineage.get("sources", {}),
+            "fingerprint": commit.get("seasons", {}).get(str(season)),
+            "sources": commit.get("sources", {}),
             "files": {key: info.version for key, info in infos.items()},
         }
-    record_published(storage, entries, run_id)
-    return written
+    return written, entries
+
+
+def withdraw_seasons(
+    storage: Storage,
+    seasons: Sequence[int],
+    commit: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Remove the files of seasons the data no longer has; return their manifest entries
+    (withdrawn, by which upload). A season never published leaves no entry."""
+    entries = {}
+    for season in seasons:
+        keys = (layout.stats_json(season), layout.stats_parquet(season))
+        removed = [key for key in keys if storage.delete(key)]
+        if removed or str(season) in manifest.get("seasons", {}):
+            entries[str(season)] = {
+                "withdrawn": True,
+                "fingerprint": None,
+                "sources": commit.get("sources", {}),
+                "withdrawn_by_ingest": commit.get("ingest_run_id"),
+                "files": {key: None for key in keys},
+            }
+    return entries
 
 
 def shared_drives(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -97,7 +143,7 @@ def stats_metadata(
     storage: Storage,
     rows: Sequence[Mapping[str, Any]],
     files: Mapping[str, ObjectInfo],
-    lineage: Mapping[str, Any],
+    commit: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Materialisation metadata. Dagster copies it onto every partition's event in a
     multi-season run, so every list in it is bounded."""
@@ -110,7 +156,7 @@ def stats_metadata(
         "dagster/row_count": len(rows),
         "file_count": len(files),
         "files": capped([storage.uri(k) for k in files]),
-        "source_versions": lineage.get("sources", {}),
+        "source_versions": commit.get("sources", {}),
         "manifest": path(storage.uri(layout.manifest())),
         "shared_drive_races": markdown_table(
             shared[:METADATA_ITEMS], ("season", "round", "race_name", "winner_rows")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from f1_pipeline.core.storage.base import (
+    ObjectChanged,
     ObjectInfo,
     ObjectNotFound,
     Storage,
@@ -18,6 +19,7 @@ from f1_pipeline.core.storage.root import S3Root
 
 __all__ = [
     "LocalStorage",
+    "ObjectChanged",
     "ObjectInfo",
     "ObjectNotFound",
     "S3Root",

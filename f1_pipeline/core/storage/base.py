@@ -21,6 +21,11 @@ class WriteConflict(StorageError):
     """A conditional write found the object changed since it was read."""
 
 
+class ObjectChanged(StorageError):
+    """An object changed while it was being read (a local root keeps no versions to pin).
+    Transient: reading it again gives a consistent copy."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """What the pipeline needs to know about a stored object.
@@ -55,8 +60,9 @@ class Storage(abc.ABC):
     def exists(self, key: str) -> bool: ...
 
     @abc.abstractmethod
-    def info(self, key: str) -> ObjectInfo:
-        """Size, checksum and version of ``key``; ObjectNotFound if it is missing."""
+    def info(self, key: str, version_id: str | None = None) -> ObjectInfo:
+        """Size, checksum and version of ``key`` (that version, where the backend keeps
+        versions); ObjectNotFound if it is missing."""
 
     @abc.abstractmethod
     def list(self, prefix: str) -> list[ObjectInfo]:
@@ -80,12 +86,17 @@ class Storage(abc.ABC):
         """Atomically replace ``key`` with the content of a local file."""
 
     @abc.abstractmethod
-    def local_copy(self, key: str, version_id: str | None = None) -> AbstractContextManager[Path]:
-        """A local file path holding ``key``'s content (that version, where the backend
-        keeps versions), for the local Spark session.
+    def local_copy(
+        self, key: str, version_id: str | None = None
+    ) -> AbstractContextManager[tuple[Path, ObjectInfo]]:
+        """A private local copy of ``key`` (that version, where the backend keeps versions)
+        and what it holds, for the local Spark session: what Spark reads (perhaps more than
+        once) cannot change underneath it, and the info says exactly what was read."""
 
-        Backends that already store locally hand out the object itself.
-        """
+    @abc.abstractmethod
+    def delete(self, key: str) -> bool:
+        """Remove ``key`` from view (on a versioned bucket its versions stay); False when
+        there was nothing to delete."""
 
     @abc.abstractmethod
     def spark_uri(self, key: str) -> str:
@@ -104,3 +115,7 @@ class Storage(abc.ABC):
     def iter_lines(self, key: str) -> Iterator[bytes]:
         """The object's lines; backends may override to stream."""
         yield from self.read_bytes(key).splitlines()
+
+    def iter_chunks(self, key: str, version_id: str | None = None) -> Iterator[bytes]:
+        """The object's bytes in chunks (that version, when given); backends stream."""
+        yield self.read_bytes(key)

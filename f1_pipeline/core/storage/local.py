@@ -22,6 +22,21 @@ from f1_pipeline.core.storage.base import (
 _CHUNK = 1 << 20
 
 
+def _umask() -> int:
+    """This process's umask, without changing it (Linux reports it in /proc)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
+# Published files get the mode a plain `open()` would give them (mkstemp makes them 0600).
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -54,7 +69,8 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def info(self, key: str) -> ObjectInfo:
+    def info(self, key: str, version_id: str | None = None) -> ObjectInfo:
+        # A local root keeps no versions: the file as it is now is the only one.
         path = self._path(key)
         try:
             stat = path.stat()
@@ -87,6 +103,21 @@ class LocalStorage(Storage):
             return path.read_bytes()
         except FileNotFoundError:
             raise ObjectNotFound(f"{path}: file not found") from None
+
+    def iter_chunks(self, key: str, version_id: str | None = None) -> Iterator[bytes]:
+        path = self._path(key)
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    yield chunk
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{path}: file not found") from None
+
+    def delete(self, key: str) -> bool:
+        path = self._path(key)
+        existed = path.is_file()
+        path.unlink(missing_ok=True)
+        return existed
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         path = self._path(key)
@@ -149,11 +180,19 @@ class LocalStorage(Storage):
         return len(keys)
 
     @contextmanager
-    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+    def local_copy(
+        self, key: str, version_id: str | None = None
+    ) -> Iterator[tuple[Path, ObjectInfo]]:
         path = self._path(key)
-        if not path.is_file():
-            raise ObjectNotFound(f"{path}: file not found")
-        yield path
+        with tempfile.TemporaryDirectory(prefix="f1-pin-") as tmp:
+            copy = Path(tmp) / path.name
+            try:
+                shutil.copyfile(path, copy)
+            except FileNotFoundError:
+                raise ObjectNotFound(f"{path}: file not found") from None
+            # What was read is the copy: hash it, not the live file.
+            info = ObjectInfo(key=key, size=copy.stat().st_size, checksum=sha256_file(copy))
+            yield copy, info
 
     @contextmanager
     def _atomic_target(self, key: str) -> Iterator[Path]:
@@ -165,6 +204,7 @@ class LocalStorage(Storage):
         tmp = Path(tmp_name)
         try:
             yield tmp
+            os.chmod(tmp, _FILE_MODE)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)

@@ -15,7 +15,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from f1_pipeline.core.storage.base import ObjectInfo, ObjectNotFound, Storage, WriteConflict
+from f1_pipeline.core.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    WriteConflict,
+)
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
@@ -86,9 +92,9 @@ class S3Storage(Storage):
             return False
         return True
 
-    def info(self, key: str) -> ObjectInfo:
+    def info(self, key: str, version_id: str | None = None) -> ObjectInfo:
         try:
-            head = self.client.head_object(**self._get_args(key, None))
+            head = self.client.head_object(**self._get_args(key, version_id))
         except ClientError as err:
             raise self._not_found(err, key) from err
         return _info(key, head["ContentLength"], head["ETag"], head.get("VersionId"))
@@ -107,6 +113,20 @@ class S3Storage(Storage):
             return self.client.get_object(**self._get_args(key, None))["Body"].read()
         except ClientError as err:
             raise self._not_found(err, key) from err
+
+    def iter_chunks(self, key: str, version_id: str | None = None) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(**self._get_args(key, version_id))["Body"]
+        except ClientError as err:
+            raise self._not_found(err, key) from err
+        yield from body.iter_chunks(1 << 20)
+
+    def delete(self, key: str) -> bool:
+        if not self.exists(key):
+            return False
+        # On a versioned bucket this adds a delete marker: every version stays readable.
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        return True
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         try:
@@ -153,18 +173,32 @@ class S3Storage(Storage):
 
     def delete_prefix(self, prefix: str) -> int:
         keys = [self._key(o.key) for o in self.list(prefix)]
+        failed = []
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            done = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            # DeleteObjects answers 200 even when keys were refused: each one is in Errors.
+            failed += [f"{e.get('Key')} ({e.get('Code')})" for e in done.get("Errors", [])]
+        if failed:
+            raise StorageError(
+                f"s3://{self.bucket}/{self.prefix}{prefix}: {len(failed)} object(s) not deleted: "
+                + ", ".join(failed[:5])
+            )
         return len(keys)
 
     @contextmanager
-    def local_copy(self, key: str, version_id: str | None = None) -> Iterator[Path]:
+    def local_copy(
+        self, key: str, version_id: str | None = None
+    ) -> Iterator[tuple[Path, ObjectInfo]]:
+        # Pin the version first, then download exactly that one.
+        info = self.info(key, version_id)
         with tempfile.TemporaryDirectory(prefix="f1-s3-") as tmp:
             path = Path(tmp) / Path(key).name
-            extra = {"VersionId": version_id} if version_id else None
+            extra = {"VersionId": info.version_id} if info.version_id else None
             try:
                 self.client.download_file(self.bucket, self._key(key), str(path), ExtraArgs=extra)
             except ClientError as err:
                 raise self._not_found(err, key) from err
-            yield path
+            yield path, info

@@ -7,15 +7,22 @@ from pyspark.sql import functions as F
 
 from f1_pipeline.core.transforms.errors import InvalidInputError
 from f1_pipeline.core.transforms.reading import LINE, read_csv
-from f1_pipeline.core.transforms.schema import NULL_TOKENS, RACES, RESULTS, Kind, TableSpec
+from f1_pipeline.core.transforms.schema import (
+    FIRST_SEASON,
+    NULL_TOKENS,
+    RACES,
+    RESULTS,
+    Field,
+    Kind,
+    TableSpec,
+    latest_plausible_season,
+)
 
 _INT = r"^([+-]?)0*(\d{1,10})$"
 _DATE = r"^(\d{4})-(\d{2})-(\d{2})$"
 _TIME = r"^(\d{1,2}):(\d{2})(?::(\d{2}))?Z?$"
 _LAP = r"^(?:(\d{1,6}):)?(\d{1,2})\.(\d{1,3})$"
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
-_ERROR_COLUMN = "_error_column"
-_ERROR_VALUE = "_error_value"
 
 # Parsing never relies on a cast or parser failing: Spark 3.5 (Glue 5) has no
 # Column.try_cast or try_to_date, its datetime parser differs from 4.x on bad input, and a
@@ -90,62 +97,120 @@ _EXPECTED = {
 }
 
 
-def type_table(raw: DataFrame, spec: TableSpec) -> DataFrame:
-    """Typed columns named as in ``spec``, ``source_line``, and the first bad field per row.
+# Why a value is refused: the codes a row's first problem is reported with.
+_MISSING, _UNPARSEABLE, _TOO_SMALL, _NOT_A_SEASON, _OUTSIDE_SEASON = (
+    "missing", "unparseable", "too_small", "not_a_season", "outside_season",
+)  # fmt: skip
+_PROBLEM = "_problem"
 
-    ``_error_column`` / ``_error_value`` are null on good rows.
+
+def _field_problem(f: Field, max_season: int) -> Column:
+    """The code of the first rule ``f``'s value breaks on a row; null when it is fine."""
+    value = F.col(f.source)
+    typed = _typed(value, f.kind)
+    rules: list[tuple[Column, str]] = []
+    if not f.nullable:
+        rules.append((value.isNull(), _MISSING))
+    rules.append((value.isNotNull() & typed.isNull(), _UNPARSEABLE))
+    if f.minimum is not None:
+        rules.append((typed < f.minimum, _TOO_SMALL))
+    if f.season:
+        rules.append((~typed.between(FIRST_SEASON, max_season), _NOT_A_SEASON))
+    if f.in_season_of is not None:
+        season = parse_int(F.col(f.in_season_of))
+        rules.append((F.year(typed) != season, _OUTSIDE_SEASON))
+    problem: Column = F.lit(None).cast("string")
+    for broken, code in reversed(rules):
+        problem = F.when(broken, F.lit(code)).otherwise(problem)
+    return problem
+
+
+def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
+    """Typed columns named as in ``spec``, ``source_line``, and the row's first problem.
+
+    ``_problem`` is null on good rows; otherwise a struct of the source column, its value,
+    the rule broken and, for a date outside its season, that season.
     """
     norm = raw.select(
         *[normalise_nulls(F.col(f.source)).alias(f.source) for f in spec.fields], LINE
     )
-    error_column: Column = F.lit(None).cast("string")
-    error_value: Column = F.lit(None).cast("string")
-    for f in reversed(spec.fields):
-        value = F.col(f.source)
-        bad = value.isNotNull() & _typed(value, f.kind).isNull()
-        if not f.nullable:
-            bad = bad | value.isNull()
-        error_column = F.when(bad, F.lit(f.source)).otherwise(error_column)
-        error_value = F.when(bad, value).otherwise(error_value)
+    problems = []
+    for f in spec.fields:
+        code = _field_problem(f, max_season)
+        context = F.col(f.in_season_of) if f.in_season_of else F.lit(None).cast("string")
+        detail = F.struct(
+            F.lit(f.source).alias("column"),
+            F.col(f.source).alias("value"),
+            code.alias("code"),
+            context.alias("context"),
+        )
+        problems.append(F.when(code.isNotNull(), detail))
     typed = [_typed(F.col(f.source), f.kind).alias(f.name) for f in spec.fields]
     extra = [
         lap_time_ms(F.col(f.source)).alias(f"{f.name}_ms")
         for f in spec.fields
         if f.kind is Kind.LAP_TIME
     ]
-    return norm.select(
-        *typed, *extra, LINE, error_column.alias(_ERROR_COLUMN), error_value.alias(_ERROR_VALUE)
-    )
+    return norm.select(*typed, *extra, LINE, F.coalesce(*problems).alias(_PROBLEM))
 
 
-def raise_first_error(typed: DataFrame, spec: TableSpec, source: str) -> None:
-    """Raise InvalidInputError for the first bad row, by line number, if any."""
-    bad = typed.filter(F.col(_ERROR_COLUMN).isNotNull()).orderBy(LINE).limit(1).collect()
-    if not bad:
-        return
-    row = bad[0]
-    field = next(f for f in spec.fields if f.source == row[_ERROR_COLUMN])
-    if row[_ERROR_VALUE] is None:
-        problem = "required value is missing"
-    else:
-        problem = f"cannot parse {row[_ERROR_VALUE]!r} as {_EXPECTED[field.kind]}"
-    raise InvalidInputError(source, problem, line=row[LINE], column=field.source)
+def _message(
+    field: Field, value: str | None, code: str, context: str | None, max_season: int
+) -> str:
+    if code == _MISSING:
+        return "required value is missing"
+    if code == _UNPARSEABLE:
+        return f"cannot parse {value!r} as {_EXPECTED[field.kind]}"
+    if code == _TOO_SMALL:
+        return f"{value!r} is out of range: {field.source} must be at least {field.minimum}"
+    if code == _NOT_A_SEASON:
+        return (
+            f"{value!r} is not a plausible season: Formula 1 seasons run from {FIRST_SEASON} "
+            f"to next year ({max_season})"
+        )
+    return f"{value!r} is not in the race's season ({field.in_season_of} {context})"
 
 
-def clean_table(spark: SparkSession, path: str, spec: TableSpec, source: str) -> DataFrame:
+def raise_first_error(typed: DataFrame, spec: TableSpec, source: str, max_season: int) -> int:
+    """Raise InvalidInputError for the first bad row, by line number, if any, or for a file
+    with no data rows; return the number of rows. One Spark action."""
+    first_bad = F.min(F.when(F.col(_PROBLEM).isNotNull(), F.struct(LINE, _PROBLEM)))
+    summary = typed.agg(F.count(F.lit(1)).alias("rows"), first_bad.alias("bad")).collect()[0]
+    if summary["bad"] is not None:
+        line, problem = summary["bad"][LINE], summary["bad"][_PROBLEM]
+        field = next(f for f in spec.fields if f.source == problem["column"])
+        message = _message(field, problem["value"], problem["code"], problem["context"], max_season)
+        raise InvalidInputError(source, message, line=line, column=field.source)
+    if summary["rows"] == 0:
+        raise InvalidInputError(
+            source, "no data rows (a header only): an upload holds the whole history", line=2
+        )
+    return summary["rows"]
+
+
+def clean_table(
+    spark: SparkSession, path: str, spec: TableSpec, source: str, max_season: int | None = None
+) -> DataFrame:
     """Read, type and validate one source CSV. Keeps ``source_line`` for later messages.
 
-    Raises InvalidInputError naming ``source`` (and line and column) on bad input.
+    Raises InvalidInputError naming ``source`` (and line and column) on bad input: a value
+    that does not parse, a missing required value, an implausible value (see ``schema``),
+    or a file without data rows.
     """
+    max_season = max_season or latest_plausible_season()
     raw = read_csv(spark, path, source, spec.source_columns)
-    typed = type_table(raw, spec)
-    raise_first_error(typed, spec, source)
-    return typed.drop(_ERROR_COLUMN, _ERROR_VALUE)
+    typed = type_table(raw, spec, max_season)
+    raise_first_error(typed, spec, source, max_season)
+    return typed.drop(_PROBLEM)
 
 
-def clean_races(spark: SparkSession, path: str, source: str) -> DataFrame:
-    return clean_table(spark, path, RACES, source)
+def clean_races(
+    spark: SparkSession, path: str, source: str, max_season: int | None = None
+) -> DataFrame:
+    return clean_table(spark, path, RACES, source, max_season)
 
 
-def clean_results(spark: SparkSession, path: str, source: str) -> DataFrame:
-    return clean_table(spark, path, RESULTS, source)
+def clean_results(
+    spark: SparkSession, path: str, source: str, max_season: int | None = None
+) -> DataFrame:
+    return clean_table(spark, path, RESULTS, source, max_season)

@@ -95,3 +95,10 @@ def race_stats(
         .withColumn("winner_rows", F.coalesce("winner_rows", F.lit(0)))
     )
     return joined.select(*STATS_COLUMNS).orderBy("season", "round", "race_id")
+
+
+def with_epoch_micros(stats: DataFrame) -> DataFrame:
+    """``race_start_utc`` as microseconds since the epoch, for rows collected to Python: a
+    collected timestamp becomes a naive datetime in the host's time zone, which a Parquet
+    writer would then take for UTC (hours off on any host not in UTC)."""
+    return stats.withColumn("race_start_utc", F.unix_micros("race_start_utc"))

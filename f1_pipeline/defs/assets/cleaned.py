@@ -1,17 +1,26 @@
 """Cleaned layer: typed, validated races and results as Parquet under ``cleaned/``.
 
-The work is :mod:`f1_pipeline.core.steps.cleaned`, run by the ``step_runner`` resource
-locally or on Glue.
+Both tables are one step, :func:`f1_pipeline.core.steps.ingest.ingest_step` (run by the
+``step_runner`` resource, locally or as one Glue job run): the whole upload is validated
+before either table is replaced, so the cleaned layer is never half old, half new.
 """
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+import json
 
-from f1_pipeline.core.steps.cleaned import CLEANED_RACES as RACES_KEY
-from f1_pipeline.core.steps.cleaned import CLEANED_RESULTS as RESULTS_KEY
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
+
+from f1_pipeline.core.steps.ingest import CLEANED_RACES as RACES_KEY
+from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
 from f1_pipeline.defs.assets.checks import blocking_check
-from f1_pipeline.defs.assets.failures import failure_policy
 from f1_pipeline.defs.assets.raw import RAW_RACES, RAW_RESULTS
-from f1_pipeline.defs.constants import CLEANED_GROUP
+from f1_pipeline.defs.constants import CLEANED_GROUP, SOURCE_VERSIONS_TAG
+from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.partitions import register_seasons
 from f1_pipeline.defs.resources import StepRunnerResource
 
@@ -19,47 +28,50 @@ CLEANED_RACES = AssetKey.from_user_string(RACES_KEY)
 CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
 
 
-@asset(
-    key=CLEANED_RACES,
-    deps=[RAW_RACES],
-    group_name=CLEANED_GROUP,
+@multi_asset(
+    name="cleaned_tables",
+    specs=[
+        AssetSpec(
+            CLEANED_RACES,
+            deps=[RAW_RACES],
+            group_name=CLEANED_GROUP,
+            description="Typed, validated races (raceId, season, round, name, date, time), "
+            "each row with its source line. Registers every season found as a partition of "
+            "results/season_stats.",
+        ),
+        AssetSpec(
+            CLEANED_RESULTS,
+            deps=[RAW_RESULTS, CLEANED_RACES],
+            group_name=CLEANED_GROUP,
+            description="Typed, validated results (resultId, raceId, driverId, position, "
+            "fastest lap as in the source and in milliseconds). With it, per-season content "
+            "fingerprints, so only the seasons an upload changed are republished.",
+        ),
+    ],
     check_specs=[
         blocking_check(CLEANED_RACES, "race_id_unique", "Each raceId appears once."),
         blocking_check(CLEANED_RACES, "season_round_unique", "Each (year, round) appears once."),
-    ],
-)
-def cleaned_races(context: AssetExecutionContext, step_runner: StepRunnerResource):
-    """Typed, validated races (raceId, season, round, name, date, time). Registers every
-    season found as a partition of season_stats."""
-    with failure_policy(context):
-        run = step_runner.run(context, "cleaned_races", {})
-        yield from run.checks
-        run.raise_error()
-    added = register_seasons(context.instance, run.data["seasons"])
-    context.log.info(f"new season partitions: {added or 'none'}")
-    yield MaterializeResult(metadata={**run.metadata, "new_season_partitions": added})
-
-
-@asset(
-    key=CLEANED_RESULTS,
-    deps=[RAW_RESULTS, CLEANED_RACES],
-    group_name=CLEANED_GROUP,
-    check_specs=[
         blocking_check(CLEANED_RESULTS, "result_id_unique", "Each resultId appears once."),
         blocking_check(
             CLEANED_RESULTS, "race_id_in_races", "Every result's raceId exists in races.csv."
         ),
     ],
+    can_subset=False,
 )
-def cleaned_results(context: AssetExecutionContext, step_runner: StepRunnerResource):
-    """Typed, validated results (resultId, raceId, driverId, position, fastest lap as in the
-    source and in milliseconds). Also fingerprints every season's races and results, so only
-    the seasons an upload changed are republished."""
+def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResource):
+    """The upload, validated as a whole, then both cleaned tables published together."""
+    # The source versions the run was asked for (S3 VersionIds from the sensor), if any.
+    versions = json.loads(context.run.tags.get(SOURCE_VERSIONS_TAG, "{}"))
     with failure_policy(context):
-        run = step_runner.run(context, "cleaned_results", {})
+        run = step_runner.run(context, "ingest", {"versions": versions})
         yield from run.checks
         run.raise_error()
-    yield MaterializeResult(metadata=run.metadata)
+    added = register_seasons(context.instance, run.data["seasons"])
+    context.log.info(f"new season partitions: {added or 'none'}")
+    for key, metadata in run.materializations.items():
+        if key == RACES_KEY:
+            metadata = {**metadata, "new_season_partitions": added}
+        yield MaterializeResult(asset_key=AssetKey.from_user_string(key), metadata=metadata)
 
 
-assets = [cleaned_races, cleaned_results]
+assets = [cleaned_tables]

@@ -11,8 +11,8 @@ from dagster import (
 
 from f1_pipeline.core.steps.metadata import object_metadata
 from f1_pipeline.core.storage import layout
-from f1_pipeline.defs.assets.failures import failure_policy
 from f1_pipeline.defs.constants import RAW_GROUP
+from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.metadata import to_dagster
 from f1_pipeline.defs.resources import StorageResource
 

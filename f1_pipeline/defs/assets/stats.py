@@ -14,8 +14,8 @@ from dagster import (
 
 from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
-from f1_pipeline.defs.assets.failures import failure_policy
 from f1_pipeline.defs.constants import STATS_GROUP
+from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.partitions import season_partitions
 from f1_pipeline.defs.resources import StepRunnerResource
 
@@ -40,7 +40,10 @@ def season_stats(
         seasons = sorted(int(k) for k in context.partition_keys)
         run = step_runner.run(context, "season_stats", {"seasons": seasons})
         run.raise_error()
-    return MaterializeResult(metadata=run.metadata)
+    withdrawn = run.data.get("withdrawn", [])
+    if withdrawn:
+        context.log.warning(f"withdrawn (no races in the data any more): {withdrawn}")
+    return MaterializeResult(metadata=run.materializations[STATS_KEY])
 
 
 assets = [season_stats]

@@ -16,7 +16,8 @@ class StepRun:
     a failed blocking check is shown before the step's failure is raised."""
 
     checks: list[AssetCheckResult] = field(default_factory=list)
-    metadata: dict[str, Any] = field(default_factory=dict)  # Dagster metadata values
+    # Per asset (key as a user string): its materialisation's Dagster metadata values.
+    materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
 

@@ -26,6 +26,7 @@ from dagster_aws.pipes import PipesGlueClient, PipesS3ContextInjector, PipesS3Me
 
 from f1_pipeline.core.storage import S3Root, layout
 from f1_pipeline.core.storage.s3 import S3Storage
+from f1_pipeline.defs.failures import BAD_INPUT_METADATA, is_bad_input_message
 from f1_pipeline.defs.runners.base import StepRun, StepRunner
 
 # Every state a Glue job run ends in (https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html).
@@ -157,7 +158,11 @@ class GlueSpark(StepRunner):
             # check fails the job the same way: retrying would not help.
             if not str(err).startswith("Glue job"):
                 raise
-            failure = Failure(description=str(err), allow_retries=False)
+            failure = Failure(
+                description=str(err),
+                allow_retries=False,
+                metadata={BAD_INPUT_METADATA: is_bad_input_message(str(err))},
+            )
             failure.__cause__ = err
             return StepRun(checks=reader.reported_checks(), error=failure)
         result = StepRun()
@@ -167,14 +172,14 @@ class GlueSpark(StepRunner):
         for item in invocation.get_results(implicit_materializations=False):
             if isinstance(item, AssetCheckResult):
                 result.checks.append(item)
-            elif isinstance(item, MaterializeResult):
-                result.metadata.update(item.metadata or {})
-        if not result.metadata or not messages:
+            elif isinstance(item, MaterializeResult) and item.asset_key is not None:
+                metadata = {**(item.metadata or {}), "spark_mode": MetadataValue.text(self.mode)}
+                result.materializations[item.asset_key.to_user_string()] = metadata
+        if not result.materializations or not messages:
             raise Failure(
                 description=f"Glue job {self.job_name} succeeded but did not report step "
                 f"{step}'s materialisation and data through Pipes: is the deployed code "
                 "current (`f1-pipeline glue deploy`)?",
                 allow_retries=False,
             )
-        result.metadata["spark_mode"] = MetadataValue.text(self.mode)
         return result

@@ -8,6 +8,7 @@ from typing import Any
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey
 from dagster_pyspark import LazyPySparkResource
 
+from f1_pipeline.core.spark import forget_dead_session, session_alive
 from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
 from f1_pipeline.core.steps.io import LocalStagedIO
 from f1_pipeline.core.storage import Storage
@@ -34,6 +35,16 @@ class LocalSpark(StepRunner):
         self.storage = storage
         self.pyspark = LazyPySparkResource(spark_config=dict(spark_config))
 
+    def _session(self) -> Any:
+        """The process's session; a new one if the cached session's JVM has died (a retry
+        would otherwise fail again on the dead one)."""
+        session = self.pyspark.spark_session
+        if session_alive(session):
+            return session
+        forget_dead_session()
+        self.pyspark = LazyPySparkResource(spark_config=self.pyspark.spark_config)
+        return self.pyspark.spark_session
+
     def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:
         result = StepRun()
 
@@ -43,7 +54,7 @@ class LocalSpark(StepRunner):
         try:
             ctx = StepContext(
                 storage=self.storage,
-                session=self.pyspark.spark_session,
+                session=self._session(),
                 io=LocalStagedIO(self.storage),
                 log=context.log,
                 run_id=context.run.run_id,
@@ -53,6 +64,9 @@ class LocalSpark(StepRunner):
         except Exception as err:
             result.error = err
             return result
-        result.metadata = {**to_dagster(done.metadata), "spark_mode": self.mode}
+        result.materializations = {
+            asset: {**to_dagster(metadata), "spark_mode": self.mode}
+            for asset, metadata in done.materializations.items()
+        }
         result.data = dict(done.data)
         return result

@@ -1,14 +1,23 @@
-"""Start the ingest when the provider uploads a new or changed source CSV.
+"""Keep the cleaned layer built from the current upload.
 
-The cursor holds each source object's checksum (S3 ETag, local sha256), never a
-time: an object written in the same second as the last one seen is still
-noticed (S3's LastModified has 1-second resolution, which defeats a time cursor),
-an identical re-upload changes nothing, and the cursor stays the size of the
-handful of source keys however many uploads happen.
+Each tick compares what is uploaded (each source object's checksum: S3 ETag, local sha256)
+with what the cleaned layer was built from (its commit record). When they differ, an ingest
+is requested once the upload has settled (the listing unchanged for one tick, so a burst of
+uploads becomes one ingest) and no ingest is running. Decisions follow the data, not what
+was last requested: a failed, cancelled or killed ingest is requested again (with backoff)
+until the cleaned layer matches the upload; a file put back to earlier content is
+re-ingested if the cleaned layer was built from something else; an upload the ingest refused
+(bad input) waits for the next upload instead of failing in a loop. No time is kept in the
+cursor, so objects written in the same second as the last one are never missed.
 """
 
+from __future__ import annotations
+
+import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 from dagster import (
     DefaultSensorStatus,
@@ -19,64 +28,138 @@ from dagster import (
     sensor,
 )
 
+from f1_pipeline.core.lineage import read_commit
 from f1_pipeline.core.storage import layout
-from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, TRIGGER_TAG
+from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, SOURCE_VERSIONS_TAG, TRIGGER_TAG
 from f1_pipeline.defs.jobs import ingest_job
 from f1_pipeline.defs.resources import StorageResource
-from f1_pipeline.defs.sensors.runs import INGEST_JOBS, runs_in_flight
+from f1_pipeline.defs.sensors.runs import (
+    INGEST_JOBS,
+    Outcome,
+    last_outcome,
+    retry_delay,
+    runs_in_flight,
+)
 
 SOURCE_KEYS = tuple(layout.source_csv(t) for t in layout.SOURCE_TABLES)
 INTERVAL_SECONDS = 5
 
+Listing = dict[str, str]  # source key -> checksum
+
 
 @dataclass
 class SourceCursor:
-    ingested: dict[str, str] = field(default_factory=dict)  # key -> checksum last ingested
-    pending: dict[str, str] | None = None  # a changed listing waiting to settle
+    pending: Listing | None = None  # a listing the cleaned layer is not built from, settling
+    requested: Listing | None = None  # the listing last requested
+    attempts: int = 0  # ingests requested for it
+    retry_at: float = 0.0  # no new request for it before (epoch seconds)
 
     @classmethod
-    def load(cls, text: str | None) -> "SourceCursor":
-        return cls(**json.loads(text)) if text else cls()
+    def load(cls, text: str | None) -> SourceCursor:
+        fields = json.loads(text) if text else {}
+        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
 
     def dump(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-def decide(
-    listing: dict[str, str], cursor: SourceCursor, ingest_running: bool
-) -> tuple[bool, str, SourceCursor]:
-    """(launch?, reason, next cursor) for the current source listing.
+def listing_tag(listing: Mapping[str, str]) -> str:
+    return json.dumps(dict(listing), sort_keys=True)
 
-    A change launches once the listing has been the same for two ticks, so a burst of
-    uploads (races.csv, then results.csv a second later) becomes one ingest, and never
-    while another ingest is running: it is picked up when that one ends.
-    """
-    changed = sorted(k for k, v in listing.items() if cursor.ingested.get(k) != v)
-    if not changed:
-        return False, "no new or changed source files", SourceCursor(cursor.ingested)
+
+def built_from(commit: Mapping | None) -> Listing:
+    """The source checksums the cleaned layer was built from (empty before any ingest)."""
+    sources = (commit or {}).get("sources") or {}
+    return {s["key"]: s["checksum"] for s in sources.values() if s}
+
+
+@dataclass(frozen=True)
+class Decision:
+    request: bool
+    reason: str
+    cursor: SourceCursor
+
+
+def decide(
+    listing: Listing,
+    built: Listing,
+    cursor: SourceCursor,
+    ingest_running: bool,
+    outcome: Outcome | None,
+    now: float,
+) -> Decision:
+    """What to do for the current listing. ``outcome``: how the latest ingest requested for
+    this exact listing ended (None if never requested)."""
+    if not listing:
+        return Decision(False, "no source files uploaded yet", SourceCursor())
+    if listing == built:
+        return Decision(False, "the cleaned layer is built from the current upload", SourceCursor())
+    changed = ", ".join(sorted(k for k in listing if built.get(k) != listing[k])) or "a file"
     if ingest_running:
-        return False, f"{', '.join(changed)} changed; waiting for the running ingest", cursor
+        return Decision(False, f"{changed} changed; waiting for the running ingest", cursor)
     if cursor.pending != listing:
-        reason = f"{', '.join(changed)} changed; waiting one tick for the upload to settle"
-        return False, reason, SourceCursor(cursor.ingested, listing)
-    return True, f"ingesting {', '.join(changed)}", SourceCursor(dict(listing))
+        after = SourceCursor(listing, cursor.requested, cursor.attempts, cursor.retry_at)
+        return Decision(
+            False, f"{changed} changed; waiting one tick for the upload to settle", after
+        )
+    if cursor.requested != listing:
+        return Decision(
+            True, f"ingesting {changed}", SourceCursor(listing, listing, 1, now + retry_delay(1))
+        )
+    if outcome is None or outcome.status is None:
+        return Decision(False, f"waiting for the ingest of {changed} to start", cursor)
+    if outcome.bad_input:
+        return Decision(
+            False,
+            f"upload refused (run {outcome.run_id}): {outcome.message}; waiting for a new upload",
+            cursor,
+        )
+    if now < cursor.retry_at:
+        return Decision(
+            False,
+            f"the last ingest ({outcome.run_id}, {outcome.status}) did not build the cleaned layer "
+            f"from this upload; retrying in {cursor.retry_at - now:.0f}s",
+            cursor,
+        )
+    attempts = cursor.attempts + 1
+    after = SourceCursor(listing, listing, attempts, now + retry_delay(attempts))
+    return Decision(True, f"ingesting {changed} again (attempt {attempts})", after)
 
 
 @sensor(
     job=ingest_job,
     minimum_interval_seconds=INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Watches source-data/ (S3 or the local root) and starts the ingest on a new "
-    "or changed races.csv / results.csv. One ingest at a time; bursts coalesce.",
+    description="Keeps the cleaned layer built from the current source-data/ (S3 or the "
+    "local root): ingests a new or changed upload once it settles, one ingest at a time, "
+    "and retries a failed one until it succeeds (an upload refused as bad input waits for "
+    "the next upload).",
 )
 def source_data_sensor(context: SensorEvaluationContext, storage: StorageResource):
     store = storage.get()
     listing = {o.key: o.checksum for o in store.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
     cursor = SourceCursor.load(context.cursor)
+    built = built_from(read_commit(store))
     running = bool(runs_in_flight(context.instance, INGEST_JOBS))
-    launch, reason, next_cursor = decide(listing, cursor, running)
-    context.log.info(reason)
-    if not launch:
-        return SensorResult(skip_reason=SkipReason(reason), cursor=next_cursor.dump())
-    tags = {TRIGGER_TAG: "source_data_sensor", SOURCE_CHECKSUMS_TAG: json.dumps(listing)}
-    return SensorResult(run_requests=[RunRequest(tags=tags)], cursor=next_cursor.dump())
+    outcome = None
+    if listing and cursor.requested == listing and not running:
+        outcome = last_outcome(context.instance, SOURCE_CHECKSUMS_TAG, listing_tag(listing))
+    decision = decide(listing, built, cursor, running, outcome, time.time())
+    context.log.info(decision.reason)
+    if not decision.request:
+        return SensorResult(skip_reason=SkipReason(decision.reason), cursor=decision.cursor.dump())
+    # Pin the versions to ingest where the storage keeps versions (S3): the run reads exactly
+    # the upload that settled, whatever arrives meanwhile.
+    versions = {
+        table: store.info(layout.source_csv(table)).version_id
+        for table in layout.SOURCE_TABLES
+        if layout.source_csv(table) in listing
+    }
+    tags = {
+        TRIGGER_TAG: "source_data_sensor",
+        SOURCE_CHECKSUMS_TAG: listing_tag(listing),
+        SOURCE_VERSIONS_TAG: json.dumps({t: v for t, v in versions.items() if v}, sort_keys=True),
+    }
+    digest = hashlib.sha256(listing_tag(listing).encode()).hexdigest()[:16]
+    request = RunRequest(run_key=f"ingest-{digest}-{decision.cursor.attempts}", tags=tags)
+    return SensorResult(run_requests=[request], cursor=decision.cursor.dump())

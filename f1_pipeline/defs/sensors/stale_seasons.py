@@ -1,14 +1,28 @@
-"""Republish the seasons whose cleaned data changed, and only those.
+"""Keep the published seasons equal to what the cleaned layer says, and only touch those that
+differ.
 
-After an ingest, ``cleaned/_season_fingerprints.json`` holds a content fingerprint
-per season; ``results/_manifest.json`` holds the fingerprint each published season
-was computed from. The seasons where they differ (or that were never published)
-are stale: one run materialises them all (a contiguous range of partitions; more
-runs only if the stale seasons are not adjacent in partition order).
+The cleaned layer's commit record holds a content fingerprint per season; the manifest
+holds the fingerprint each published season was computed from. Seasons where they differ
+(or never published) are stale; seasons the manifest has published but the data no longer
+has must be withdrawn. Both are republished together (one run per contiguous range of
+partitions: one run in the usual case). The decision follows the data, so a failed,
+cancelled or killed season run is requested again, with backoff, until the manifest
+matches. Partitions follow the data too: seasons in the data are registered (in season
+order), withdrawn seasons' partitions are removed (their history stays).
 """
 
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
 from dagster import (
+    AddDynamicPartitionsRequest,
     DefaultSensorStatus,
+    DeleteDynamicPartitionsRequest,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
@@ -16,24 +30,48 @@ from dagster import (
     sensor,
 )
 
-from f1_pipeline.core.lineage import read_json, stale_seasons
-from f1_pipeline.core.storage import ObjectNotFound, layout
+from f1_pipeline.core.lineage import (
+    read_commit,
+    read_json,
+    stale_seasons,
+    vanished_seasons,
+    withdrawn_seasons,
+)
+from f1_pipeline.core.storage import layout
 from f1_pipeline.defs.constants import SEASONS_PARTITIONS, STALE_SEASONS_TAG, TRIGGER_TAG
 from f1_pipeline.defs.jobs import season_stats_job
-from f1_pipeline.defs.partitions import contiguous_ranges, range_tags
+from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, season_partitions
 from f1_pipeline.defs.resources import StorageResource
-from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, runs_in_flight
+from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, last_outcome, retry_delay, runs_in_flight
 
 INTERVAL_SECONDS = 5
 
 
-def season_run_requests(order: list[str], stale: list[str], tags: dict) -> list[RunRequest]:
+@dataclass
+class SeasonsCursor:
+    requested: str | None = None  # the state last requested (a digest of data and targets)
+    attempts: int = 0
+    retry_at: float = 0.0
+
+    @classmethod
+    def load(cls, text: str | None) -> SeasonsCursor:
+        fields = json.loads(text) if text else {}
+        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def season_run_requests(
+    order: Sequence[str], seasons: Sequence[str], tags: dict, run_key: str
+) -> list[RunRequest]:
     requests = []
-    for first, last in contiguous_ranges(order, stale):
+    for first, last in contiguous_ranges(order, seasons):
+        key = f"{run_key}-{first}-{last}"
         if first == last:
-            requests.append(RunRequest(partition_key=first, tags=tags))
+            requests.append(RunRequest(run_key=key, partition_key=first, tags=tags))
         else:
-            requests.append(RunRequest(tags={**tags, **range_tags(first, last)}))
+            requests.append(RunRequest(run_key=key, tags={**tags, **range_tags(first, last)}))
     return requests
 
 
@@ -41,29 +79,66 @@ def season_run_requests(order: list[str], stale: list[str], tags: dict) -> list[
     job=season_stats_job,
     minimum_interval_seconds=INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
-    description="After an ingest, materialises the season_stats partitions whose data "
-    "changed (per-season fingerprints vs results/_manifest.json), as one run.",
+    description="Republishes the season_stats partitions whose data changed (the cleaned "
+    "layer's per-season fingerprints vs results/_manifest.json) and withdraws seasons the "
+    "data no longer has; retries a failed season run until the manifest matches.",
 )
 def stale_seasons_sensor(context: SensorEvaluationContext, storage: StorageResource):
-    store = storage.get()
     if runs_in_flight(context.instance, PUBLISH_JOBS):
         return SkipReason("an ingest or season run is in progress")
-    try:
-        fingerprints_version = store.info(layout.season_fingerprints()).checksum
-    except ObjectNotFound:
+    store = storage.get()
+    commit = read_commit(store)
+    if commit is None:
         return SkipReason("no cleaned data yet")
-    if context.cursor == fingerprints_version:
-        return SkipReason("seasons already requested for the current cleaned data")
-    fingerprints = read_json(store, layout.season_fingerprints()) or {}
+    fingerprints = commit.get("seasons", {})
     manifest = read_json(store, layout.manifest()) or {}
-    order = context.instance.get_dynamic_partitions(SEASONS_PARTITIONS)
-    stale = [s for s in stale_seasons(fingerprints.get("seasons", {}), manifest) if s in order]
-    if not stale:
+    registered = context.instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    # Partitions follow the data: add seasons an interrupted ingest did not register, drop
+    # the ones withdrawn from it.
+    missing = sorted((s for s in fingerprints if s not in registered), key=int)
+    gone = [s for s in withdrawn_seasons(manifest) if s in registered and s not in fingerprints]
+    partition_requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = []
+    if missing:
+        partition_requests.append(season_partitions.build_add_request(missing))
+    if gone:
+        partition_requests.append(season_partitions.build_delete_request(gone))
+    order = [*[s for s in registered if s not in gone], *missing]
+    targets = sorted(
+        {*stale_seasons(fingerprints, manifest), *vanished_seasons(fingerprints, manifest)}
+        & set(order),
+        key=int,
+    )
+    cursor = SeasonsCursor.load(context.cursor)
+    if not targets:
+        reason = "every season is up to date"
+        if gone:
+            reason += f"; removed the partitions of withdrawn season(s) {', '.join(gone)}"
         return SensorResult(
-            skip_reason=SkipReason("every season is up to date"), cursor=fingerprints_version
+            skip_reason=SkipReason(reason),
+            cursor=SeasonsCursor().dump(),
+            dynamic_partitions_requests=partition_requests,
         )
-    context.log.info(f"stale seasons: {', '.join(stale)}")
-    tags = {TRIGGER_TAG: "stale_seasons_sensor", STALE_SEASONS_TAG: ",".join(stale)[:4000]}
+    state = json.dumps({"data": commit.get("tables") or fingerprints, "targets": targets})
+    digest = hashlib.sha256(state.encode()).hexdigest()[:16]
+    now = time.time()
+    if cursor.requested == digest:
+        outcome = last_outcome(context.instance, STALE_SEASONS_TAG, digest)
+        if outcome.status is None:
+            return SkipReason(f"waiting for the run of season(s) {', '.join(targets)} to start")
+        if now < cursor.retry_at:
+            return SkipReason(
+                f"season(s) {', '.join(targets)} still differ from the data after run "
+                f"{outcome.run_id} ({outcome.status}); retrying in {cursor.retry_at - now:.0f}s"
+            )
+        attempts = cursor.attempts + 1
+        next_cursor = SeasonsCursor(digest, attempts, now + retry_delay(attempts))
+    else:
+        next_cursor = SeasonsCursor(digest, 1, now + retry_delay(1))
+    context.log.info(f"season(s) to republish or withdraw: {', '.join(targets)}")
+    tags = {TRIGGER_TAG: "stale_seasons_sensor", STALE_SEASONS_TAG: digest}
+    run_key = f"seasons-{digest}-{next_cursor.attempts}"
     return SensorResult(
-        run_requests=season_run_requests(list(order), stale, tags), cursor=fingerprints_version
+        run_requests=season_run_requests(order, targets, tags, run_key),
+        cursor=next_cursor.dump(),
+        dynamic_partitions_requests=partition_requests,
     )

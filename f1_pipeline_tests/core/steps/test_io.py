@@ -25,10 +25,9 @@ LOG = logging.getLogger("f1_pipeline_tests.steps")
 def _run_all(storage, session, io_class) -> list:
     checks: list = []
     ctx = StepContext(storage, session, io_class(storage), LOG, "run-1", checks.append)
-    run_step("cleaned_races", ctx, {})
-    run_step("cleaned_results", ctx, {})
+    run_step("ingest", ctx, {})
     result = run_step("season_stats", ctx, {"seasons": [2023, 2024]})
-    assert result.data == {"seasons": [2023, 2024]}
+    assert result.data == {"seasons": [2023, 2024], "withdrawn": []}
     return checks
 
 
@@ -62,7 +61,7 @@ def test_direct_io_cleans_its_staging_when_the_step_fails(spark, data_root):
     storage = LocalStorage(data_root)
     ctx = StepContext(storage, spark, DirectIO(storage, "t-fail"), LOG, "run-1", lambda c: None)
     with pytest.raises(InvalidInputError, match=r"races\.csv, line"):
-        run_step("cleaned_races", ctx, {})
+        run_step("ingest", ctx, {})
     assert storage.list(layout.staging_prefix("t-fail")) == []
     assert storage.list(layout.CLEANED_PREFIX) == []
 
@@ -70,5 +69,5 @@ def test_direct_io_cleans_its_staging_when_the_step_fails(spark, data_root):
 def test_an_unknown_step_is_refused(spark, data_root):
     storage = LocalStorage(data_root)
     ctx = StepContext(storage, spark, LocalStagedIO(storage), LOG, "r", lambda c: None)
-    with pytest.raises(ValueError, match="unknown step 'nope'; known: cleaned_races"):
+    with pytest.raises(ValueError, match="unknown step 'nope'; known: ingest"):
         run_step("nope", ctx, {})

@@ -33,8 +33,11 @@ def test_versions_and_etags_are_recorded(storage, s3_client, bucket):
     assert second.version_id not in (None, first.version_id)
     assert storage.info("source-data/races.csv") == second
     assert first.checksum == "0cc175b9c0f1b6a831c399e269772661"  # MD5 ETag of b"a"
-    with storage.local_copy("source-data/races.csv", first.version_id) as path:
+    with storage.local_copy("source-data/races.csv", first.version_id) as (path, info):
         assert path.read_bytes() == b"a"
+        assert info == first  # exactly the version asked for, not the current one
+    with storage.local_copy("source-data/races.csv") as (path, info):
+        assert (path.read_bytes(), info) == (b"b", second)  # the current one, pinned
     versions = s3_client.list_object_versions(Bucket=bucket, Prefix="team/f1/source-data/")
     assert len(versions["Versions"]) == 2
 

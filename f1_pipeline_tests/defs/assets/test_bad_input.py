@@ -104,7 +104,14 @@ def test_duplicate_key_fails_blocking_check_and_publishes_nothing(
         r.dagster_event.event_specific_data.check_name: r.dagster_event.event_specific_data.passed
         for r in checks
     }
-    assert passed == {"race_id_unique": False, "season_round_unique": True}
+    # Every check is evaluated before anything is published: the results' integrity check
+    # sees the race that disappeared.
+    assert passed == {
+        "race_id_unique": False,
+        "season_round_unique": True,
+        "result_id_unique": True,
+        "race_id_in_races": True,  # no results reference the race 1143 was
+    }
     assert _snapshot(data_root) == published
 
 
@@ -113,3 +120,80 @@ def test_result_for_unknown_race_fails_integrity_check(defs, instance, data_root
     _edit(results, "26505,1132,1,1,", "26505,4242,1,1,")
     _fails(defs, instance, "race_id_in_races: 1 violation(s), e.g. result_id=26505, race_id=4242")
     assert _snapshot(data_root) == published
+
+
+# --- The upload is refused as a whole: a bad results.csv never replaces cleaned/races. ---
+
+
+def test_a_bad_results_file_leaves_the_new_races_unpublished(defs, instance, data_root, published):
+    races = data_root / layout.source_csv("races")
+    _edit(races, "British Grand Prix", "Grand Prix of Great Britain")  # a valid change ...
+    results = data_root / layout.source_csv("results")
+    _edit(results, "26507,1132,846,3,", "26507,1132,846,-3,")  # ... and a bad results.csv
+    line = _line_of(results, "26507,1132,846,-3,")
+    _fails(
+        defs,
+        instance,
+        f"{results}, line {line}, column 'position': '-3' is out of range: position must be "
+        "at least 1",
+    )
+    assert _snapshot(data_root) == published  # cleaned/races.parquet included
+
+
+def test_a_header_only_file_never_empties_a_table(defs, instance, data_root, published):
+    races = data_root / layout.source_csv("races")
+    races.write_text("raceId,year,round,name,date,time\n")
+    _fails(defs, instance, f"{races}, line 2: no data rows (a header only)")
+    assert _snapshot(data_root) == published
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_first_bad_line(
+    defs, instance, data_root, published
+):
+    races = data_root / layout.source_csv("races")
+    # One race name saved as Latin-1 ("é" as the single byte 0xe9) in an otherwise UTF-8 file.
+    data = races.read_bytes().replace(b"Monaco Grand Prix", b"Grand Prix de Monaco \xe9", 1)
+    races.write_bytes(data)
+    line = _line_of_bytes(races, b"Grand Prix de Monaco")
+    _fails(defs, instance, f"{races}, line {line}: not UTF-8: byte 0xe9 is not valid UTF-8")
+    assert _snapshot(data_root) == published
+
+
+def test_a_bom_is_fine(defs, instance, data_root, published):
+    races = data_root / layout.source_csv("races")
+    races.write_bytes(b"\xef\xbb\xbf" + races.read_bytes())
+    ingest(defs, instance)  # accepted; the cleaned races are the same rows
+    assert _snapshot(data_root)["cleaned/races.parquet"]
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new", "column", "problem"),
+    [
+        ("races", "1121,2024,1,", "1121,2024,-1,", "round",
+         "'-1' is out of range: round must be at least 1"),
+        ("races", "1121,2024,1,", "1121,20240,1,", "year",
+         "'20240' is not a plausible season: Formula 1 seasons run from 1950 to next year"),
+        ("races", "1121,2024,1,", "1121,1949,1,", "year",
+         "'1949' is not a plausible season"),
+        ("races", "1121,2024,1,", "0,2024,1,", "raceId",
+         "'0' is out of range: raceId must be at least 1"),
+        ("races", "2024-03-02", "2023-03-02", "date",
+         "'2023-03-02' is not in the race's season (year 2024)"),
+        ("results", "26507,1132,846,3,", "26507,1132,-846,3,", "driverId",
+         "'-846' is out of range: driverId must be at least 1"),
+        ("results", "26507,1132,846,3,", "26507,1132,846,0,", "position",
+         "'0' is out of range: position must be at least 1"),
+    ],
+)  # fmt: skip
+def test_implausible_values_are_refused_with_file_line_column_and_value(
+    defs, instance, data_root, published, table, old, new, column, problem
+):
+    path = data_root / layout.source_csv(table)
+    _edit(path, old, new)
+    line = _line_of(path, new.split(",")[0] if table == "results" else new)
+    _fails(defs, instance, f"{path}, line {line}, column '{column}': {problem}")
+    assert _snapshot(data_root) == published
+
+
+def _line_of_bytes(path: Path, needle: bytes) -> int:
+    return next(i for i, line in enumerate(path.read_bytes().splitlines(), 1) if needle in line)

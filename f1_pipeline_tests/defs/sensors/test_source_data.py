@@ -1,3 +1,6 @@
+"""The upload sensor: its decisions follow the data (what is uploaded vs what the cleaned
+layer was built from), so failed or interrupted ingests are retried and bad uploads are not."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,46 +10,81 @@ from dagster._core.test_utils import create_run_for_test
 from f1_pipeline.core.storage import layout
 from f1_pipeline.defs.constants import INGEST_JOB
 from f1_pipeline.defs.resources import StorageResource
+from f1_pipeline.defs.sensors.runs import Outcome, retry_delay
 from f1_pipeline.defs.sensors.source_data import SourceCursor, decide, source_data_sensor
 from f1_pipeline_tests.defs.sensors.helpers import tick
 
 RACES, RESULTS = layout.source_csv("races"), layout.source_csv("results")
+NOW = 1_000_000.0
+UPLOAD = {RACES: "a", RESULTS: "b"}
 
 
-def test_a_change_launches_once_the_listing_settles():
-    launch, reason, cursor = decide({RACES: "a"}, SourceCursor(), ingest_running=False)
-    assert (launch, cursor.pending) == (False, {RACES: "a"})
-    assert "waiting one tick" in reason
+def _decide(listing, built, cursor, running=False, outcome=None, now=NOW):
+    return decide(listing, built, cursor, running, outcome, now)
+
+
+def test_a_change_is_ingested_once_the_listing_settles():
+    first = _decide({RACES: "a"}, {}, SourceCursor())
+    assert (first.request, first.cursor.pending) == (False, {RACES: "a"})
+    assert "waiting one tick" in first.reason
     # results.csv lands before the next tick: still settling, now with both.
-    launch, _, cursor = decide({RACES: "a", RESULTS: "b"}, cursor, ingest_running=False)
-    assert not launch
-    launch, reason, cursor = decide({RACES: "a", RESULTS: "b"}, cursor, ingest_running=False)
-    assert launch
-    assert reason == f"ingesting {RACES}, {RESULTS}"
-    assert cursor == SourceCursor(ingested={RACES: "a", RESULTS: "b"})
+    second = _decide(UPLOAD, {}, first.cursor)
+    assert not second.request
+    third = _decide(UPLOAD, {}, second.cursor)
+    assert third.request
+    assert third.reason == f"ingesting {RACES}, {RESULTS}"
+    assert (third.cursor.requested, third.cursor.attempts) == (UPLOAD, 1)
 
 
-def test_identical_content_is_not_a_change():
-    cursor = SourceCursor(ingested={RACES: "a", RESULTS: "b"})
-    launch, reason, after = decide({RACES: "a", RESULTS: "b"}, cursor, ingest_running=False)
-    assert (launch, reason, after) == (False, "no new or changed source files", cursor)
+def test_nothing_to_do_when_the_cleaned_layer_is_built_from_the_upload():
+    decision = _decide(UPLOAD, dict(UPLOAD), SourceCursor(pending=UPLOAD, requested=UPLOAD))
+    assert not decision.request
+    assert decision.reason == "the cleaned layer is built from the current upload"
+    assert decision.cursor == SourceCursor()  # bounded: nothing kept once in sync
 
 
-def test_no_launch_while_an_ingest_runs_and_the_change_is_kept():
-    cursor = SourceCursor(ingested={RACES: "a"}, pending={RACES: "z"})
-    launch, reason, after = decide({RACES: "z"}, cursor, ingest_running=True)
-    assert not launch
-    assert "waiting for the running ingest" in reason
-    assert after == cursor
+def test_no_request_while_an_ingest_runs():
+    cursor = SourceCursor(pending=UPLOAD)
+    decision = _decide(UPLOAD, {}, cursor, running=True)
+    assert not decision.request
+    assert "waiting for the running ingest" in decision.reason
+    assert decision.cursor == cursor
 
 
-def test_cursor_size_is_bounded_by_the_source_keys():
-    cursor = SourceCursor()
-    for n in range(50):
-        _, _, cursor = decide({RACES: str(n)}, cursor, ingest_running=False)
-        _, _, cursor = decide({RACES: str(n)}, cursor, ingest_running=False)
-    assert cursor == SourceCursor(ingested={RACES: "49"})
-    assert len(cursor.dump()) < 200
+def test_a_failed_ingest_is_retried_with_backoff_until_the_data_matches():
+    requested = _decide(UPLOAD, {}, SourceCursor(pending=UPLOAD)).cursor
+    failed = Outcome("run-1", "FAILURE")
+    too_soon = _decide(UPLOAD, {}, requested, outcome=failed, now=NOW + 1)
+    assert not too_soon.request
+    assert "retrying in" in too_soon.reason
+    later = NOW + retry_delay(1) + 1
+    retry = _decide(UPLOAD, {}, requested, outcome=failed, now=later)
+    assert retry.request
+    assert retry.cursor.attempts == 2
+    assert retry.cursor.retry_at == pytest.approx(later + retry_delay(2))
+    # A killed or cancelled run is retried the same way; so is a run that succeeded but read
+    # other content (the file changed while it ran).
+    for outcome in (Outcome("r", "CANCELED"), Outcome("r", "SUCCESS")):
+        assert _decide(UPLOAD, {RACES: "z"}, requested, outcome=outcome, now=later).request
+
+
+def test_a_refused_upload_waits_for_a_new_one():
+    requested = _decide(UPLOAD, {}, SourceCursor(pending=UPLOAD)).cursor
+    refused = Outcome("run-1", "FAILURE", bad_input=True, message="races.csv, line 4: ...")
+    decision = _decide(UPLOAD, {}, requested, outcome=refused, now=NOW + 10_000)
+    assert not decision.request
+    assert "upload refused (run run-1): races.csv, line 4" in decision.reason
+    fixed = {RACES: "c", RESULTS: "b"}
+    assert _decide(fixed, {}, _decide(fixed, {}, decision.cursor).cursor).request
+
+
+def test_a_file_put_back_is_reingested_if_the_layer_was_built_from_something_else():
+    # The cleaned layer was built from "x" (uploaded while an ingest of "a" ran); the
+    # provider put "a" back: the listing is the one last requested, yet it differs.
+    requested = SourceCursor(pending=UPLOAD, requested=UPLOAD, attempts=1, retry_at=NOW)
+    built = {RACES: "x", RESULTS: "b"}
+    decision = _decide(UPLOAD, built, requested, outcome=Outcome("r", "SUCCESS"), now=NOW + 1)
+    assert decision.request
 
 
 @pytest.fixture
@@ -65,9 +103,10 @@ def test_sensor_on_a_local_root(data_root, instance):
     assert request.tags["f1/trigger"] == "source_data_sensor"
     assert RACES in request.tags["f1/source_checksums"]
     assert "notes.txt" not in request.tags["f1/source_checksums"]
+    assert request.tags["f1/source_versions"] == "{}"  # a local root has no versions
+    # Requested, not yet started: no second request.
     third = tick(source_data_sensor, instance, storage, second.cursor)
     assert third.run_requests == []
-    assert third.skip_message == "no new or changed source files"
 
     # An edit while an ingest is in flight waits for it.
     races = data_root / RACES

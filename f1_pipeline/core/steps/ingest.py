@@ -1,0 +1,140 @@
+"""The ingest: both source files into the cleaned layer, all or nothing.
+
+The whole upload is validated first — each file's encoding and values, then the checks
+within and between the tables — with both tables staged and nothing published. Only then
+is the cleaned layer replaced: both tables, their lineage files, and last the commit
+record (``cleaned/_season_fingerprints.json``), which names the exact table versions it
+describes. A failure anywhere leaves ``cleaned/`` and ``results/`` untouched; a kill during
+the publish leaves tables the commit record does not describe, which readers detect (see
+:func:`f1_pipeline.core.lineage.read_commit`) and the next ingest replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame
+
+from f1_pipeline.core.lineage import source_record, write_json
+from f1_pipeline.core.steps.base import StepContext, StepResult
+from f1_pipeline.core.steps.checks import check_outcome, fail_on_failed_checks
+from f1_pipeline.core.steps.encoding import check_utf8
+from f1_pipeline.core.steps.io import StagedFile
+from f1_pipeline.core.steps.metadata import capped, dataframe_metadata, object_metadata
+from f1_pipeline.core.storage import ObjectInfo, layout
+from f1_pipeline.core.transforms.cleaning import clean_races, clean_results
+from f1_pipeline.core.transforms.fingerprints import season_fingerprints
+from f1_pipeline.core.transforms.quality import duplicate_keys, orphan_results
+from f1_pipeline.core.transforms.reading import LINE
+from f1_pipeline.core.transforms.schema import latest_plausible_season
+
+CLEANED_RACES = "cleaned/races"
+CLEANED_RESULTS = "cleaned/results"
+ASSETS = {"races": CLEANED_RACES, "results": CLEANED_RESULTS}
+
+Cleaner = Callable[..., DataFrame]
+_CLEANERS: Mapping[str, Cleaner] = {"races": clean_races, "results": clean_results}
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    table: str
+    df: DataFrame  # the staged Parquet, read back
+    file: StagedFile
+    source: ObjectInfo  # the exact source object version it was built from
+
+
+@contextmanager
+def _staged(
+    ctx: StepContext, table: str, version_id: str | None, max_season: int
+) -> Iterator[StagedTable]:
+    """Pin ``source-data/{table}.csv``, check its encoding, clean it into a staged Parquet
+    file and yield that, read back. Nothing is published here."""
+    key = layout.source_csv(table)
+    uri = ctx.storage.uri(key)
+    with ctx.io.input(key, version_id) as pinned:
+        check_utf8(pinned.chunks(), uri)
+        cleaned = _CLEANERS[table](ctx.session, pinned.spark_path, uri, max_season)
+        with ctx.io.output(cleaned, table) as staged:
+            df = ctx.session.read.parquet(staged.spark_path)
+            yield StagedTable(table, df, staged, pinned.info)
+
+
+def _checks(ctx: StepContext, races: DataFrame, results: DataFrame) -> dict[str, list]:
+    """Every blocking check, reported as soon as it is evaluated, by table."""
+    outcomes = {
+        "races": [
+            check_outcome(CLEANED_RACES, "race_id_unique", duplicate_keys(races, "race_id"),
+                          ("race_id", "count", "lines")),
+            check_outcome(CLEANED_RACES, "season_round_unique",
+                          duplicate_keys(races, "season", "round"),
+                          ("season", "round", "count", "lines")),
+        ],
+        "results": [
+            check_outcome(CLEANED_RESULTS, "result_id_unique",
+                          duplicate_keys(results, "result_id"), ("result_id", "count", "lines")),
+            check_outcome(CLEANED_RESULTS, "race_id_in_races", orphan_results(results, races),
+                          ("result_id", "race_id", LINE)),
+        ],
+    }  # fmt: skip
+    for outcome in (o for table in outcomes.values() for o in table):
+        ctx.report_check(outcome)
+    return outcomes
+
+
+def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
+    """``params["versions"]`` (optional): the source object versions to read, per table;
+    the current ones otherwise. Returns both tables' metadata and the seasons found."""
+    storage, versions = ctx.storage, params.get("versions") or {}
+    max_season = latest_plausible_season()
+    with ExitStack() as stack:
+        staged = {
+            table: stack.enter_context(_staged(ctx, table, versions.get(table), max_season))
+            for table in _CLEANERS
+        }
+        races, results = staged["races"].df, staged["results"].df
+        outcomes = _checks(ctx, races, results)
+        for table, table_outcomes in outcomes.items():
+            fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
+        fingerprints = {
+            str(r["season"]): r["fingerprint"]
+            for r in season_fingerprints(races, results).collect()
+        }
+        metadata = {t: dataframe_metadata(s.df.drop(LINE), s.df.count()) for t, s in staged.items()}
+        # Everything is validated: publish the tables, their lineage, then the commit record.
+        published = {t: s.file.publish(layout.cleaned_parquet(t)) for t, s in staged.items()}
+    sources = {t: source_record(storage, s.source) for t, s in staged.items()}
+    for table, source in sources.items():
+        write_json(storage, layout.cleaned_lineage(table), {"source": source})
+    write_json(
+        storage,
+        layout.season_fingerprints(),
+        {
+            "ingest_run_id": ctx.run_id,
+            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "sources": sources,
+            "tables": {t: table_record(info) for t, info in published.items()},
+            "seasons": fingerprints,
+        },
+    )
+    seasons = sorted(int(s) for s in fingerprints)
+    ctx.log.info(
+        f"ingested {metadata['races']['dagster/row_count']} races and "
+        f"{metadata['results']['dagster/row_count']} results over {len(seasons)} seasons"
+    )
+    materializations = {
+        ASSETS[t]: {**metadata[t], **object_metadata(storage, published[t]), "source": sources[t]}
+        for t in staged
+    }
+    materializations[CLEANED_RACES]["seasons"] = capped(seasons)
+    materializations[CLEANED_RESULTS]["season_fingerprints"] = capped(fingerprints)
+    return StepResult(materializations, {"seasons": seasons})
+
+
+def table_record(info: ObjectInfo) -> dict[str, Any]:
+    """How the commit record names a published table: exactly this version."""
+    return {"key": info.key, "version_id": info.version_id, "checksum": info.checksum}
