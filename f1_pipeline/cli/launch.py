@@ -45,6 +45,7 @@ class StageResult:
     run_ids: list[str] = field(default_factory=list)
     materialized: list[Materialized] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)  # seasons asked for, not in the data
 
 
 def _failure_message(result: ExecuteInProcessResult, ui_url: str | None) -> str:
@@ -129,13 +130,15 @@ def publish_seasons(
     start, stage = time.monotonic(), StageResult()
     order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
     wanted = [str(s) for s in seasons]
-    unknown = sorted(set(wanted) - set(order))
-    if unknown:
+    unknown = sorted(set(wanted) - set(order), key=int)
+    if len(unknown) == len(wanted):
         raise CommandError(
             f"season(s) {', '.join(unknown)} are not in the data; seasons available: "
-            f"{', '.join(sorted(order)) or 'none'}"
+            f"{', '.join(sorted(order, key=int)) or 'none'}"
         )
-    for first, last in contiguous_ranges(order, wanted):
+    # A season the data no longer has is reported, never a reason to publish nothing.
+    stage.skipped = unknown
+    for first, last in contiguous_ranges(order, [s for s in wanted if s in order]):
         _execute(defs, instance, [SEASON_STATS], range_tags(first, last), stage, console)
     stage.seconds = time.monotonic() - start
     return stage

@@ -74,6 +74,8 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
         withdrawn = meta.get("withdrawn_seasons") or []
         for season in withdrawn if isinstance(withdrawn, list) else [withdrawn]:
             print(f"  season {season}: withdrawn (no races in the data; its files removed)")
+    for season in stats.skipped:
+        print(f"  season {season}: not in the data (nothing to publish)")
     print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")
 
     print(

@@ -71,6 +71,22 @@ def check_table(storage: Storage, commit: Mapping[str, Any], table: str, read: O
         )
 
 
+def tables_match(storage: Storage, commit: Mapping[str, Any]) -> bool:
+    """Whether the published cleaned tables are the versions the commit record names (false
+    after an ingest was killed between publishing a table and writing the record)."""
+    for record in (commit.get("tables") or {}).values():
+        try:
+            info = storage.info(record["key"])
+        except ObjectNotFound:
+            return False
+        if record.get("version_id"):
+            if info.version_id != record["version_id"]:
+                return False
+        elif info.checksum != record["checksum"]:
+            return False
+    return True
+
+
 def stale_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any]) -> list[str]:
     """Seasons whose data changed (or that were never published), oldest first."""
     published = manifest.get("seasons", {})

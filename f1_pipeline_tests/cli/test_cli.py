@@ -146,3 +146,33 @@ def test_run_against_an_s3_root(bucket, monkeypatch, tmp_path, capsys, s3_client
     keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]}
     assert "team/cleaned/races.parquet" in keys
     assert "team/results/stats_2020.json" not in keys
+
+
+def test_a_season_less_upload_is_one_line_and_exit_1(data_root, tmp_path):
+    races = data_root / layout.source_csv("races")
+    races.write_text("raceId,year,round,name,date,time\n")
+    proc = _console_run(data_root, tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"{races}, line 2: no data rows (a header only)" in proc.stderr
+
+
+def test_timestamps_are_utc_on_a_host_in_another_time_zone(data_root, tmp_path):
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    env = {**os.environ, "TZ": "America/New_York"}
+    script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
+    proc = subprocess.run(
+        [script, "run", "--seasons", "2024"],
+        env={**env, "F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(tmp_path / "home")},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = pq.ParquetFile(data_root / layout.stats_parquet(2024)).read().to_pylist()
+    british = next(r for r in rows if r["race_name"] == "British Grand Prix")
+    assert british["race_start_utc"] == dt.datetime(2024, 7, 7, 14, 0, tzinfo=dt.UTC)
+    assert british["race_datetime"] == "2024-07-07T14:00:00.000"
+    manifest = json.loads((data_root / layout.manifest()).read_text())
+    assert manifest["seasons"]["2024"]["published_at"].endswith("+00:00")

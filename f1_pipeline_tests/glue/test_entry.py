@@ -40,3 +40,14 @@ def test_seasons_must_match_the_runs_partition_range():
         seasons_in_range(_pipes("2018", "2023"), {"seasons": [2018, 2024]})
     with pytest.raises(ValueError, match="do not match"):
         seasons_in_range(_pipes("2018", "2018"), {"seasons": []})
+
+
+def test_seasons_registered_out_of_numeric_order_are_accepted():
+    # History added after the current seasons: partitions 2019..2024 then 2011, so a run over
+    # 2024 and 2011 spans the range 2024..2011 in registration order.
+    seasons_in_range(_pipes("2024", "2011"), {"seasons": [2011, 2024]})
+    seasons_in_range(
+        _pipes("2019", "2011"), {"seasons": [2019, 2020, 2021, 2022, 2023, 2024, 2011]}
+    )
+    with pytest.raises(ValueError, match="do not match"):
+        seasons_in_range(_pipes("2024", "2024"), {"seasons": [2011, 2024]})

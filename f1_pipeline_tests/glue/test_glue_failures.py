@@ -85,7 +85,14 @@ def test_a_failed_check_in_the_job_is_recorded_and_fails_the_run(
     assert {
         e.dagster_event.event_specific_data.check_name: e.dagster_event.event_specific_data.passed
         for e in evaluations
-    } == {"race_id_unique": False, "season_round_unique": False}
+    } == {
+        "race_id_unique": False,
+        "season_round_unique": False,
+        # One job run checks the whole upload: the results' checks too.
+        "result_id_unique": True,
+        "race_id_in_races": True,
+    }
+
     assert _published(s3_storage) == []
 
 

@@ -28,8 +28,8 @@ from dagster import (
     sensor,
 )
 
-from f1_pipeline.core.lineage import read_commit
-from f1_pipeline.core.storage import layout
+from f1_pipeline.core.lineage import read_commit, tables_match
+from f1_pipeline.core.storage import Storage, layout
 from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, SOURCE_VERSIONS_TAG, TRIGGER_TAG
 from f1_pipeline.defs.jobs import ingest_job
 from f1_pipeline.defs.resources import StorageResource
@@ -67,10 +67,14 @@ def listing_tag(listing: Mapping[str, str]) -> str:
     return json.dumps(dict(listing), sort_keys=True)
 
 
-def built_from(commit: Mapping | None) -> Listing:
-    """The source checksums the cleaned layer was built from (empty before any ingest)."""
-    sources = (commit or {}).get("sources") or {}
-    return {s["key"]: s["checksum"] for s in sources.values() if s}
+def built_from(storage: Storage) -> Listing:
+    """The source checksums the cleaned layer was built from: empty before any ingest, and
+    when its tables are not the ones its commit record names (an interrupted ingest), so
+    that the upload is ingested again."""
+    commit = read_commit(storage)
+    if commit is None or not tables_match(storage, commit):
+        return {}
+    return {s["key"]: s["checksum"] for s in (commit.get("sources") or {}).values() if s}
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def source_data_sensor(context: SensorEvaluationContext, storage: StorageResourc
     store = storage.get()
     listing = {o.key: o.checksum for o in store.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
     cursor = SourceCursor.load(context.cursor)
-    built = built_from(read_commit(store))
+    built = built_from(store)
     running = bool(runs_in_flight(context.instance, INGEST_JOBS))
     outcome = None
     if listing and cursor.requested == listing and not running:

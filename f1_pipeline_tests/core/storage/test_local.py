@@ -83,3 +83,23 @@ def test_copy_and_delete_prefix(tmp_path):
     assert storage.read_bytes("source-data/races.csv") == b"abc"
     with pytest.raises(ObjectNotFound):
         storage.copy("source-data/nope.csv", staged)
+
+
+def test_published_files_get_the_mode_the_umask_gives(tmp_path):
+    from f1_pipeline.core.storage.local import _umask
+
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("results/stats_2024.json", b"[]")
+    mode = (tmp_path / "results" / "stats_2024.json").stat().st_mode & 0o777
+    assert mode == 0o666 & ~_umask()
+    assert mode != 0o600  # what mkstemp alone gives: unreadable by a web server
+
+
+def test_a_local_copy_is_private_and_says_what_it_holds(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes("source-data/races.csv", b"first")
+    with storage.local_copy("source-data/races.csv") as (path, info):
+        storage.write_bytes("source-data/races.csv", b"second")  # replaced while read
+        assert path.read_bytes() == b"first"
+        assert info.checksum == hashlib.sha256(b"first").hexdigest()
+    assert not path.exists()
