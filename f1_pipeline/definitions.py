@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from f1_pipeline.defs.assets import cleaned, raw, stats
 from f1_pipeline.defs.jobs import jobs
@@ -24,7 +24,12 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         sensors=sensors,
         schedules=[race_weekend_schedule(settings.race_weekend_cron)],
         resources=build_resources(settings),
+        # One process per run: a run's steps share one Spark session (one JVM) instead of each
+        # step process starting its own, and killing a run's process stops all of its work.
+        # Glue mode too: its steps only wait on job runs.
+        executor=in_process_executor,
     )
+
 
 
 defs = build_definitions()

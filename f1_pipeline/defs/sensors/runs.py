@@ -23,9 +23,9 @@ IN_FLIGHT = [
 INGEST_JOBS = (INGEST_JOB, ALL_ASSETS_JOB)
 PUBLISH_JOBS = (INGEST_JOB, ALL_ASSETS_JOB, SEASON_STATS_JOB)
 
-# A failed request is retried after 30 s, 1, 2, 4, 8 min, then every 10 min, until the
+# A failed request is retried after 10, 20, 40, 80 s ..., then every 10 min, until the
 # outputs match the inputs (or new data arrives).
-RETRY_BASE_SECONDS = 30.0
+RETRY_BASE_SECONDS = 10.0
 RETRY_CAP_SECONDS = 600.0
 
 
