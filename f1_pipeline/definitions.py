@@ -31,5 +31,4 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     )
 
 
-
 defs = build_definitions()

@@ -103,7 +103,6 @@ def test_uploads_survive_killed_runs_and_bursts(
     # The instance is opened once `dagster dev` has created its storage (two processes
     # creating the same SQLite schema at once corrupt it).
     with dagster_dev(log), DagsterInstance.from_config(str(home)) as inst:
-
         reader.start()
         # 1. The first upload; its ingest is killed while it cleans and publishes.
         assert main(["upload", str(races), str(results)]) == 0
