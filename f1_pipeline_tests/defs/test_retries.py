@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import random
 
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from boto3.exceptions import RetriesExceededError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError, SSLError
 from pyspark.errors import PySparkRuntimeError
 
+from f1_pipeline.core.storage import ObjectChanged
 from f1_pipeline.core.transforms.errors import InvalidInputError
 from f1_pipeline.defs.retries import CAP_SECONDS, backoff_seconds, is_transient
 
@@ -19,6 +21,10 @@ def test_transient_failures():
     assert is_transient(_client_error("SlowDown"))
     assert is_transient(_client_error("503"))
     assert is_transient(PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={}))
+    # s3transfer gave up on a download: boto3's class, not botocore's.
+    assert is_transient(RetriesExceededError(EndpointConnectionError(endpoint_url="http://x")))
+    # An object replaced while it was read (a local root keeps no versions): read it again.
+    assert is_transient(ObjectChanged("races.csv changed while being read"))
 
 
 def test_permanent_failures():
@@ -26,6 +32,8 @@ def test_permanent_failures():
     assert not is_transient(_client_error("NoSuchBucket"))
     assert not is_transient(InvalidInputError("races.csv", "bad", line=2, column="date"))
     assert not is_transient(KeyError("x"))
+    # A TLS certificate failure is a ConnectionError subclass, but retrying cannot fix it.
+    assert not is_transient(SSLError(endpoint_url="https://x", error="CERTIFICATE_VERIFY_FAILED"))
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap():

@@ -35,15 +35,19 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def dagster_dev(log_path: Path, wait_for_graphql: bool = True) -> Iterator[str]:
-    """Run `dagster dev` for the workspace on a free loopback port with the current
-    environment (F1_DATA_ROOT, DAGSTER_HOME, …); yield its URL."""
+def dagster_dev(
+    log_path: Path, wait_for_graphql: bool = True, webserver_only: bool = False
+) -> Iterator[str]:
+    """Run `dagster dev` (or, ``webserver_only``, the webserver without a daemon) for the
+    workspace on a free loopback port with the current environment (F1_DATA_ROOT,
+    DAGSTER_HOME, …); yield its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    dagster = Path(sys.executable).with_name("dagster")
+    command = ["dagster-webserver"] if webserver_only else ["dagster", "dev"]
+    executable = str(Path(sys.executable).with_name(command[0]))
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+            [executable, *command[1:], "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
             cwd=REPO,
             env=dict(os.environ),
             stdout=log,

@@ -4,6 +4,7 @@ the sensors and schedule, a two-season backfill, and check results."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -109,3 +110,21 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
     for season in ("2023", "2024"):
         got = json.loads((data_root / "results" / f"stats_{season}.json").read_text())
         assert got == json.loads((expected_dir / f"stats_{season}.json").read_text())
+
+
+def test_a_backfill_without_a_daemon_is_refused_in_one_sentence(
+    data_root, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("F1_DATA_ROOT", str(data_root))
+    monkeypatch.setenv("DAGSTER_HOME", str(prepare_home(tmp_path / "dagster_home")))
+    with dagster_dev(tmp_path / "webserver.log", webserver_only=True) as url:
+        monkeypatch.setenv("F1_DAGSTER_URL", url)
+        started = time.monotonic()
+        assert main(["backfill", "--seasons", "2024"]) == 1
+        assert time.monotonic() - started < 30  # no waiting on a queue nobody serves
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert "has no running daemon to execute backfills" in line
+        backfills = graphql(
+            url, "{ partitionBackfillsOrError { ... on PartitionBackfills { results { id } } } }"
+        )
+        assert backfills["partitionBackfillsOrError"]["results"] == []  # nothing left queued
