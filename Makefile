@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 # The Spark 3.5 lane: Glue 5's Spark, for the code that ships to the Glue job.
 SPARK35_VENV ?= .venv-spark35
 SPARK35_TESTS := f1_pipeline_tests/core f1_pipeline_tests/glue/test_entry.py
+# Two workers, whole modules each (module fixtures stay in one process). The suite runs in
+# time zones far from UTC: every timestamp written must be UTC whatever the host's.
+PYTEST := -m pytest -n 2 --dist loadfile
 # The UI and the CLI share this persistent Dagster instance.
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
@@ -44,17 +47,17 @@ run: $(VENV)/.installed
 
 ## test: lint, the whole suite (real Spark 4, real Dagster instance), then the Spark 3.5 lane
 test: $(VENV)/.installed-test lint
-	$(BIN)/python -m pytest
+	TZ=America/New_York $(BIN)/python $(PYTEST)
 	$(MAKE) --no-print-directory test-spark35
 
 ## test-fast: the edit-test loop, everything but the e2e and Glue stand-in tests (Spark 4 only)
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not e2e and not glue"
+	$(BIN)/python $(PYTEST) -m "not e2e and not glue"
 
 ## test-spark35: what ships to the Glue job, on Glue 5's Spark 3.5 (no Dagster installed):
 ## transforms, steps, contract, entry script; then Glue mode end to end with the job on 3.5
 test-spark35: $(SPARK35_VENV)/.installed $(VENV)/.installed-test
-	$(SPARK35_VENV)/bin/python -m pytest $(SPARK35_TESTS)
+	TZ=Asia/Kolkata $(SPARK35_VENV)/bin/python $(PYTEST) $(SPARK35_TESTS)
 	F1_TEST_GLUE_PYTHON=$(CURDIR)/$(SPARK35_VENV)/bin/python \
 		$(BIN)/python -m pytest f1_pipeline_tests/glue/test_glue_mode.py
 

@@ -54,13 +54,14 @@ def test_a_season_without_data_is_a_clean_skip(instance, tmp_path):
 
 def test_default_cron_and_override(tmp_path):
     defs = build_definitions(Settings(data_root=tmp_path))
-    schedule = defs.get_schedule_def("race_weekend_schedule")
+    # The definitions as built (get_schedule_def would build a repository, which looks for
+    # a current Dagster instance).
+    [schedule] = defs.schedules
     assert schedule.cron_schedule == "0 6 * * 1"
     assert schedule.execution_timezone == "UTC"
     assert schedule.default_status.value == "RUNNING"
     custom = Settings.from_env({"F1_RACE_WEEKEND_CRON": "30 7 * * 1"})
-    assert build_definitions(custom).get_schedule_def("race_weekend_schedule").cron_schedule == (
-        "30 7 * * 1"
-    )
+    [custom_schedule] = build_definitions(custom).schedules
+    assert custom_schedule.cron_schedule == "30 7 * * 1"
     with pytest.raises(SettingsError, match="not a valid cron"):
         Settings.from_env({"F1_RACE_WEEKEND_CRON": "every monday"})

@@ -156,4 +156,5 @@ def test_a_busy_job_is_retried_until_a_run_slot_frees(glue_defs, instance, local
     (dagster_run,) = instance.get_runs()
     retries = instance.all_logs(dagster_run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
     assert len(retries) >= 1
-    assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"] * 4
+    # The two that held the slots, then the ingest's single job run (both tables).
+    assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"] * 3

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from f1_pipeline.core.transforms.stats import race_fastest_laps, race_stats, race_winners
+from f1_pipeline.core.transforms.stats import (
+    race_fastest_laps,
+    race_stats,
+    race_winners,
+    with_epoch_micros,
+)
 from f1_pipeline_tests.core.transforms.frames import races, results
 
 RACES = [
@@ -53,7 +58,16 @@ def test_season_stats_one_row_per_race_sorted_by_round(spark):
     ]
     second = out[1]
     assert (second.winner_fastest_lap_time, second.fastest_lap_time) == ("01:29.4", "01:28.3")
-    assert second.race_start_utc == dt.datetime(2024, 3, 9, 17, 0)
+    # Collected to Python a timestamp is a naive host-local datetime: rows leave Spark with
+    # the start as epoch microseconds (UTC on any host).
+    [micros] = (
+        with_epoch_micros(race_stats(races(spark, RACES), results(spark, RESULTS), [2024]))
+        .filter("round = 2")
+        .select("race_start_utc")
+        .first()
+    )
+    assert micros == int(dt.datetime(2024, 3, 9, 17, 0, tzinfo=dt.UTC).timestamp() * 1_000_000)
+
     assert out[2].winner_rows == 0
 
 

@@ -3,14 +3,18 @@ derived from it is published: earlier outputs stay byte-for-byte intact."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from dagster import DagsterEventType
+from dagster import DagsterEventType, instance_for_test
 
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.cli.launch import ingest, publish_seasons
 from f1_pipeline.core.storage import layout
+from f1_pipeline.definitions import build_definitions
+from f1_pipeline.settings import Settings
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -22,11 +26,23 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.fixture(scope="module")
+def golden_root(tmp_path_factory, spark) -> Path:
+    """A root holding the sample and everything a good run published from it (made once)."""
+    root = tmp_path_factory.mktemp("golden") / "data"
+    shutil.copytree(SAMPLE_SOURCE, root / "source-data")
+    with instance_for_test() as instance:
+        defs = build_definitions(Settings(data_root=root))
+        ingest(defs, instance)
+        publish_seasons(defs, instance, range(2018, 2025))
+    return root
+
+
 @pytest.fixture
-def published(defs, instance, data_root):
-    """A first, good run; returns the outputs it published."""
-    ingest(defs, instance)
-    publish_seasons(defs, instance, range(2018, 2025))
+def published(golden_root, data_root):
+    """``data_root`` as a first, good run left it; returns the outputs it published."""
+    for layer in ("cleaned", "results"):
+        shutil.copytree(golden_root / layer, data_root / layer)
     snapshot = _snapshot(data_root)
     assert len([k for k in snapshot if k.startswith("results/stats_")]) == 7
     return snapshot

@@ -44,7 +44,10 @@ def _edit_a_result(races: bytes, results: bytes, rng: random.Random) -> tuple[by
     return races, "".join(lines).encode()
 
 
-@pytest.mark.parametrize("seed", [7, 11])
+STEPS = ["edit", "remove", "add", "bad", "failed-run"]
+
+
+@pytest.mark.parametrize("seed", [7])
 def test_random_upload_histories_converge(tmp_path, spark, seed):
     rng = random.Random(seed)
     with instance_for_test() as instance:
@@ -53,8 +56,8 @@ def test_random_upload_histories_converge(tmp_path, spark, seed):
         upload(platform, *accepted)
         platform.react()
         assert published(platform) == clean_run(tmp_path, *accepted)
-        for _ in range(5):
-            step = rng.choice(["edit", "remove", "add", "bad", "failed-run"])
+        # Every kind of event once, in an order the seed picks, then one more at random.
+        for step in [*rng.sample(STEPS, len(STEPS)), rng.choice(STEPS)]:
             races, results = accepted
             if step == "edit":
                 candidate = _edit_a_result(races, results, rng)
