@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from dagster import (
     DefaultSensorStatus,
@@ -33,6 +33,7 @@ from f1_pipeline.core.storage import Storage, layout
 from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, SOURCE_VERSIONS_TAG, TRIGGER_TAG
 from f1_pipeline.defs.jobs import ingest_job
 from f1_pipeline.defs.resources import StorageResource
+from f1_pipeline.defs.sensors.cursor import JsonCursor
 from f1_pipeline.defs.sensors.runs import (
     INGEST_JOBS,
     Outcome,
@@ -48,19 +49,11 @@ Listing = dict[str, str]  # source key -> checksum
 
 
 @dataclass
-class SourceCursor:
+class SourceCursor(JsonCursor):
     pending: Listing | None = None  # a listing the cleaned layer is not built from, settling
     requested: Listing | None = None  # the listing last requested
     attempts: int = 0  # ingests requested for it
     retry_at: float = 0.0  # no new request for it before (epoch seconds)
-
-    @classmethod
-    def load(cls, text: str | None) -> SourceCursor:
-        fields = json.loads(text) if text else {}
-        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
 
 def listing_tag(listing: Mapping[str, str]) -> str:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from dagster import (
     AddDynamicPartitionsRequest,
@@ -42,24 +42,17 @@ from f1_pipeline.defs.constants import SEASONS_PARTITIONS, STALE_SEASONS_TAG, TR
 from f1_pipeline.defs.jobs import season_stats_job
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, season_partitions
 from f1_pipeline.defs.resources import StorageResource
+from f1_pipeline.defs.sensors.cursor import JsonCursor
 from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, last_outcome, retry_delay, runs_in_flight
 
 INTERVAL_SECONDS = 5
 
 
 @dataclass
-class SeasonsCursor:
+class SeasonsCursor(JsonCursor):
     requested: str | None = None  # the state last requested (a digest of data and targets)
     attempts: int = 0
     retry_at: float = 0.0
-
-    @classmethod
-    def load(cls, text: str | None) -> SeasonsCursor:
-        fields = json.loads(text) if text else {}
-        return cls(**{k: v for k, v in fields.items() if k in cls.__dataclass_fields__})
-
-    def dump(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
 
 
 def season_run_requests(
