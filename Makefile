@@ -75,10 +75,12 @@ lock: $(VENV)/.installed-test
 	$(LOCK) pyproject.toml --extra test -o requirements/test.lock
 	$(LOCK) requirements/spark35.in -o requirements/spark35.lock
 
-## ui: the Dagster UI on http://127.0.0.1:3000
+## ui: the Dagster UI on http://127.0.0.1:3000, with a warm Spark Connect server its runs use
 ui: $(VENV)/.installed
 	$(BIN)/python -c 'from pathlib import Path; from f1_pipeline.defs.instance import prepare_home; prepare_home(Path("$(DAGSTER_HOME)"))'
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	$(BIN)/f1-pipeline spark start
+	trap '$(BIN)/f1-pipeline spark stop' EXIT INT TERM; \
+		$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 ## bench: Spark pipeline vs plain pandas at x1, x10, x100, x1000 (SCALES=1,10 to limit)
 bench: $(VENV)/.installed-test

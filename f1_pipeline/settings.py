@@ -69,6 +69,9 @@ class Settings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     dagster_home: Path = field(default_factory=lambda: Path(DEFAULT_DAGSTER_HOME).resolve())
     spark_master: str = DEFAULT_SPARK_MASTER
+    # A Spark Connect server for local mode; None: the one `f1-pipeline spark start` runs
+    # for this Dagster home, if any, else an embedded session.
+    spark_remote: str | None = None
     alert_webhook_url: str | None = None
     race_weekend_cron: str = DEFAULT_RACE_WEEKEND_CRON
     dagster_url: str = DEFAULT_DAGSTER_URL
@@ -100,6 +103,7 @@ class Settings:
             ),
             dagster_home=_parse_dagster_home(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME),
             spark_master=_parse_spark_master(env.get("F1_SPARK_MASTER", DEFAULT_SPARK_MASTER)),
+            spark_remote=_parse_remote(env.get("F1_SPARK_REMOTE") or None),
             alert_webhook_url=_parse_webhook(env.get(ALERT_WEBHOOK_ENV) or None),
             race_weekend_cron=_parse_cron(
                 env.get("F1_RACE_WEEKEND_CRON") or DEFAULT_RACE_WEEKEND_CRON
@@ -251,6 +255,14 @@ def _parse_dagster_home(value: str) -> Path:
     if path.exists() and not path.is_dir():
         raise SettingsError(f"DAGSTER_HOME={value!r} exists but is not a directory")
     return path
+
+
+def _parse_remote(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^sc://[^/\s:]+(:\d+)?/?$", value.strip()):
+        raise SettingsError(
+            f"F1_SPARK_REMOTE={value!r} is not a Spark Connect URL (sc://host:port)"
+        )
+    return value.strip().rstrip("/") if value else None
 
 
 def _parse_spark_master(value: str) -> str:

@@ -10,7 +10,7 @@ import traceback
 import warnings
 from collections.abc import Sequence
 
-from f1_pipeline.cli import backfill, bootstrap, glue, run, upload
+from f1_pipeline.cli import backfill, bootstrap, glue, run, spark, upload
 from f1_pipeline.cli.errors import CommandError, as_command_error
 from f1_pipeline.settings import Settings, SettingsError
 
@@ -20,6 +20,7 @@ COMMANDS = {
     "upload": upload,
     "bootstrap": bootstrap,
     "glue": glue,
+    "spark": spark,
 }
 
 

@@ -33,12 +33,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
     console = launch.Console(verbose=args.verbose, ui_url=settings.dagster_url)
     if settings.spark_mode == "local":
-        # Start the session here, the JVM's own notices going to a log file rather than the
-        # terminal (--verbose: to the terminal); the steps reuse it.
-        from f1_pipeline.core.spark import local_session, spark_config
-
-        jvm_log = None if args.verbose else settings.dagster_home / "logs" / "spark-jvm.log"
-        local_session(spark_config(settings.spark_master), jvm_log=jvm_log)
+        _choose_engine(settings, args.verbose)
     instance = open_instance(settings.dagster_home)
     defs = build_definitions(settings)
     storage = storage_resource(settings).get()
@@ -84,3 +79,21 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
         f"{time.monotonic() - started:.1f}s"
     )
     return 0
+
+
+def _choose_engine(settings: Settings, verbose: bool) -> None:
+    """Say which Spark the runs use: the warm Connect server when one runs, else an embedded
+    session, started here with the JVM's own notices going to a log file rather than the
+    terminal (--verbose: to the terminal); the steps reuse it."""
+    from f1_pipeline.core.engine import running_server
+    from f1_pipeline.core.spark import local_session, spark_config
+
+    url = settings.spark_remote
+    if url is None and (server := running_server(settings.dagster_home)) is not None:
+        url = server.url
+    if url:
+        print(f"spark: the Connect server at {url} (warm)")
+        return
+    print("spark: embedded session (cold start; `f1-pipeline spark start` keeps one warm)")
+    jvm_log = None if verbose else settings.dagster_home / "logs" / "spark-jvm.log"
+    local_session(spark_config(settings.spark_master), jvm_log=jvm_log)

@@ -80,13 +80,29 @@ def _stderr_to(path: Path) -> Iterator[None]:
         os.close(saved)
 
 
+def is_connect(session: Any) -> bool:
+    """A Spark Connect client session (rather than a classic, in-process one)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def session_alive(session: Any) -> bool:
-    """Whether ``session``'s JVM still answers (one py4j round trip)."""
+    """Whether ``session``'s Spark still answers: its JVM (one py4j round trip) or its
+    Connect server (one RPC)."""
     try:
-        session.sparkContext._jsc.sc().isStopped()
-    except Exception:  # py4j errors, a closed gateway, a dead process: all mean "no"
+        if is_connect(session):
+            session.version  # noqa: B018 - the RPC is the point
+        else:
+            session.sparkContext._jsc.sc().isStopped()
+    except Exception:  # py4j or gRPC errors, a closed gateway, a dead process: all "no"
         return False
     return True
+
+
+def use_classic_mode() -> None:
+    """Back to classic (in-process JVM) sessions after a Connect session in this process:
+    creating one sets SPARK_CONNECT_MODE_ENABLED, which routes every later pyspark call to
+    Connect."""
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 
 def forget_dead_session() -> None:

@@ -8,6 +8,7 @@ secret, is an ``EnvVar`` reference and never shown.
 # No `from __future__ import annotations` here: Dagster reads these classes' annotations at
 # class creation (a string `ResourceDependency[Any]` is not recognised as one).
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, ResourceDependency
@@ -65,6 +66,14 @@ class StepRunnerResource(ConfigurableResource):
     storage: StorageResource
     mode: str = Field(default="local", description="local or glue (F1_SPARK_MODE).")
     spark_master: str = Field(default=DEFAULT_MASTER, description="Local Spark master.")
+    spark_remote: str | None = Field(
+        default=None,
+        description="A Spark Connect server (F1_SPARK_REMOTE); unset: the one `f1-pipeline "
+        "spark start` runs for the Dagster home, else an embedded session.",
+    )
+    dagster_home: str | None = Field(
+        default=None, description="Where `f1-pipeline spark start` records its server."
+    )
     glue_job_name: str | None = Field(default=None, description="The Glue job (glue mode).")
     glue_poll_seconds: float = Field(default=5.0, description="Job run state poll interval.")
     glue_max_wait_minutes: int = Field(
@@ -84,7 +93,8 @@ class StepRunnerResource(ConfigurableResource):
     def _build(self) -> StepRunner:
         storage = self.storage.get()
         if self.mode == "local":
-            return LocalSpark(storage, spark_config(self.spark_master))
+            home = Path(self.dagster_home) if self.dagster_home else None
+            return LocalSpark(storage, spark_config(self.spark_master), self.spark_remote, home)
         from f1_pipeline.defs.runners.glue import GlueSpark
 
         root = parse_data_root(self.storage.data_root)
@@ -123,6 +133,8 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         storage=storage,
         mode=settings.spark_mode,
         spark_master=settings.spark_master,
+        spark_remote=settings.spark_remote,
+        dagster_home=str(settings.dagster_home),
         glue_job_name=glue.job_name if glue else None,
         glue_poll_seconds=glue.poll_seconds if glue else 5.0,
         glue_max_wait_minutes=glue.max_wait_minutes if glue else 120,

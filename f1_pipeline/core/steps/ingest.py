@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame
 
 from f1_pipeline.core.lineage import source_record, write_json
 from f1_pipeline.core.steps.base import StepContext, StepResult
-from f1_pipeline.core.steps.checks import check_outcome, fail_on_failed_checks
+from f1_pipeline.core.steps.checks import Check, evaluate, fail_on_failed_checks
 from f1_pipeline.core.steps.encoding import check_utf8
 from f1_pipeline.core.steps.io import StagedFile
 from f1_pipeline.core.steps.metadata import capped, dataframe_metadata, object_metadata
@@ -65,25 +65,24 @@ def _staged(
 
 
 def _checks(ctx: StepContext, races: DataFrame, results: DataFrame) -> dict[str, list]:
-    """Every blocking check, reported as soon as it is evaluated, by table."""
-    outcomes = {
-        "races": [
-            check_outcome(CLEANED_RACES, "race_id_unique", duplicate_keys(races, "race_id"),
-                          ("race_id", "count", "lines")),
-            check_outcome(CLEANED_RACES, "season_round_unique",
-                          duplicate_keys(races, "season", "round"),
-                          ("season", "round", "count", "lines")),
-        ],
-        "results": [
-            check_outcome(CLEANED_RESULTS, "result_id_unique",
-                          duplicate_keys(results, "result_id"), ("result_id", "count", "lines")),
-            check_outcome(CLEANED_RESULTS, "race_id_in_races", orphan_results(results, races),
-                          ("result_id", "race_id", LINE)),
-        ],
-    }  # fmt: skip
-    for outcome in (o for table in outcomes.values() for o in table):
+    """Every blocking check, in one evaluation, reported as soon as it is done; by table."""
+    checks = [
+        Check(CLEANED_RACES, "race_id_unique", duplicate_keys(races, "race_id"),
+              ("race_id", "count", "lines"), "lines"),
+        Check(CLEANED_RACES, "season_round_unique", duplicate_keys(races, "season", "round"),
+              ("season", "round", "count", "lines"), "lines"),
+        Check(CLEANED_RESULTS, "result_id_unique", duplicate_keys(results, "result_id"),
+              ("result_id", "count", "lines"), "lines"),
+        Check(CLEANED_RESULTS, "race_id_in_races", orphan_results(results, races),
+              ("result_id", "race_id", LINE), LINE),
+    ]  # fmt: skip
+    outcomes = evaluate(checks)
+    for outcome in outcomes:
         ctx.report_check(outcome)
-    return outcomes
+    return {
+        "races": [o for o in outcomes if o.asset == CLEANED_RACES],
+        "results": [o for o in outcomes if o.asset == CLEANED_RESULTS],
+    }
 
 
 def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:

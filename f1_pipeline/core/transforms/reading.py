@@ -25,19 +25,30 @@ CSV_OPTIONS = {"quote": '"', "escape": '"', "mode": "PERMISSIVE"}
 def numbered_lines(spark: SparkSession, path: str) -> DataFrame:
     """``value`` (one text line, LF/CRLF stripped) and ``source_line`` (1-based line number).
 
-    Numbering is exact across splits: a row's number is its position in its
-    file block plus the number of lines in the blocks before it.
+    Numbering is exact across splits: a row's number is its position in its file block plus
+    the number of lines in the blocks before it.
     """
+    return numbered_lines_and_first(spark, path)[0]
+
+
+def numbered_lines_and_first(spark: SparkSession, path: str) -> tuple[DataFrame, str | None]:
+    """:func:`numbered_lines`, and the file's first line (None for an empty file), from the
+    one Spark action that sizes the blocks."""
     text = spark.read.text(path).select(
         F.input_file_block_start().alias("_block"),
         F.monotonically_increasing_id().alias("_mid"),
         F.col("value"),
     )
     blocks = text.groupBy("_block").agg(
-        F.count(F.lit(1)).alias("_n"), F.min("_mid").alias("_first_mid")
+        F.count(F.lit(1)).alias("_n"),
+        F.min("_mid").alias("_first_mid"),
+        F.min_by("value", "_mid").alias("_first_value"),
     )
-    offsets, seen = [], 0
+    offsets: list[tuple[int, int, int]] = []
+    seen, first_line = 0, None
     for row in sorted(blocks.collect(), key=lambda r: r["_block"]):
+        if not offsets:
+            first_line = row["_first_value"]
         offsets.append((row["_block"], row["_first_mid"], seen))
         seen += row["_n"]
     schema = StructType(
@@ -48,10 +59,11 @@ def numbered_lines(spark: SparkSession, path: str) -> DataFrame:
         ]
     )
     offsets_df = spark.createDataFrame(offsets, schema)
-    return text.join(F.broadcast(offsets_df), "_block").select(
+    numbered = text.join(F.broadcast(offsets_df), "_block").select(
         "value",
         (F.col("_mid") - F.col("_first_mid") + F.col("_offset") + 1).alias(LINE),
     )
+    return numbered, first_line
 
 
 def parse_header(line: str) -> list[str]:
@@ -65,11 +77,10 @@ def read_csv(spark: SparkSession, path: str, source: str, required: tuple[str, .
     Columns are found by header name, in any order; extra columns are ignored.
     ``source`` names the file in error messages.
     """
-    lines = numbered_lines(spark, path)
-    header_row = lines.filter(F.col(LINE) == 1).select("value").collect()
-    if not header_row or not header_row[0]["value"].strip():
+    lines, first_line = numbered_lines_and_first(spark, path)
+    if not first_line or not first_line.strip():
         raise InvalidInputError(source, "file is empty (no header line)", line=1)
-    header = parse_header(header_row[0]["value"])
+    header = parse_header(first_line)
     missing = [c for c in required if c not in header]
     if missing:
         raise InvalidInputError(

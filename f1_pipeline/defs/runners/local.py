@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey
 from dagster_pyspark import LazyPySparkResource
 
-from f1_pipeline.core.spark import forget_dead_session, session_alive
+from f1_pipeline.core.engine import connect, reachable, running_server
+from f1_pipeline.core.spark import forget_dead_session, session_alive, use_classic_mode
 from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
 from f1_pipeline.core.steps.io import LocalStagedIO
 from f1_pipeline.core.storage import Storage
@@ -26,24 +28,58 @@ def check_result(outcome: CheckOutcome) -> AssetCheckResult:
 
 
 class LocalSpark(StepRunner):
-    """dagster-pyspark's lazy session (created on first use, reused by later steps in the
-    process); inputs and outputs move through a local staging directory."""
+    """Steps on this machine's Spark: the warm Spark Connect server when one runs (``remote``,
+    or the one ``f1-pipeline spark start`` recorded in ``connect_home``), else
+    dagster-pyspark's lazy embedded session (created on first use, reused by later steps in
+    the process). Inputs and outputs move through a local staging directory."""
 
     mode = "local"
 
-    def __init__(self, storage: Storage, spark_config: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        spark_config: Mapping[str, str],
+        remote: str | None = None,
+        connect_home: Path | None = None,
+    ) -> None:
         self.storage = storage
-        self.pyspark = LazyPySparkResource(spark_config=dict(spark_config))
+        self.spark_config = dict(spark_config)
+        self.remote, self.connect_home = remote, connect_home
+        self.pyspark = LazyPySparkResource(spark_config=self.spark_config)
+        self._connected: Any = None
 
-    def _session(self) -> Any:
-        """The process's session; a new one if the cached session's JVM has died (a retry
-        would otherwise fail again on the dead one)."""
+    def _server_url(self) -> str | None:
+        if self.remote:
+            return self.remote
+        server = running_server(self.connect_home) if self.connect_home else None
+        return server.url if server else None
+
+    def _session(self, log: Any) -> Any:
+        """The warm server's session when there is one; else the process's embedded session,
+        a new one if its JVM has died (a retry would otherwise fail again on the dead one)."""
+        if self._connected is not None and session_alive(self._connected):
+            return self._connected
+        url = self._server_url()
+        if url and not reachable(url):
+            log.warning(f"Spark: nothing answers at {url}; using an embedded session instead")
+        elif url:
+            try:
+                self._connected = connect(url, self.spark_config)
+                log.info(f"Spark: the Connect server at {url}")
+                return self._connected
+            except Exception as err:  # unreachable or wedged: never hang a run on it
+                log.warning(
+                    f"Spark: the Connect server at {url} did not answer ({type(err).__name__});"
+                    " using an embedded session instead"
+                )
+        use_classic_mode()
         session = self.pyspark.spark_session
-        if session_alive(session):
-            return session
-        forget_dead_session()
-        self.pyspark = LazyPySparkResource(spark_config=self.pyspark.spark_config)
-        return self.pyspark.spark_session
+        if not session_alive(session):
+            forget_dead_session()
+            self.pyspark = LazyPySparkResource(spark_config=self.spark_config)
+            session = self.pyspark.spark_session
+        log.info("Spark: embedded session (`f1-pipeline spark start` keeps a warm one)")
+        return session
 
     def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:
         result = StepRun()
@@ -54,7 +90,7 @@ class LocalSpark(StepRunner):
         try:
             ctx = StepContext(
                 storage=self.storage,
-                session=self._session(),
+                session=self._session(context.log),
                 io=LocalStagedIO(self.storage),
                 log=context.log,
                 run_id=context.run.run_id,
