@@ -11,19 +11,22 @@ import textwrap
 
 SCRIPT = textwrap.dedent(
     """
+    import logging
+
     from pyspark import SparkContext
 
     from f1_pipeline.core.spark import session_alive, spark_config
     from f1_pipeline.core.storage import LocalStorage
     from f1_pipeline.defs.runners.local import LocalSpark
 
+    log = logging.getLogger("test")
     runner = LocalSpark(LocalStorage("."), spark_config("local[1]"))
-    first = runner._session()
+    first = runner._session(log)
     assert first.range(3).count() == 3
     SparkContext._gateway.proc.kill()  # the JVM dies (OOM killer, a crash, a kill -9)
     SparkContext._gateway.proc.wait()
     assert not session_alive(first)
-    second = runner._session()
+    second = runner._session(log)
     assert second is not first
     assert second.range(5).count() == 5
     print("rebuilt")
