@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from f1_pipeline.core.storage.root import S3Root
+from f1_pipeline.core.transforms.schema import latest_plausible_season
 
 __all__ = ["S3Root", "Settings", "SettingsError", "parse_data_root"]
 
@@ -77,6 +78,9 @@ class Settings:
     dagster_url: str = DEFAULT_DAGSTER_URL
     glue: GlueSettings | None = None  # None: Spark runs locally (the embedded default)
     glue_job_name: str | None = None  # F1_GLUE_JOB_NAME, in any mode (for `glue deploy`)
+    # The latest season an upload may hold; None: next year. Synthetic data (bench/'s
+    # scaled copies, thousands of seasons) raises it; real data never needs to.
+    latest_season: int | None = None
 
     def __post_init__(self) -> None:
         if self.glue is not None and not isinstance(self.data_root, S3Root):
@@ -112,7 +116,27 @@ class Settings:
             or DEFAULT_DAGSTER_URL,
             glue=_parse_glue(env),
             glue_job_name=_parse_job_name(env.get("F1_GLUE_JOB_NAME")),
+            latest_season=_parse_latest_season(env.get("F1_LATEST_SEASON")),
         )
+
+    @property
+    def last_plausible_season(self) -> int:
+        return self.latest_season or latest_plausible_season()
+
+
+def _parse_latest_season(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        season = int(value)
+    except ValueError:
+        season = 0
+    if not latest_plausible_season() <= season <= 9999:
+        raise SettingsError(
+            f"F1_LATEST_SEASON={value!r}: use a year from next year "
+            f"({latest_plausible_season()}) to 9999"
+        )
+    return season
 
 
 def _parse_job_name(value: str | None) -> str | None:

@@ -26,6 +26,8 @@ def test_overrides(tmp_path):
     )
     assert (settings.data_root, settings.dagster_home) == (tmp_path / "d", tmp_path / "h")
     assert settings.spark_master == "local[2]"
+    assert Settings.from_env({"F1_LATEST_SEASON": "9999"}).last_plausible_season == 9999
+    assert Settings.from_env({}).latest_season is None
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,8 @@ def test_overrides(tmp_path):
         ({"F1_DATA_ROOT": " "}, "F1_DATA_ROOT is set but empty"),
         ({"F1_DATA_ROOT": "gs://bucket"}, "storage scheme 'gs' is not supported"),
         ({"F1_SPARK_MASTER": "yarn"}, "only local masters"),
+        ({"F1_LATEST_SEASON": "2001"}, "F1_LATEST_SEASON='2001': use a year from next year"),
+        ({"F1_LATEST_SEASON": "10000"}, "F1_LATEST_SEASON='10000'"),
     ],
 )
 def test_bad_values_are_refused_clearly(env, message):

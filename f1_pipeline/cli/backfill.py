@@ -6,7 +6,7 @@ import argparse
 import time
 
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.cli.seasons import parse_seasons
+from f1_pipeline.cli.seasons import check_plausible, parse_seasons
 from f1_pipeline.settings import Settings
 
 
@@ -26,7 +26,9 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.cli import backfill_client as client
     from f1_pipeline.defs.constants import SEASONS_LANE, TRIGGER_TAG
 
+    check_plausible(args.seasons, settings.last_plausible_season)
     url, wanted = settings.dagster_url, [str(s) for s in args.seasons]
+
     client.require_backfill_daemon(url)
     available = client.season_partitions(url)
     unknown = [s for s in wanted if s not in available]

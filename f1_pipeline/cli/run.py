@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from f1_pipeline.cli.seasons import parse_seasons
+from f1_pipeline.cli.seasons import check_plausible, parse_seasons
 from f1_pipeline.settings import Settings
 
 
@@ -30,6 +30,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.defs.instance import open_instance
     from f1_pipeline.defs.resources import storage_resource
 
+    check_plausible(args.seasons, settings.last_plausible_season)
     started = time.monotonic()
     console = launch.Console(verbose=args.verbose, ui_url=settings.dagster_url)
     if settings.spark_mode == "local":

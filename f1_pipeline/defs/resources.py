@@ -74,6 +74,10 @@ class StepRunnerResource(ConfigurableResource):
     dagster_home: str | None = Field(
         default=None, description="Where `f1-pipeline spark start` records its server."
     )
+    latest_season: int | None = Field(
+        default=None,
+        description="The latest season an upload may hold (F1_LATEST_SEASON); unset: next year.",
+    )
     glue_job_name: str | None = Field(default=None, description="The Glue job (glue mode).")
     glue_poll_seconds: float = Field(default=5.0, description="Job run state poll interval.")
     glue_max_wait_minutes: int = Field(
@@ -135,6 +139,7 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         spark_master=settings.spark_master,
         spark_remote=settings.spark_remote,
         dagster_home=str(settings.dagster_home),
+        latest_season=settings.latest_season,
         glue_job_name=glue.job_name if glue else None,
         glue_poll_seconds=glue.poll_seconds if glue else 5.0,
         glue_max_wait_minutes=glue.max_wait_minutes if glue else 120,

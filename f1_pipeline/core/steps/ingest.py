@@ -87,9 +87,11 @@ def _checks(ctx: StepContext, races: DataFrame, results: DataFrame) -> dict[str,
 
 def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
     """``params["versions"]`` (optional): the source object versions to read, per table;
-    the current ones otherwise. Returns both tables' metadata and the seasons found."""
+    the current ones otherwise. ``params["latest_season"]`` (optional): the latest plausible
+    season; next year otherwise. Returns both tables' metadata and the seasons found."""
     storage, versions = ctx.storage, params.get("versions") or {}
-    max_season = latest_plausible_season()
+    max_season = int(params.get("latest_season") or latest_plausible_season())
+
     with ExitStack() as stack:
         staged = {
             table: stack.enter_context(_staged(ctx, table, versions.get(table), max_season))

@@ -164,9 +164,10 @@ def _message(
     if code == _TOO_SMALL:
         return f"{value!r} is out of range: {field.source} must be at least {field.minimum}"
     if code == _NOT_A_SEASON:
+        last = "next year" if max_season == latest_plausible_season() else "the latest allowed"
         return (
             f"{value!r} is not a plausible season: Formula 1 seasons run from {FIRST_SEASON} "
-            f"to next year ({max_season})"
+            f"to {last} ({max_season})"
         )
     return f"{value!r} is not in the race's season ({field.in_season_of} {context})"
 

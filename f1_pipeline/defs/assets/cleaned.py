@@ -63,7 +63,9 @@ def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResour
     # The source versions the run was asked for (S3 VersionIds from the sensor), if any.
     versions = json.loads(context.run.tags.get(SOURCE_VERSIONS_TAG, "{}"))
     with failure_policy(context):
-        run = step_runner.run(context, "ingest", {"versions": versions})
+        params = {"versions": versions, "latest_season": step_runner.latest_season}
+        run = step_runner.run(context, "ingest", params)
+
         yield from run.checks
         run.raise_error()
     added = register_seasons(context.instance, run.data["seasons"])

@@ -160,3 +160,13 @@ def test_first_bad_row_is_reported_by_line_order(spark, tmp_path):
     )
     with pytest.raises(InvalidInputError, match=r"line 3, column 'position': cannot parse 'P2'"):
         clean_results(spark, str(path), "results.csv")
+
+
+def test_the_latest_plausible_season_can_be_raised_for_synthetic_data(spark, tmp_path):
+    path = write_csv(tmp_path / "races.csv", RACES + "3,2100,1,Future,2100-03-24,05:00:00\n")
+    with pytest.raises(InvalidInputError, match=r"seasons run from 1950 to next year \(\d{4}\)"):
+        clean_races(spark, str(path), "races.csv")
+    with pytest.raises(InvalidInputError, match=r"to the latest allowed \(2099\)"):
+        clean_races(spark, str(path), "races.csv", max_season=2099)
+    rows = clean_races(spark, str(path), "races.csv", max_season=2100).collect()
+    assert sorted(r.season for r in rows) == [2024, 2024, 2100]
