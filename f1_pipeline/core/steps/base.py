@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +42,24 @@ class StepResult:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+class Phases:
+    """Where a step's time goes: seconds per named phase, in the order first entered."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def summary(self) -> str:
+        return ", ".join(f"{name} {s:.2f}s" for name, s in self.seconds.items())
+
+
 @dataclass(frozen=True)
 class StepContext:
     storage: Storage
@@ -49,3 +69,4 @@ class StepContext:
     run_id: str
     # Called as soon as a check is evaluated, before anything is published.
     report_check: Callable[[CheckOutcome], None]
+    phase: Phases = field(default_factory=Phases)

@@ -11,7 +11,7 @@ the publish leaves tables the commit record does not describe, which readers det
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,24 +26,24 @@ from f1_pipeline.core.steps.encoding import check_utf8
 from f1_pipeline.core.steps.io import StagedFile
 from f1_pipeline.core.steps.metadata import capped, dataframe_metadata, object_metadata
 from f1_pipeline.core.storage import ObjectInfo, layout
-from f1_pipeline.core.transforms.cleaning import clean_races, clean_results
+from f1_pipeline.core.transforms.cleaning import validated_table
 from f1_pipeline.core.transforms.fingerprints import season_fingerprints
 from f1_pipeline.core.transforms.quality import duplicate_keys, orphan_results
 from f1_pipeline.core.transforms.reading import LINE
-from f1_pipeline.core.transforms.schema import latest_plausible_season
+from f1_pipeline.core.transforms.schema import RACES, RESULTS, TableSpec, latest_plausible_season
 
 CLEANED_RACES = "cleaned/races"
 CLEANED_RESULTS = "cleaned/results"
 ASSETS = {"races": CLEANED_RACES, "results": CLEANED_RESULTS}
 
-Cleaner = Callable[..., DataFrame]
-_CLEANERS: Mapping[str, Cleaner] = {"races": clean_races, "results": clean_results}
+_SPECS: Mapping[str, TableSpec] = {"races": RACES, "results": RESULTS}
 
 
 @dataclass(frozen=True)
 class StagedTable:
     table: str
     df: DataFrame  # the staged Parquet, read back
+    rows: int
     file: StagedFile
     source: ObjectInfo  # the exact source object version it was built from
 
@@ -56,12 +56,23 @@ def _staged(
     file and yield that, read back. Nothing is published here."""
     key = layout.source_csv(table)
     uri = ctx.storage.uri(key)
-    with ctx.io.input(key, version_id) as pinned:
-        check_utf8(pinned.chunks(), uri)
-        cleaned = _CLEANERS[table](ctx.session, pinned.spark_path, uri, max_season)
-        with ctx.io.output(cleaned, table) as staged:
-            df = ctx.session.read.parquet(staged.spark_path)
-            yield StagedTable(table, df, staged, pinned.info)
+    with ExitStack() as stack:
+        with ctx.phase(f"pin {table}"):
+            pinned = stack.enter_context(ctx.io.input(key, version_id))
+        with ctx.phase(f"utf-8 {table}"):
+            check_utf8(pinned.chunks(), uri)
+        with ctx.phase(f"validate {table}"):
+            validation = validated_table(
+                ctx.session, pinned.spark_path, _SPECS[table], uri, max_season
+            )
+            cleaned, rows = validation.__enter__()
+        try:
+            with ctx.phase(f"stage {table}"):
+                staged = stack.enter_context(ctx.io.output(cleaned, table))
+        finally:  # the validated rows stay cached for the write only
+            validation.__exit__(None, None, None)
+        df = ctx.session.read.parquet(staged.spark_path)
+        yield StagedTable(table, df, rows, staged, pinned.info)
 
 
 def _checks(ctx: StepContext, races: DataFrame, results: DataFrame) -> dict[str, list]:
@@ -95,20 +106,25 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
     with ExitStack() as stack:
         staged = {
             table: stack.enter_context(_staged(ctx, table, versions.get(table), max_season))
-            for table in _CLEANERS
+            for table in _SPECS
         }
         races, results = staged["races"].df, staged["results"].df
-        outcomes = _checks(ctx, races, results)
+        with ctx.phase("checks"):
+            outcomes = _checks(ctx, races, results)
         for table, table_outcomes in outcomes.items():
             fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
-        fingerprints = {
-            str(r["season"]): r["fingerprint"]
-            for r in season_fingerprints(races, results).collect()
-        }
-        metadata = {t: dataframe_metadata(s.df.drop(LINE), s.df.count()) for t, s in staged.items()}
+        with ctx.phase("fingerprints"):
+            fingerprints = {
+                str(r["season"]): r["fingerprint"]
+                for r in season_fingerprints(races, results).collect()
+            }
+        with ctx.phase("metadata"):
+            metadata = {t: dataframe_metadata(s.df.drop(LINE), s.rows) for t, s in staged.items()}
         # Everything is validated: publish the tables, their lineage, then the commit record.
-        published = {t: s.file.publish(layout.cleaned_parquet(t)) for t, s in staged.items()}
+        with ctx.phase("publish"):
+            published = {t: s.file.publish(layout.cleaned_parquet(t)) for t, s in staged.items()}
     sources = {t: source_record(storage, s.source) for t, s in staged.items()}
+
     for table, source in sources.items():
         write_json(storage, layout.cleaned_lineage(table), {"source": source})
     write_json(

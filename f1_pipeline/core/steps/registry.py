@@ -22,4 +22,7 @@ def run_step(name: str, ctx: StepContext, params: Mapping[str, Any]) -> StepResu
         step = STEPS[name]
     except KeyError:
         raise ValueError(f"unknown step {name!r}; known: {', '.join(STEPS)}") from None
-    return step(ctx, params)
+    result = step(ctx, params)
+    if ctx.phase.seconds:
+        ctx.log.info(f"{name} phases: {ctx.phase.summary()}")
+    return result
