@@ -14,6 +14,9 @@ DAGSTER_HOME ?= $(CURDIR)/.dagster
 export DAGSTER_HOME
 # No telemetry leaves this machine.
 export DAGSTER_DISABLE_TELEMETRY := 1
+# Asset events of a many-season run are written in batches (see defs/instance/event_log.py).
+export DAGSTER_EVENT_BATCH_SIZE ?= 1000
+
 LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 
 .PHONY: run test test-fast test-spark35 lint typecheck ui bench lock clean

@@ -7,11 +7,12 @@ records what each season was computed from.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from f1_pipeline.core.contract import contract_json, rows_by_season, season_table_parquet
 from f1_pipeline.core.lineage import check_table, read_commit, read_json, record_published
-from f1_pipeline.core.steps.base import StepContext, StepResult
+from f1_pipeline.core.steps.base import Phases, StepContext, StepResult
 from f1_pipeline.core.steps.metadata import METADATA_ITEMS, capped, markdown_table, path
 from f1_pipeline.core.storage import ObjectInfo, Storage, layout
 from f1_pipeline.core.transforms.errors import InvalidInputError
@@ -47,14 +48,16 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
         races = ctx.session.read.parquet(races_in.spark_path)
         results = ctx.session.read.parquet(results_in.spark_path)
         stats = with_epoch_micros(race_stats(races, results, seasons))
-        rows = [r.asDict() for r in stats.collect()]
+        with ctx.phase("spark"):
+            rows = [r.asDict() for r in stats.collect()]
     by_season = rows_by_season(rows)
     manifest = read_json(storage, layout.manifest()) or {}
     withdrawn = [s for s in seasons if s not in by_season]
-    files, entries = publish_season_files(storage, by_season, commit)
-    entries |= withdraw_seasons(storage, withdrawn, commit, manifest)
-    if entries:
-        record_published(storage, entries, ctx.run_id)
+    files, entries = publish_season_files(storage, by_season, commit, ctx.phase)
+    with ctx.phase("manifest"):
+        entries |= withdraw_seasons(storage, withdrawn, commit, manifest)
+        if entries:
+            record_published(storage, entries, ctx.run_id)
     for race in shared_drives(rows):
         ctx.log.warning(
             f"{race['season']} round {race['round']} ({race['race_name']}): "
@@ -68,7 +71,8 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
             "versioned bucket)"
         )
     ctx.log.info(f"published {len(files)} files for {len(by_season)} season(s)")
-    metadata = stats_metadata(storage, rows, files, commit)
+    with ctx.phase("metadata"):
+        metadata = stats_metadata(storage, rows, files, commit)
     metadata["withdrawn_seasons"] = capped(withdrawn)
     return StepResult(
         {SEASON_STATS: metadata}, {"seasons": sorted(by_season), "withdrawn": withdrawn}
@@ -83,21 +87,28 @@ def publish_season_files(
     storage: Storage,
     by_season: Mapping[int, Sequence[Mapping[str, Any]]],
     commit: Mapping[str, Any],
+    phase: Phases | None = None,
 ) -> tuple[dict[str, ObjectInfo], dict[str, dict[str, Any]]]:
     """Write each season's JSON and Parquet; return what was written and each season's
-    manifest entry: the fingerprint and source versions of the data read."""
+    manifest entry: the fingerprint and source versions of the data read. Files are
+    written concurrently (each write is atomic on its own); the manifest comes after."""
+    phase = phase or Phases()
     # Render everything before writing anything: a rendering error publishes nothing.
-    rendered = {
-        season: {
-            layout.stats_json(season): contract_json(rows),
-            layout.stats_parquet(season): season_table_parquet(rows),
+    with phase("render"):
+        rendered = {
+            season: {
+                layout.stats_json(season): contract_json(rows),
+                layout.stats_parquet(season): season_table_parquet(rows),
+            }
+            for season, rows in by_season.items()
         }
-        for season, rows in by_season.items()
-    }
+    with phase("write"):
+        pending = [(key, data) for files in rendered.values() for key, data in files.items()]
+        done = dict(zip([k for k, _ in pending], _write_all(storage, pending), strict=True))
     written: dict[str, ObjectInfo] = {}
     entries = {}
     for season, files in rendered.items():
-        infos = {key: storage.write_bytes(key, data) for key, data in files.items()}
+        infos = {key: done[key] for key in files}
         written.update(infos)
         entries[str(season)] = {
             "fingerprint": commit.get("seasons", {}).get(str(season)),
@@ -105,6 +116,14 @@ def publish_season_files(
             "files": {key: info.version for key, info in infos.items()},
         }
     return written, entries
+
+
+def _write_all(storage: Storage, files: Sequence[tuple[str, bytes]]) -> list[ObjectInfo]:
+    """Write every file, concurrently where the storage gains from it (network round trips)."""
+    if storage.write_concurrency <= 1:
+        return [storage.write_bytes(key, data) for key, data in files]
+    with ThreadPoolExecutor(max_workers=storage.write_concurrency) as pool:
+        return list(pool.map(lambda item: storage.write_bytes(*item), files))
 
 
 def withdraw_seasons(

@@ -52,6 +52,10 @@ class Storage(abc.ABC):
     a partial one, and a failed write leaves the previous object in place.
     """
 
+    # How many writes of many small objects are worth running at once: network stores
+    # gain from overlapping round trips; a local file system (Python's GIL) does not.
+    write_concurrency = 1
+
     @abc.abstractmethod
     def uri(self, key: str) -> str:
         """A human-readable location for ``key`` (used in messages and metadata)."""

@@ -58,7 +58,9 @@ class LocalStorage(Storage):
         return f"LocalStorage({str(self.root)!r})"
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
+        # Lexical: `..` cannot leave the root, while a directory the operator symlinked
+        # into it stays usable (and no file system call is paid per key).
+        path = Path(os.path.normpath(self.root / key))
         if self.root != path and self.root not in path.parents:
             raise StorageError(f"key {key!r} escapes the storage root {self.root}")
         return path
@@ -130,6 +132,13 @@ class LocalStorage(Storage):
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
         with self._atomic_target(key) as tmp:
             tmp.write_bytes(data)
+            # The checksum of what is in hand, not of the file read back.
+            written = tmp.stat()
+            self._checksums[self._path(key)] = (
+                written.st_size,
+                written.st_mtime_ns,
+                hashlib.sha256(data).hexdigest(),
+            )
         return self.info(key)
 
     def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:

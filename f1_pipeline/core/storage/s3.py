@@ -38,7 +38,10 @@ def s3_client(
         "s3",
         endpoint_url=endpoint_url,
         region_name=region,
-        config=Config(retries={"mode": "standard", "max_attempts": max_attempts}),
+        # Room for the stats step's concurrent writers, with headroom.
+        config=Config(
+            retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=16
+        ),
     )
 
 
@@ -55,6 +58,8 @@ def _info(key: str, size: int, etag: str, version_id: str | None) -> ObjectInfo:
 class S3Storage(Storage):
     """Objects under ``s3://bucket/prefix``. The client is built on first use, so
     constructing the storage makes no network call and needs no region."""
+
+    write_concurrency = 8  # PUTs in flight at once (the client's pool holds 16)
 
     def __init__(self, client_factory: Callable[[], Any], bucket: str, prefix: str = "") -> None:
         self._client_factory = client_factory

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from f1_pipeline.defs.instance.event_log import EVENT_BATCH_SIZE
+
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
 
@@ -25,4 +27,5 @@ def open_instance(home: Path) -> DagsterInstance:
     from this process (telemetry checks included) sees the same home."""
     prepare_home(home)
     os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
     return DagsterInstance.get()
