@@ -51,7 +51,7 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
         return {"dagster_home": StringSource}
 
     @classmethod
-    def from_config_value(  # type: ignore[override]
+    def from_config_value(
         cls, inst_data: Any, config_value: Mapping[str, Any]
     ) -> BatchingSqliteEventLogStorage:
         base_dir = Path(config_value["dagster_home"]) / "history" / "runs"
