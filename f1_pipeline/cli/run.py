@@ -8,6 +8,8 @@ import time
 from f1_pipeline.cli.seasons import check_plausible, parse_seasons
 from f1_pipeline.settings import Settings
 
+SEASON_LINES = 30  # more seasons than this are summarised in one line
+
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     run = commands.add_parser(
@@ -56,20 +58,18 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
         raise CommandError("the upload holds no seasons: nothing to publish")
     print(f"[2/2] season stats: {len(targets)} season(s) in one Spark job ...", flush=True)
     stats = launch.publish_seasons(defs, instance, targets, console)
-    # Every partition event of a run carries that run's metadata: count each run once.
-    per_run = {m.run_id: m.metadata for m in stats.materialized}
-    races = sum(meta["dagster/row_count"] for meta in per_run.values())
-    files = sum(meta["file_count"] for meta in per_run.values())
-    for meta in per_run.values():
-        per_season = meta["races_per_season"]
-        if isinstance(per_season, dict):
-            for season, count in per_season.items():
-                print(f"  season {season}: {count} races")
+    # Each season partition's event carries that season's own counts.
+    seasons = sorted(stats.materialized, key=lambda m: int(m.partition or 0))
+    races = sum(m.metadata.get("dagster/row_count", 0) for m in seasons)
+    files = sum(m.metadata.get("file_count", 0) for m in seasons)
+    for m in seasons if len(seasons) <= SEASON_LINES else []:
+        if m.metadata.get("withdrawn"):
+            print(f"  season {m.partition}: withdrawn (no races in the data; its files removed)")
         else:
-            print(f"  {meta['season_count']} seasons, {meta['dagster/row_count']} races")
-        withdrawn = meta.get("withdrawn_seasons") or []
-        for season in withdrawn if isinstance(withdrawn, list) else [withdrawn]:
-            print(f"  season {season}: withdrawn (no races in the data; its files removed)")
+            print(f"  season {m.partition}: {m.metadata['dagster/row_count']} races")
+    if len(seasons) > SEASON_LINES:
+        withdrawn = sum(1 for m in seasons if m.metadata.get("withdrawn"))
+        print(f"  {len(seasons)} seasons, {races} races, {withdrawn} withdrawn")
     for season in stats.skipped:
         print(f"  season {season}: not in the data (nothing to publish)")
     print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")

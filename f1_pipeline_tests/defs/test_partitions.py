@@ -17,8 +17,10 @@ def test_contiguous_ranges_follow_partition_order():
 def test_prepare_home_writes_config_once(tmp_path):
     home = prepare_home(tmp_path / "home")
     config = home / "dagster.yaml"
-    assert config.read_text() == TEMPLATE.read_text()
+    assert config.read_text() == TEMPLATE.read_text().replace("{dagster_home}", str(home))
+    assert f'base_dir: "{home}/history/runs"' in config.read_text()
     assert "enabled: false" in config.read_text()
+
     config.write_text("# operator's own\n")
     prepare_home(home)
     assert config.read_text() == "# operator's own\n"

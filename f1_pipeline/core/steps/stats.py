@@ -13,7 +13,7 @@ from typing import Any
 from f1_pipeline.core.contract import contract_json, rows_by_season, season_table_parquet
 from f1_pipeline.core.lineage import check_table, read_commit, read_json, record_published
 from f1_pipeline.core.steps.base import Phases, StepContext, StepResult
-from f1_pipeline.core.steps.metadata import METADATA_ITEMS, capped, markdown_table, path
+from f1_pipeline.core.steps.metadata import capped, markdown_table, path
 from f1_pipeline.core.storage import ObjectInfo, Storage, layout
 from f1_pipeline.core.transforms.errors import InvalidInputError
 from f1_pipeline.core.transforms.stats import race_stats, with_epoch_micros
@@ -72,10 +72,19 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
         )
     ctx.log.info(f"published {len(files)} files for {len(by_season)} season(s)")
     with ctx.phase("metadata"):
-        metadata = stats_metadata(storage, rows, files, commit)
-    metadata["withdrawn_seasons"] = capped(withdrawn)
+        fingerprints = commit.get("seasons", {})
+        per_season = {
+            str(season): season_metadata(
+                storage,
+                season_rows,
+                {k: files[k] for k in (layout.stats_json(season), layout.stats_parquet(season))},
+                fingerprints.get(str(season)),
+            )
+            for season, season_rows in by_season.items()
+        }
     return StepResult(
-        {SEASON_STATS: metadata}, {"seasons": sorted(by_season), "withdrawn": withdrawn}
+        {SEASON_STATS: run_metadata(storage, seasons, withdrawn, commit)},
+        {"seasons": sorted(by_season), "withdrawn": withdrawn, "season_metadata": per_season},
     )
 
 
@@ -158,29 +167,37 @@ _PREVIEW = ("season", "round", "race_name", "race_datetime", "winner_driver_id",
             "winner_fastest_lap_time")  # fmt: skip
 
 
-def stats_metadata(
+def season_metadata(
     storage: Storage,
     rows: Sequence[Mapping[str, Any]],
     files: Mapping[str, ObjectInfo],
-    commit: Mapping[str, Any],
+    fingerprint: str | None,
 ) -> dict[str, Any]:
-    """Materialisation metadata. Dagster copies it onto every partition's event in a
-    multi-season run, so every list in it is bounded."""
-    by_season = rows_by_season(rows)
+    """One season partition's own metadata: its races, files (with the versions written),
+    the fingerprint of the data it was computed from, and a preview of its rows."""
     shared = shared_drives(rows)
     return {
-        "seasons": capped(list(by_season)),
-        "season_count": len(by_season),
-        "races_per_season": capped({str(s): len(r) for s, r in by_season.items()}),
         "dagster/row_count": len(rows),
         "file_count": len(files),
-        "files": capped([storage.uri(k) for k in files]),
+        "files": {storage.uri(key): info.version for key, info in files.items()},
+        "fingerprint": fingerprint,
+        "shared_drive_race_count": len(shared),
+        "shared_drive_races": markdown_table(
+            shared, ("season", "round", "race_name", "winner_rows")
+        ),
+        "preview": markdown_table(rows[:5], _PREVIEW),
+    }
+
+
+def run_metadata(
+    storage: Storage, seasons: Sequence[int], withdrawn: Sequence[int], commit: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What holds for the whole run: Dagster puts it on every partition's event, so it is
+    small and says it is the run's."""
+    return {
+        "run_season_count": len(seasons),
+        "withdrawn_seasons": capped(list(withdrawn)),
         "source_versions": commit.get("sources", {}),
         "manifest": path(storage.uri(layout.manifest())),
-        "shared_drive_races": markdown_table(
-            shared[:METADATA_ITEMS], ("season", "round", "race_name", "winner_rows")
-        ),
-        "shared_drive_race_count": len(shared),
-        "preview": markdown_table(rows[:5], _PREVIEW),
         "results_dir": path(storage.uri(layout.RESULTS_PREFIX)),
     }

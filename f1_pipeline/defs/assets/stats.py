@@ -16,6 +16,7 @@ from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.defs.constants import STATS_GROUP
 from f1_pipeline.defs.failures import failure_policy
+from f1_pipeline.defs.metadata import to_dagster
 from f1_pipeline.defs.partitions import season_partitions
 from f1_pipeline.defs.resources import StepRunnerResource
 
@@ -43,6 +44,13 @@ def season_stats(
     withdrawn = run.data.get("withdrawn", [])
     if withdrawn:
         context.log.warning(f"withdrawn (no races in the data any more): {withdrawn}")
+    # Each season partition's event carries that season's own facts; the run's shared
+    # metadata (MaterializeResult) is added to all of them.
+    per_season = run.data.get("season_metadata", {})
+    for key in context.partition_keys:
+        own = per_season.get(key)
+        metadata = to_dagster(own) if own else {"withdrawn": True, "dagster/row_count": 0}
+        context.add_asset_metadata(metadata, partition_key=key)
     return MaterializeResult(metadata=run.materializations[STATS_KEY])
 
 

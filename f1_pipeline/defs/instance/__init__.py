@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from dagster import DagsterInstance
@@ -18,7 +17,8 @@ def prepare_home(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        shutil.copyfile(TEMPLATE, config)
+        text = TEMPLATE.read_text().replace("{dagster_home}", str(home.resolve()))
+        config.write_text(text)
     return home
 
 

@@ -14,11 +14,9 @@ Configured by our ``dagster.yaml`` template as the instance's ``event_log_storag
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from dagster import DagsterEventType, EventLogEntry
-from dagster._config import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlalchemy_compat import db_result
 
@@ -43,19 +41,13 @@ def batchable(event: EventLogEntry) -> bool:
 
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     """:class:`SqliteEventLogStorage` whose ``store_event_batch`` is one transaction per
-    database for a batch of one run's asset events. Config: ``dagster_home``; the databases
-    are where Dagster's default SQLite storage keeps them (``history/runs/`` below it)."""
-
-    @classmethod
-    def config_type(cls) -> Mapping[str, Any]:
-        return {"dagster_home": StringSource}
+    database for a batch of one run's asset events. Config: ``base_dir``, as Dagster's."""
 
     @classmethod
     def from_config_value(
         cls, inst_data: Any, config_value: Mapping[str, Any]
     ) -> BatchingSqliteEventLogStorage:
-        base_dir = Path(config_value["dagster_home"]) / "history" / "runs"
-        return cls(base_dir=str(base_dir), inst_data=inst_data)
+        return cls(inst_data=inst_data, **config_value)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         runs = {event.run_id for event in events}

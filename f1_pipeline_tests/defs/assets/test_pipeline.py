@@ -55,7 +55,19 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
     # The contract's winner lap vs the race's overall fastest lap (assignment example).
     assert (british["winner_driver_id"], british["winner_fastest_lap_time"]) == (1, "01:29.4")
     assert (british["fastest_lap_time"], british["fastest_lap_ms"]) == ("01:28.3", 88300)
-    assert stats.materialized[0].metadata["races_per_season"]["2024"] == 24
+    by_season = {m.partition: m.metadata for m in stats.materialized}
+    # Each partition's event holds its own season's facts, not the run's.
+    assert by_season["2024"]["dagster/row_count"] == 24
+    assert by_season["2018"]["dagster/row_count"] == 21
+    assert by_season["2024"]["file_count"] == 2
+    assert sorted(by_season["2024"]["files"]) == sorted(
+        [str(data_root / layout.stats_json(2024)), str(data_root / layout.stats_parquet(2024))]
+    )
+    assert "| 2024 | 1 | Bahrain Grand Prix" in by_season["2024"]["preview"]
+    assert "2023" not in by_season["2024"]["preview"]
+    commit = json.loads((data_root / layout.season_fingerprints()).read_text())
+    assert by_season["2024"]["fingerprint"] == commit["seasons"]["2024"]
+    assert by_season["2024"]["run_season_count"] == 7
 
 
 def test_a_new_season_becomes_a_partition_without_code_change(defs, instance, data_root):
