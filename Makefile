@@ -85,9 +85,11 @@ ui: $(VENV)/.installed
 	trap '$(BIN)/f1-pipeline spark stop' EXIT INT TERM; \
 		$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
-## bench: Spark pipeline vs plain pandas at x1, x10, x100, x1000 (SCALES=1,10 to limit)
+## bench: what users wait for, vs plain pandas: f1-pipeline run cold/warm at x1, x100, x1000,
+## upload -> published through dagster dev (SCALES=1,100 to limit; NO_LATENCY=1 to skip it)
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run_bench.py $(if $(SCALES),--scales $(SCALES),)
+	$(BIN)/python bench/run_bench.py $(if $(SCALES),--scales $(SCALES),) $(if $(NO_LATENCY),--no-latency,)
+
 
 clean:
 	rm -rf data/cleaned data/results bench/out .pytest_cache .ruff_cache

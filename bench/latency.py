@@ -1,0 +1,122 @@
+"""Upload -> published, through what `make ui` runs: a `dagster dev` daemon (sensors, run
+queue, run workers) with the warm Spark Connect server, against moto's S3 server on
+loopback. Measures the first upload of the sample (all seasons published) and one changed
+2024 result (stats_2024.json republished, no other season rewritten)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from f1_pipeline_tests.e2e.dagster_dev import dagster_dev
+
+BUCKET = "f1-bench"
+CHANGED = (b"26505,1132,1,1,01:29.4", b"26505,1132,1,1,01:29.3")  # 2024 British GP winner
+
+
+def _versions(s3, prefix: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET, Prefix=prefix):
+        for version in page.get("Versions", []):
+            found.setdefault(version["Key"], []).append(version["VersionId"])
+    return found
+
+
+def _wait(predicate, timeout: float, what: str, log: Path) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if predicate():
+            return time.perf_counter()
+        time.sleep(0.2)
+    raise SystemExit(f"timed out waiting for {what}; see {log}")
+
+
+def bench_latency(out: Path, sample: Path) -> None:
+    from moto.server import ThreadedMotoServer
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "F1_DATA_ROOT": f"s3://{BUCKET}",
+            "DAGSTER_HOME": str(out / "dagster_home"),
+            "DAGSTER_EVENT_BATCH_SIZE": "1000",
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+        }
+    )
+    os.environ.pop("F1_SPARK_REMOTE", None)
+    cli = str(Path(sys.executable).with_name("f1-pipeline"))
+    s3 = boto3.client("s3")
+    try:
+        s3.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        subprocess.run([cli, "spark", "start"], check=True, capture_output=True)
+        log = out / "dagster-dev.log"
+        with dagster_dev(log):
+            time.sleep(10)  # the daemon's first sensor ticks: nothing uploaded yet
+            races, results = (
+                (sample / "races.csv").read_bytes(),
+                (sample / "results.csv").read_bytes(),
+            )
+            start = time.perf_counter()
+            s3.put_object(Bucket=BUCKET, Key="source-data/races.csv", Body=races)
+            s3.put_object(Bucket=BUCKET, Key="source-data/results.csv", Body=results)
+            seasons = 7
+
+            def all_published() -> bool:
+                listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="results/stats_")
+                return listed.get("KeyCount", 0) >= seasons
+
+            first = _wait(all_published, 600, "the first upload's stats", log) - start
+            before = _versions(s3, "results/")
+            time.sleep(6)  # every sensor has seen the published state
+            start = time.perf_counter()
+            s3.put_object(
+                Bucket=BUCKET, Key="source-data/results.csv", Body=results.replace(*CHANGED)
+            )
+            key = "results/stats_2024.json"
+            changed = (
+                _wait(
+                    lambda: len(_versions(s3, key).get(key, [])) > len(before[key]),
+                    600,
+                    "stats_2024.json republished",
+                    log,
+                )
+                - start
+            )
+            time.sleep(8)  # anything else a run would (wrongly) rewrite
+            after = _versions(s3, "results/")
+            rewritten = sorted(
+                k for k in after if k != key and len(after[k]) != len(before.get(k, []))
+            )
+        print("\nupload -> published (dagster dev + warm Spark server, S3 on moto):")
+        print(f"  first upload of the sample -> {seasons} seasons published: {first:.1f}s")
+        print(
+            f"  one changed 2024 result -> stats_2024.json republished: {changed:.1f}s; "
+            f"other files rewritten: {rewritten or 'none'}"
+        )
+    finally:
+        subprocess.run([cli, "spark", "stop"], capture_output=True)
+        os.environ.clear()
+        os.environ.update(saved)
+        server.stop()
