@@ -22,11 +22,14 @@ def as_command_error(err: BaseException) -> CommandError:
     line (the stack trace is for --verbose)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from f1_pipeline.core.spark import JavaMissing
     from f1_pipeline.core.storage import StorageError
     from f1_pipeline.core.transforms.errors import InvalidInputError
 
     if isinstance(err, InvalidInputError | StorageError):
         return CommandError(str(err))
+    if isinstance(err, JavaMissing):
+        return usage_error(str(err))
     if isinstance(err, ClientError | BotoCoreError):
         return CommandError(f"AWS request failed: {err}")
     detail = str(err).strip().splitlines()[0] if str(err).strip() else ""

@@ -4,6 +4,7 @@ script off Glue (the local stand-in) and the tests. No Dagster here."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -47,6 +48,27 @@ def spark_config(
     }
 
 
+class JavaMissing(RuntimeError):
+    """No Java to start an embedded Spark session with: a setup problem, never retried."""
+
+
+def require_java() -> None:
+    """Raise :class:`JavaMissing` unless a ``java`` is where Spark's launcher looks for it
+    (``$JAVA_HOME/bin/java``, else the PATH): a clear sentence now rather than a Py4J error
+    after retries."""
+    java_home = os.environ.get("JAVA_HOME")  # Spark's own variable, read as spark-class does
+    if java_home and os.access(Path(java_home) / "bin" / "java", os.X_OK):
+        return
+    if not java_home and shutil.which("java"):
+        return
+    where = f"JAVA_HOME={java_home} has no bin/java" if java_home else "no java on the PATH"
+    raise JavaMissing(
+        f"Spark needs Java 17 and {where}: install a JDK or JRE 17 (e.g. `apt-get install "
+        "openjdk-17-jre-headless`) or point JAVA_HOME at one; or use a running Spark Connect "
+        "server (`f1-pipeline spark start` on a machine with Java, or F1_SPARK_REMOTE)"
+    )
+
+
 def local_session(conf: Mapping[str, str], jvm_log: Path | None = None) -> Any:
     """A SparkSession with ``conf`` (or the running one). ``jvm_log``: where the JVM's own
     stderr goes when this call starts it (the JVM prints notices no log4j setting silences,
@@ -57,6 +79,8 @@ def local_session(conf: Mapping[str, str], jvm_log: Path | None = None) -> Any:
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
+    if SparkContext._active_spark_context is None:
+        require_java()
     if jvm_log is None or SparkContext._active_spark_context is not None:
         return builder.getOrCreate()
     with _stderr_to(jvm_log):

@@ -23,6 +23,10 @@ class AlertsResource(ConfigurableResource):
         default=None, description="Where alerts are POSTed (F1_ALERT_WEBHOOK_URL); a secret."
     )
     timeout_seconds: float = Field(default=10.0, description="Per-POST timeout.")
+    ui_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="The Dagster UI's address, for links in alerts (F1_DAGSTER_URL).",
+    )
 
     def send(self, payload: dict[str, Any]) -> bool:
         """POST ``payload``; False when no webhook is configured."""

@@ -145,6 +145,7 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         glue_max_wait_minutes=glue.max_wait_minutes if glue else 120,
     )
     alerts = AlertsResource(
+        ui_url=settings.dagster_url,
         # A secret: referenced by name, so neither the UI nor the run config ever shows it.
         webhook_url=EnvVar(ALERT_WEBHOOK_ENV) if settings.alert_webhook_url else None,
     )

@@ -24,3 +24,17 @@ def test_prepare_home_writes_config_once(tmp_path):
     config.write_text("# operator's own\n")
     prepare_home(home)
     assert config.read_text() == "# operator's own\n"
+
+
+def test_the_template_makes_a_working_instance(tmp_path, monkeypatch):
+    from dagster import DagsterInstance
+
+    from f1_pipeline.defs.instance.event_log import BatchingSqliteEventLogStorage
+
+    home = prepare_home(tmp_path / "home")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with DagsterInstance.get() as instance:
+        assert not instance.nux_enabled  # no newsletter pop-up over the first page
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+        assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
+        assert (home / "history" / "runs").is_dir()

@@ -45,3 +45,9 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     assert backoff_seconds(30, rng) <= CAP_SECONDS * 1.5
     # Jitter: two workers retrying at the same step do not wait the same time.
     assert backoff_seconds(2, random.Random(1)) != backoff_seconds(2, random.Random(2))
+
+
+def test_a_missing_java_is_not_retried():
+    from f1_pipeline.core.spark import JavaMissing
+
+    assert not is_transient(JavaMissing("Spark needs Java 17"))

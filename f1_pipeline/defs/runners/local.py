@@ -10,7 +10,12 @@ from dagster import AssetCheckResult, AssetExecutionContext, AssetKey
 from dagster_pyspark import LazyPySparkResource
 
 from f1_pipeline.core.engine import connect, reachable, running_server
-from f1_pipeline.core.spark import forget_dead_session, session_alive, use_classic_mode
+from f1_pipeline.core.spark import (
+    forget_dead_session,
+    require_java,
+    session_alive,
+    use_classic_mode,
+)
 from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
 from f1_pipeline.core.steps.io import LocalStagedIO
 from f1_pipeline.core.storage import Storage
@@ -73,6 +78,10 @@ class LocalSpark(StepRunner):
                     " using an embedded session instead"
                 )
         use_classic_mode()
+        from pyspark import SparkContext
+
+        if SparkContext._active_spark_context is None:
+            require_java()  # a setup problem: said once, never retried
         session = self.pyspark.spark_session
         if not session_alive(session):
             forget_dead_session()

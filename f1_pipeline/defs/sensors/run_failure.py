@@ -14,8 +14,10 @@ from f1_pipeline.defs.partitions import PARTITION_RANGE_END, PARTITION_RANGE_STA
 _MAX_ERROR_CHARS = 1000
 
 
-def failure_alert(context: RunFailureSensorContext) -> dict[str, Any]:
-    """The alert for a failed run: what failed, where, why, and where to look."""
+def failure_alert(context: RunFailureSensorContext, ui_url: str) -> dict[str, Any]:
+    """The alert for a failed run: what failed, where, why, and where to look. ``text`` is
+    the whole alert in one message (Slack-style incoming webhooks show it and refuse a body
+    without it); the other fields are for machines."""
     run = context.dagster_run
     tags = run.tags
     partitions: str | None
@@ -31,16 +33,19 @@ def failure_alert(context: RunFailureSensorContext) -> dict[str, Any]:
             message = data.error.message
         steps.append({"step": event.step_key, "error": (message or "").strip()[:_MAX_ERROR_CHARS]})
     summary = steps[0]["error"] if steps else (context.failure_event.message or "")
-    summary = summary or ""
+    summary = (summary or "")[:_MAX_ERROR_CHARS]
+    run_url = f"{ui_url.rstrip('/')}/runs/{run.run_id}"
+    where = f" (seasons {partitions})" if partitions else ""
     return {
+        "text": f"f1-pipeline: {run.job_name}{where} failed: {summary} — {run_url}",
         "alert": "f1-pipeline run failed",
         "run_id": run.run_id,
         "job": run.job_name,
         "assets": sorted(k.to_user_string() for k in (run.asset_selection or [])),
         "partitions": partitions,
         "failed_steps": steps,
-        "error": summary[:_MAX_ERROR_CHARS],
-        "run_url_path": f"/runs/{run.run_id}",
+        "error": summary,
+        "run_url": run_url,
     }
 
 
@@ -49,9 +54,8 @@ def failure_alert(context: RunFailureSensorContext) -> dict[str, Any]:
     description="Logs every failed run and posts a JSON alert to F1_ALERT_WEBHOOK_URL.",
 )
 def run_failure_alert_sensor(context: RunFailureSensorContext, alerts: AlertsResource):
-    alert = failure_alert(context)
-    context.log.error(
-        f"run {alert['run_id']} ({alert['job']}) failed: {alert['error']} — {alert['run_url_path']}"
-    )
+    alert = failure_alert(context, alerts.ui_url)
+    context.log.error(alert["text"])
+
     if alerts.send(alert):
         context.log.info("alert posted to the webhook")

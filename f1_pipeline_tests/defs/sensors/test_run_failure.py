@@ -67,13 +67,19 @@ def _evaluate(failed_run, sink):
 
 def test_failed_run_posts_a_json_alert(failed_run, webhook, data_root):
     url, received = webhook
-    _evaluate(failed_run, AlertsResource(webhook_url=f"{url}/hook"))
+    _evaluate(
+        failed_run, AlertsResource(webhook_url=f"{url}/hook", ui_url="https://dagster.example/")
+    )
     [alert] = received
     assert alert["type"] == "application/json"
     body = alert["body"]
     _, run, _ = failed_run
     assert body["run_id"] == run.run_id
-    assert body["run_url_path"] == f"/runs/{run.run_id}"
+    assert body["run_url"] == f"https://dagster.example/runs/{run.run_id}"
+    # Slack-style hooks need `text`: the whole alert in one line, link included.
+    assert body["text"].startswith("f1-pipeline: f1_job failed: ")
+    assert body["text"].endswith(f"file not found — https://dagster.example/runs/{run.run_id}")
+
     assert body["job"] == "f1_job"
     assert "source_data/results" in body["assets"]
     assert body["failed_steps"][0]["step"] == "source_data__results"
