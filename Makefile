@@ -19,7 +19,7 @@ export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
 LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 
-.PHONY: run test test-fast test-spark35 lint typecheck ui bench lock clean
+.PHONY: run test test-fast test-spark35 test-connect lint typecheck ui bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -64,7 +64,17 @@ test-spark35: $(SPARK35_VENV)/.installed $(VENV)/.installed-test
 	F1_TEST_GLUE_PYTHON=$(CURDIR)/$(SPARK35_VENV)/bin/python \
 		$(BIN)/python -m pytest f1_pipeline_tests/glue/test_glue_mode.py
 
+## test-connect: the tests again with every Spark session a client of a real Spark Connect
+## server on loopback (the warm engine's path): by default the transforms, steps and the
+## pipeline's assets; CONNECT_TESTS=f1_pipeline_tests for the whole suite. (`make test` covers
+## the Connect path with cli/test_spark.py: a real server, the golden run over it.)
+CONNECT_TESTS ?= f1_pipeline_tests/core f1_pipeline_tests/defs/assets
+
+test-connect: $(VENV)/.installed-test
+	F1_TEST_SPARK_CONNECT=1 $(BIN)/python $(PYTEST) -m "not e2e" $(CONNECT_TESTS)
+
 ## lint: ruff, the architecture's import boundaries, and the type checker
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -26,17 +26,37 @@ def expected_dir() -> Path:
     return EXPECTED
 
 
+# `make test-connect`: the same tests with every session a Spark Connect client of a real
+# server on loopback (the warm engine's path), started here and stopped at the end.
+CONNECT_LANE = os.environ.get("F1_TEST_SPARK_CONNECT") == "1"
+
+
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     """The suite's single Spark session, configured exactly as the pipeline's resource.
 
-    The resource's getOrCreate() returns this session, so assets reuse it.
+    The resource's getOrCreate() returns this session, so assets reuse it. In the Connect
+    lane: a session on a Connect server this fixture runs, which the pipeline's resources
+    use too (F1_SPARK_REMOTE).
     """
     from f1_pipeline.core.spark import local_session, spark_config
 
-    session = local_session(spark_config())
-    yield session
-    session.stop()
+    if not CONNECT_LANE:
+        session = local_session(spark_config())
+        yield session
+        session.stop()
+        return
+    from f1_pipeline.core import engine
+
+    home = tmp_path_factory.mktemp("connect_home")
+    server = engine.start(home, spark_config("local[2]"), port=0)
+    os.environ["F1_SPARK_REMOTE"] = server.url
+    try:
+        yield engine.connect(server.url, spark_config())
+    finally:
+        os.environ.pop("F1_SPARK_REMOTE", None)
+        engine.stop(home)
+
 
 
 @pytest.fixture

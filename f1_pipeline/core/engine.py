@@ -86,7 +86,9 @@ def running_server(home: Path) -> ConnectServer | None:
 
 
 def _free_port(preferred: int) -> int:
-    if not _port_open(preferred):
+    """``preferred`` when free (0: any free port)."""
+    if preferred and not _port_open(preferred):
+
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", preferred))

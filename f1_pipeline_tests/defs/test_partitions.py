@@ -36,5 +36,7 @@ def test_the_template_makes_a_working_instance(tmp_path, monkeypatch):
     with DagsterInstance.get() as instance:
         assert not instance.nux_enabled  # no newsletter pop-up over the first page
         assert instance.run_coordinator.dequeue_interval_seconds == 1
+        assert instance.get_settings("sensors")["use_threads"]
+
         assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
         assert (home / "history" / "runs").is_dir()

@@ -27,7 +27,9 @@ def _run_all(storage, session, io_class) -> list:
     ctx = StepContext(storage, session, io_class(storage), LOG, "run-1", checks.append)
     run_step("ingest", ctx, {})
     result = run_step("season_stats", ctx, {"seasons": [2023, 2024]})
-    assert result.data == {"seasons": [2023, 2024], "withdrawn": []}
+    assert (result.data["seasons"], result.data["withdrawn"]) == ([2023, 2024], [])
+    assert sorted(result.data["season_metadata"]) == ["2023", "2024"]
+
     return checks
 
 
