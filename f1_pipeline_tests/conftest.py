@@ -58,7 +58,6 @@ def spark(tmp_path_factory):
         engine.stop(home)
 
 
-
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
     """A fresh storage root holding a copy of the sample source data."""

@@ -88,7 +88,6 @@ def running_server(home: Path) -> ConnectServer | None:
 def _free_port(preferred: int) -> int:
     """``preferred`` when free (0: any free port)."""
     if preferred and not _port_open(preferred):
-
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", preferred))
