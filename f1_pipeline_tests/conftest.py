@@ -58,6 +58,14 @@ def spark(tmp_path_factory):
         engine.stop(home)
 
 
+def local_settings(data_root: Path | str):
+    """Local-mode settings over ``data_root`` with the suite's Spark: the embedded session,
+    or in the Connect lane the fixture's server (never a server some `make ui` runs)."""
+    from f1_pipeline.settings import Settings
+
+    return Settings(data_root=Path(data_root), spark_remote=os.environ.get("F1_SPARK_REMOTE"))
+
+
 @pytest.fixture
 def data_root(tmp_path: Path) -> Path:
     """A fresh storage root holding a copy of the sample source data."""

@@ -15,11 +15,11 @@ from f1_pipeline.defs.constants import (
     STEP_RUNNER_KEY,
 )
 from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import REPO
+from f1_pipeline_tests.conftest import REPO, local_settings
 
 
 def _graph(tmp_path):
-    defs = build_definitions(Settings(data_root=tmp_path))
+    defs = build_definitions(local_settings(tmp_path))
     return defs, defs.resolve_asset_graph()
 
 

@@ -13,6 +13,7 @@ from f1_pipeline.defs.constants import SEASONS_PARTITIONS, STORAGE_KEY
 from f1_pipeline.defs.resources import StorageResource
 from f1_pipeline.defs.schedules import race_weekend_schedule
 from f1_pipeline.settings import DEFAULT_RACE_WEEKEND_CRON, Settings, SettingsError
+from f1_pipeline_tests.conftest import local_settings
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def _tick(instance, when, tmp_path):
     # The cleaned layer's commit record says which seasons the data has.
     record = {"seasons": {"2023": "fp-2023", "2024": "fp-2024"}, "sources": {}}
     write_json(LocalStorage(tmp_path), layout.season_fingerprints(), record)
-    defs = build_definitions(Settings(data_root=tmp_path))
+    defs = build_definitions(local_settings(tmp_path))
     schedule = race_weekend_schedule(DEFAULT_RACE_WEEKEND_CRON)
     context = build_schedule_context(
         instance=instance,
@@ -53,7 +54,7 @@ def test_a_season_without_data_is_a_clean_skip(instance, tmp_path):
 
 
 def test_default_cron_and_override(tmp_path):
-    defs = build_definitions(Settings(data_root=tmp_path))
+    defs = build_definitions(local_settings(tmp_path))
     # The definitions as built (get_schedule_def would build a repository, which looks for
     # a current Dagster instance).
     [schedule] = defs.schedules

@@ -14,7 +14,7 @@ from dagster import DagsterEventType, DagsterInstance
 from f1_pipeline.cli.launch import ingest, publish_seasons
 from f1_pipeline.core.storage import LocalStorage, layout
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.settings import Settings
+from f1_pipeline_tests.conftest import local_settings
 
 pytestmark = pytest.mark.glue  # runs jobs in the Glue stand-in: not in `make test-fast`
 
@@ -48,7 +48,7 @@ def test_glue_mode_equals_local_mode(
     stats = publish_seasons(glue_defs, instance, SEASONS)
 
     # The same pipeline on the local session, over a local root with the same sources.
-    local_defs = build_definitions(Settings(data_root=data_root))
+    local_defs = build_definitions(local_settings(data_root))
     with DagsterInstance.ephemeral() as local_instance:
         ingest(local_defs, local_instance)
         publish_seasons(local_defs, local_instance, SEASONS)

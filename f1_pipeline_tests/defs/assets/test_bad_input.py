@@ -13,8 +13,7 @@ from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.cli.launch import ingest, publish_seasons
 from f1_pipeline.core.storage import layout
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -32,7 +31,7 @@ def golden_root(tmp_path_factory, spark) -> Path:
     root = tmp_path_factory.mktemp("golden") / "data"
     shutil.copytree(SAMPLE_SOURCE, root / "source-data")
     with instance_for_test() as instance:
-        defs = build_definitions(Settings(data_root=root))
+        defs = build_definitions(local_settings(root))
         ingest(defs, instance)
         publish_seasons(defs, instance, range(2018, 2025))
     return root

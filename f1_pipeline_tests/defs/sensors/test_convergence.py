@@ -19,7 +19,7 @@ from f1_pipeline.defs.sensors import source_data, stale_seasons
 from f1_pipeline.defs.sensors.source_data import SourceCursor, listing_tag, source_data_sensor
 from f1_pipeline.defs.sensors.stale_seasons import SeasonsCursor, stale_seasons_sensor
 from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
 from f1_pipeline_tests.defs.sensors.helpers import Platform, execute
 from f1_pipeline_tests.reference_pandas import stats_by_season
 
@@ -29,7 +29,7 @@ RACES, RESULTS = layout.source_csv("races"), layout.source_csv("results")
 @pytest.fixture(params=["local", "s3"])
 def platform(request, tmp_path, spark):
     if request.param == "local":
-        settings = Settings(data_root=tmp_path / "data")
+        settings = local_settings(tmp_path / "data")
     else:
         bucket = request.getfixturevalue("bucket")
         settings = Settings.from_env({**os.environ, "F1_DATA_ROOT": f"s3://{bucket}"})

@@ -11,7 +11,7 @@ import pytest
 from dagster import DagsterRunStatus, instance_for_test
 from dagster._core.test_utils import create_run_for_test
 
-from f1_pipeline.settings import Settings
+from f1_pipeline_tests.conftest import local_settings
 from f1_pipeline_tests.defs.sensors.helpers import Platform
 from f1_pipeline_tests.defs.sensors.test_convergence import (
     clean_run,
@@ -51,7 +51,7 @@ STEPS = ["edit", "remove", "add", "bad", "failed-run"]
 def test_random_upload_histories_converge(tmp_path, spark, seed):
     rng = random.Random(seed)
     with instance_for_test() as instance:
-        platform = Platform(Settings(data_root=tmp_path / "data"), instance)
+        platform = Platform(local_settings(tmp_path / "data"), instance)
         accepted = sample()
         upload(platform, *accepted)
         platform.react()
