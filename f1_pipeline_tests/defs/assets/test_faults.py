@@ -18,7 +18,6 @@ from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.resources import storage_resource
 from f1_pipeline.settings import Settings
 from f1_pipeline_tests.conftest import CONNECT_LANE, SAMPLE_SOURCE, local_settings
-
 from f1_pipeline_tests.e2e.dagster_dev import free_port
 
 
