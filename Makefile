@@ -11,6 +11,7 @@ SPARK35_TESTS := f1_pipeline_tests/core f1_pipeline_tests/glue/test_entry.py
 PYTEST := -m pytest -n 2 --dist loadfile
 # The UI and the CLI share this persistent Dagster instance.
 DAGSTER_HOME ?= $(CURDIR)/.dagster
+UI_PORT ?= 3000
 export DAGSTER_HOME
 # No telemetry leaves this machine.
 export DAGSTER_DISABLE_TELEMETRY := 1
@@ -93,7 +94,8 @@ ui: $(VENV)/.installed
 	$(BIN)/python -c 'from pathlib import Path; from f1_pipeline.defs.instance import prepare_home; prepare_home(Path("$(DAGSTER_HOME)"))'
 	$(BIN)/f1-pipeline spark start
 	trap '$(BIN)/f1-pipeline spark stop' EXIT INT TERM; \
-		$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+		$(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
+
 
 ## bench: what users wait for, vs plain pandas: f1-pipeline run cold/warm at x1, x100, x1000,
 ## upload -> published through dagster dev (SCALES=1,100 to limit; NO_LATENCY=1 to skip it)

@@ -14,7 +14,13 @@ import pytest
 
 from f1_pipeline.cli import main
 from f1_pipeline.core import engine
-from f1_pipeline_tests.conftest import EXPECTED, SAMPLE_SOURCE
+from f1_pipeline_tests.conftest import CONNECT_LANE, EXPECTED, SAMPLE_SOURCE
+
+
+@pytest.fixture(autouse=True)
+def _engine_found_by_discovery(monkeypatch):
+    """These tests choose the engine themselves: not the Connect lane's server."""
+    monkeypatch.delenv("F1_SPARK_REMOTE", raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +96,9 @@ def test_the_steps_publish_the_golden_stats_over_spark_connect(home, data_root):
     assert _golden(data_root)
 
 
+@pytest.mark.skipif(
+    CONNECT_LANE, reason="falls back to an embedded session in this process: the classic lane's"
+)
 def test_an_unreachable_server_means_an_embedded_session(pipeline_env, monkeypatch, capsys, spark):
     # A state file left by a server that died: the run says so and goes on, never hangs.
     home = pipeline_env.parent / "dagster_home"

@@ -72,13 +72,17 @@ def _ingests(instance: DagsterInstance) -> list:
 
 
 def _kill_when_started(instance: DagsterInstance, job: str, after: float, log) -> str:
-    """SIGKILL the process of ``job``'s next run ``after`` seconds into its execution."""
+    """SIGKILL the process of ``job``'s next run ``after`` seconds after its step has its
+    Spark session (an embedded JVM or the Connect server: the work is under way either way)."""
 
-    def started():
+    def in_spark():
         runs = instance.get_runs(RunsFilter(job_name=job, statuses=[DagsterRunStatus.STARTED]))
-        return runs[0] if runs else None
+        for run in runs:
+            if any("Spark: " in (r.user_message or "") for r in instance.all_logs(run.run_id)):
+                return run
+        return None
 
-    run = wait_until(started, 180, f"a {job} run to start", log, interval=0.2)
+    run = wait_until(in_spark, 180, f"a {job} run to start its Spark work", log, interval=0.1)
     time.sleep(after)
     # The run worker records its process id ("Started process for run (pid: N)"); with the
     # in-process executor the steps run in that very process.
@@ -106,7 +110,7 @@ def test_uploads_survive_killed_runs_and_bursts(
         reader.start()
         # 1. The first upload; its ingest is killed while it cleans and publishes.
         assert main(["upload", str(races), str(results)]) == 0
-        killed = _kill_when_started(inst, "ingest_job", 4.0, log)
+        killed = _kill_when_started(inst, "ingest_job", 0.5, log)
         golden = {
             s: json.loads((expected_dir / f"stats_{s}.json").read_text()) for s in range(2018, 2025)
         }
@@ -122,7 +126,7 @@ def test_uploads_survive_killed_runs_and_bursts(
             edited.write_bytes(results.read_bytes() + f"99001,1133,{n + 1},1,01:20.0\r\n".encode())
             assert main(["upload", str(edited)]) == 0
             time.sleep(0.5)
-        _kill_when_started(inst, "season_stats_job", 1.0, log)
+        _kill_when_started(inst, "season_stats_job", 0.1, log)
         want = stats_by_season(races, edited)
         wait_until(lambda: _published(s3_client, bucket) == want, 300, "the last upload", log)
         assert len(_ingests(inst)) - before <= 2

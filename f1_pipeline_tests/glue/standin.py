@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 
 # The modules a Glue job does not have: importing them in the job fails, as it would there.
 _NOT_ON_GLUE = ("dagster", "dagster_aws", "dagster_pyspark", "dagster_webserver")
+_NOT_ON_GLUE = {"SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE", "F1_SPARK_REMOTE"}
 _BOOT = (
     "import runpy, sys\n"
     f"for name in {_NOT_ON_GLUE!r}: sys.modules[name] = None\n"
@@ -199,7 +200,11 @@ class LocalGlue:
             else:
                 script = self._download(job["Command"]["ScriptLocation"], run_dir)
                 modules = arguments.get("--additional-python-modules", "")
-                env = {**self.env, "PYTHONPATH": self._python_path(modules, run_dir)}
+                # A Glue job starts from a clean environment: no Spark Connect mode a test
+                # process may have switched on for itself (the Connect lane).
+                env = {k: v for k, v in self.env.items() if k not in _NOT_ON_GLUE}
+                env["PYTHONPATH"] = self._python_path(modules, run_dir)
+
                 argv = [item for pair in arguments.items() for item in pair]
                 with run.log_path.open("wb") as log:
                     run.process = subprocess.Popen(
