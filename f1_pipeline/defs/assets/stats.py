@@ -16,7 +16,7 @@ from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.defs.constants import STATS_GROUP
 from f1_pipeline.defs.failures import failure_policy
-from f1_pipeline.defs.metadata import to_dagster
+from f1_pipeline.defs.metadata import add_partition_metadata, to_dagster
 from f1_pipeline.defs.partitions import season_partitions
 from f1_pipeline.defs.resources import StepRunnerResource
 
@@ -47,10 +47,15 @@ def season_stats(
     # Each season partition's event carries that season's own facts; the run's shared
     # metadata (MaterializeResult) is added to all of them.
     per_season = run.data.get("season_metadata", {})
-    for key in context.partition_keys:
-        own = per_season.get(key)
-        metadata = to_dagster(own) if own else {"withdrawn": True, "dagster/row_count": 0}
-        context.add_asset_metadata(metadata, partition_key=key)
+    add_partition_metadata(
+        context,
+        {
+            key: to_dagster(per_season[key])
+            if key in per_season
+            else {"withdrawn": True, "dagster/row_count": 0}
+            for key in context.partition_keys
+        },
+    )
     return MaterializeResult(metadata=run.materializations[STATS_KEY])
 
 
