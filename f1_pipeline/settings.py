@@ -125,12 +125,9 @@ class Settings:
 
 
 def _parse_latest_season(value: str | None) -> int | None:
-    if value is None or not value.strip():
+    season = _int_or(value, None)
+    if season is None:
         return None
-    try:
-        season = int(value)
-    except ValueError:
-        season = 0
     if not latest_plausible_season() <= season <= 9999:
         raise SettingsError(
             f"F1_LATEST_SEASON={value!r}: use a year from next year "
@@ -207,13 +204,20 @@ def _parse_endpoint(value: str | None) -> str | None:
     return _parse_url("AWS_ENDPOINT_URL", value)
 
 
-def _parse_positive_int(name: str, value: str | None, default: int) -> int:
+def _int_or(value: str | None, default: int | None) -> int | None:
+    """``value`` as an int; ``default`` when unset or blank; 0 (refused by every caller's
+    range) when it is not a number."""
     if value is None or not value.strip():
         return default
     try:
-        number = int(value)
+        return int(value)
     except ValueError:
-        number = 0
+        return 0
+
+
+def _parse_positive_int(name: str, value: str | None, default: int) -> int:
+    number = _int_or(value, default)
+    assert number is not None  # the default is an int
     if number < 1:
         raise SettingsError(f"{name}={value!r} is not a positive integer")
     return number
