@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from f1_pipeline.defs.assets import cleaned, raw, stats
+from f1_pipeline.defs.catalog import catalogued
 from f1_pipeline.defs.jobs import jobs
 from f1_pipeline.defs.resources import build_resources
 from f1_pipeline.defs.schedules import race_weekend_schedule
@@ -19,7 +20,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
 
     settings = settings or Settings.from_env()
     return Definitions(
-        assets=[*raw.assets, *cleaned.assets, *stats.assets],
+        assets=catalogued([*raw.assets, *cleaned.assets, *stats.assets], settings),
         jobs=jobs,
         sensors=sensors,
         schedules=[race_weekend_schedule(settings.race_weekend_cron)],

@@ -81,6 +81,10 @@ class Settings:
     # The latest season an upload may hold; None: next year. Synthetic data (bench/'s
     # scaled copies, thousands of seasons) raises it; real data never needs to.
     latest_season: int | None = None
+    # Where the catalog's code references link (F1_CODE_REPOSITORY_URL, e.g. the GitHub
+    # repository); None: references to the local files.
+    code_repository_url: str | None = None
+    code_branch: str = "main"
 
     def __post_init__(self) -> None:
         if self.glue is not None and not isinstance(self.data_root, S3Root):
@@ -117,6 +121,10 @@ class Settings:
             glue=_parse_glue(env),
             glue_job_name=_parse_job_name(env.get("F1_GLUE_JOB_NAME")),
             latest_season=_parse_latest_season(env.get("F1_LATEST_SEASON")),
+            code_repository_url=_parse_url(
+                "F1_CODE_REPOSITORY_URL", env.get("F1_CODE_REPOSITORY_URL") or None
+            ),
+            code_branch=env.get("F1_CODE_BRANCH") or "main",
         )
 
     @property

@@ -24,7 +24,7 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
 
 def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.cli import backfill_client as client
-    from f1_pipeline.defs.constants import SEASONS_LANE, TRIGGER_TAG
+    from f1_pipeline.defs.constants import TRIGGER_TAG
 
     check_plausible(args.seasons, settings.last_plausible_season)
     url, wanted = settings.dagster_url, [str(s) for s in args.seasons]
@@ -38,7 +38,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
             f"{', '.join(available) or 'none'}); upload or ingest their data first"
         )
     started = time.monotonic()
-    tags = {**SEASONS_LANE, TRIGGER_TAG: "cli-backfill"}
+    tags = {TRIGGER_TAG: "cli-backfill"}
     backfill_id = client.launch_season_backfill(url, wanted, tags)
     print(f"backfill {backfill_id}: {len(wanted)} season(s), one run — {url}/runs/b/{backfill_id}")
     published: set[str] = set()

@@ -23,23 +23,32 @@ CONTRACT_KEYS = (
     "Race Fastest Lap",
 )
 
-SEASON_TABLE_SCHEMA = pa.schema(
-    [
-        ("season", pa.int32()),
-        ("round", pa.int32()),
-        ("race_id", pa.int32()),
-        ("race_name", pa.string()),
-        ("race_datetime", pa.string()),
-        ("race_start_utc", pa.timestamp("us", tz="UTC")),
-        ("winner_driver_id", pa.int32()),
-        ("winner_fastest_lap_time", pa.string()),
-        ("winner_fastest_lap_ms", pa.int64()),
-        ("fastest_lap_time", pa.string()),
-        ("fastest_lap_ms", pa.int64()),
-        ("fastest_lap_driver_id", pa.int32()),
-        ("winner_rows", pa.int64()),
-    ]
+# The Parquet season table: (column, type, what it holds). The catalog shows these too.
+SEASON_TABLE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
+    ("season", pa.int32(), "The championship season (year)."),
+    ("round", pa.int32(), "The race's round in its season."),
+    ("race_id", pa.int32(), "The race (cleaned races' race_id)."),
+    ("race_name", pa.string(), "Race Name in the contract."),
+    (
+        "race_datetime",
+        pa.string(),
+        "Race Datetime: YYYY-MM-DDTHH:MM:SS.000 UTC (midnight if no time).",
+    ),
+    ("race_start_utc", pa.timestamp("us", tz="UTC"), "The race's start as a timestamp (UTC)."),
+    (
+        "winner_driver_id",
+        pa.int32(),
+        "Race Winning driverId: position 1 (shared: lowest resultId).",
+    ),
+    ("winner_fastest_lap_time", pa.string(), "Race Fastest Lap: the winner's fastest lap."),
+    ("winner_fastest_lap_ms", pa.int64(), "The winner's fastest lap in milliseconds."),
+    ("fastest_lap_time", pa.string(), "The race's fastest lap, any driver."),
+    ("fastest_lap_ms", pa.int64(), "The race's fastest lap in milliseconds."),
+    ("fastest_lap_driver_id", pa.int32(), "The driver who set the race's fastest lap."),
+    ("winner_rows", pa.int64(), "Position-1 results of the race (more than 1: a shared drive)."),
 )
+
+SEASON_TABLE_SCHEMA = pa.schema([(name, kind) for name, kind, _ in SEASON_TABLE_COLUMNS])
 
 
 def contract_record(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,10 +14,13 @@ ALL_ASSETS_JOB = "f1_job"
 INGEST_JOB = "ingest_job"
 SEASON_STATS_JOB = "season_stats_job"
 
-# Run tags. The lane tags match the run queue's limits in defs/instance/dagster.yaml.
-LANE_TAG = "f1/lane"
-INGEST_LANE = {LANE_TAG: "ingest"}
-SEASONS_LANE = {LANE_TAG: "seasons"}
+# Run pools (Dagster concurrency, checked when a run leaves the queue): the ingest rewrites
+# cleaned/, one at a time; season runs each write their own seasons' files, two at a time.
+CLEANED_POOL = "cleaned_layer"
+SEASONS_POOL = "season_stats"
+POOL_LIMITS = {CLEANED_POOL: 1, SEASONS_POOL: 2}
+
+# Run tags.
 TRIGGER_TAG = "f1/trigger"  # what requested the run: a sensor, the schedule, the CLI
 SOURCE_CHECKSUMS_TAG = "f1/source_checksums"  # the upload an ingest run was asked to read
 SOURCE_VERSIONS_TAG = "f1/source_versions"  # its S3 VersionIds (none on a local root)

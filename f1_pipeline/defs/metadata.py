@@ -21,7 +21,12 @@ def _typed_value(raw: Any, kind: str) -> Any:
     if kind == "path":
         return MetadataValue.path(raw)
     if kind == "table_schema":
-        return TableSchema(columns=[TableColumn(c["name"], c["type"]) for c in raw["columns"]])
+        return TableSchema(
+            columns=[
+                TableColumn(c["name"], c["type"], description=c.get("description"))
+                for c in raw["columns"]
+            ]
+        )
     raise ValueError(f"unsupported metadata type {kind!r}")
 
 

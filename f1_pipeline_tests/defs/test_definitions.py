@@ -90,20 +90,34 @@ def test_automation_runs_by_default(tmp_path):
     assert (schedule.name, schedule.default_status.value) == ("race_weekend_schedule", "RUNNING")
 
 
-def test_job_lanes_match_the_run_queue(tmp_path):
-    import yaml
+def test_pools_throttle_every_run_that_rewrites_a_layer(tmp_path):
+    """The pools sit on the assets, so a run from any page (job, asset page, backfill) that
+    materialises them is throttled; jobs carry no lane tags of their own."""
+    from dagster import DagsterInstance
+    from dagster._core.instance.config import PoolGranularity
 
-    from f1_pipeline.defs.instance import TEMPLATE
+    from f1_pipeline.defs.instance import prepare_home
 
-    defs, _ = _graph(tmp_path)
-    lanes = {
-        name: defs.resolve_job_def(name).tags.get("f1/lane")
-        for name in ("f1_job", "ingest_job", "season_stats_job")
-    }
-    assert lanes == {"f1_job": "ingest", "ingest_job": "ingest", "season_stats_job": "seasons"}
-    queue = yaml.safe_load(TEMPLATE.read_text())["run_coordinator"]["config"]
-    limits = {(t["key"], t["value"]): t["limit"] for t in queue["tag_concurrency_limits"]}
-    assert limits == {("f1/lane", "ingest"): 1, ("f1/lane", "seasons"): 2}
+    defs, graph = _graph(tmp_path)
+    pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+    assert pools["cleaned/races"] == pools["cleaned/results"] == {"cleaned_layer"}
+    assert pools["results/season_stats"] == {"season_stats"}
+    for name in ("f1_job", "ingest_job", "season_stats_job"):
+        assert not any(t.startswith("f1/lane") for t in defs.resolve_job_def(name).tags)
+
+    home = prepare_home(tmp_path / "home")
+    with DagsterInstance.from_config(str(home)) as instance:
+        config = instance.get_concurrency_config()
+        assert config.pool_config.pool_granularity == PoolGranularity.RUN
+        assert config.run_queue_config.max_concurrent_runs == 3
+        limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
+        assert limits == {"cleaned_layer": 1, "season_stats": 2}
+        # A limit an operator changed is theirs: preparing the home again keeps it.
+        instance.event_log_storage.set_concurrency_slots("season_stats", 4)
+    prepare_home(home)
+    with DagsterInstance.from_config(str(home)) as instance:
+        limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
+        assert limits == {"cleaned_layer": 1, "season_stats": 4}
 
 
 def test_glue_mode_builds_without_region_or_network(monkeypatch):

@@ -119,7 +119,10 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
                 for r in season_fingerprints(races, results).collect()
             }
         with ctx.phase("metadata"):
-            metadata = {t: dataframe_metadata(s.df.drop(LINE), s.rows) for t, s in staged.items()}
+            metadata = {
+                t: dataframe_metadata(s.df, s.rows, _SPECS[t].cleaned_columns)
+                for t, s in staged.items()
+            }
         # Everything is validated: publish the tables, their lineage, then the commit record.
         with ctx.phase("publish"):
             published = {t: s.file.publish(layout.cleaned_parquet(t)) for t, s in staged.items()}

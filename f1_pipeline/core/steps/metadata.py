@@ -4,12 +4,13 @@ convert with :func:`f1_pipeline.defs.metadata.to_dagster`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pyspark.sql import DataFrame
 
 from f1_pipeline.core.storage import ObjectInfo, Storage
+from f1_pipeline.core.transforms.schema import SOURCE_LINE, Column
 
 # Longest list or mapping put in metadata as is; longer ones are summarised.
 METADATA_ITEMS = 50
@@ -49,14 +50,30 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) ->
     return md("\n".join(lines))
 
 
-def dataframe_metadata(df: DataFrame, rows: int, preview_rows: int = 5) -> dict[str, Any]:
-    """Row count, column schema and a preview of a Spark DataFrame."""
-    preview = [r.asDict() for r in df.limit(preview_rows).collect()]
-    columns = [{"name": f.name, "type": f.dataType.simpleString()} for f in df.schema.fields]
+def column_schema(columns: Iterable[tuple[str, Any, str]]) -> dict[str, Any]:
+    """A table schema from (name, type, description) triples: the column schema the catalog
+    shows at definition time and each materialisation repeats."""
+    return typed(
+        {"columns": [{"name": n, "type": str(t), "description": d} for n, t, d in columns]},
+        "table_schema",
+    )
+
+
+def dataframe_metadata(
+    df: DataFrame, rows: int, columns: Sequence[Column], preview_rows: int = 5
+) -> dict[str, Any]:
+    """Row count, the declared column schema and a preview of a Spark DataFrame. The
+    DataFrame's columns must be the declared ones, in order: the catalog never shows a schema
+    that the data does not have."""
+    actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
+    if actual != [(c.name, c.type) for c in columns]:
+        raise ValueError(f"columns {actual} differ from the declared {columns}")
+    shown = [c.name for c in columns if c.name != SOURCE_LINE]
+    preview = [r.asDict() for r in df.select(*shown).limit(preview_rows).collect()]
     return {
         "dagster/row_count": rows,
-        "dagster/column_schema": typed({"columns": columns}, "table_schema"),
-        "preview": markdown_table(preview, df.columns),
+        "dagster/column_schema": column_schema(columns),
+        "preview": markdown_table(preview, shown),
     }
 
 

@@ -14,8 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from f1_pipeline.core.transforms.errors import InvalidInputError
-
-LINE = "source_line"
+from f1_pipeline.core.transforms.schema import SOURCE_LINE as LINE
 
 # RFC 4180 quoting. The escape must not be a backslash, or Ergast's \N would
 # lose its backslash.

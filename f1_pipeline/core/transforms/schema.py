@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import NamedTuple
 
 
 class Kind(Enum):
@@ -25,6 +26,24 @@ def latest_plausible_season() -> int:
     return datetime.now(UTC).year + 1
 
 
+# The cleaned tables keep each row's line in its source CSV (for later error messages).
+SOURCE_LINE = "source_line"
+
+_SPARK_TYPES = {
+    Kind.INT: "int",
+    Kind.STRING: "string",
+    Kind.DATE: "date",
+    Kind.TIME: "string",
+    Kind.LAP_TIME: "string",
+}
+
+
+class Column(NamedTuple):
+    name: str
+    type: str
+    description: str
+
+
 @dataclass(frozen=True)
 class Field:
     source: str  # header name in the CSV
@@ -35,6 +54,7 @@ class Field:
     season: bool = False  # a championship season: FIRST_SEASON to next year
     # DATE fields: the INT field (by source name) whose season the date must fall in
     in_season_of: str | None = None
+    description: str = ""  # what the cleaned column holds (the catalog shows it)
 
 
 @dataclass(frozen=True)
@@ -47,17 +67,68 @@ class TableSpec:
     def source_columns(self) -> tuple[str, ...]:
         return tuple(f.source for f in self.fields)
 
+    @property
+    def cleaned_columns(self) -> tuple[Column, ...]:
+        """The cleaned Parquet table's columns, in order, with Spark types."""
+        columns = []
+        for f in self.fields:
+            columns.append(Column(f.name, _SPARK_TYPES[f.kind], f.description))
+            if f.kind is Kind.LAP_TIME:
+                columns.append(Column(f"{f.name}_ms", "bigint", f"{f.source} in milliseconds."))
+        columns.append(Column(SOURCE_LINE, "bigint", "The row's line number in the source CSV."))
+        return tuple(columns)
+
 
 RACES = TableSpec(
     table="races",
     key="race_id",
     fields=(
-        Field("raceId", "race_id", Kind.INT, nullable=False, minimum=1),
-        Field("year", "season", Kind.INT, nullable=False, season=True),
-        Field("round", "round", Kind.INT, nullable=False, minimum=1),
-        Field("name", "race_name", Kind.STRING, nullable=False),
-        Field("date", "race_date", Kind.DATE, nullable=False, in_season_of="year"),
-        Field("time", "race_time", Kind.TIME, nullable=True),
+        Field(
+            "raceId",
+            "race_id",
+            Kind.INT,
+            nullable=False,
+            minimum=1,
+            description="The race's id (unique).",
+        ),
+        Field(
+            "year",
+            "season",
+            Kind.INT,
+            nullable=False,
+            season=True,
+            description="The championship season (year).",
+        ),
+        Field(
+            "round",
+            "round",
+            Kind.INT,
+            nullable=False,
+            minimum=1,
+            description="The race's round in its season (unique per season).",
+        ),
+        Field(
+            "name",
+            "race_name",
+            Kind.STRING,
+            nullable=False,
+            description="The race's name, e.g. British Grand Prix.",
+        ),
+        Field(
+            "date",
+            "race_date",
+            Kind.DATE,
+            nullable=False,
+            in_season_of="year",
+            description="The race day (UTC), within its season's year.",
+        ),
+        Field(
+            "time",
+            "race_time",
+            Kind.TIME,
+            nullable=True,
+            description="The start time, HH:MM:SS UTC; null when the source has none.",
+        ),
     ),
 )
 
@@ -65,11 +136,40 @@ RESULTS = TableSpec(
     table="results",
     key="result_id",
     fields=(
-        Field("resultId", "result_id", Kind.INT, nullable=False, minimum=1),
-        Field("raceId", "race_id", Kind.INT, nullable=False, minimum=1),
-        Field("driverId", "driver_id", Kind.INT, nullable=False, minimum=1),
-        Field("position", "position", Kind.INT, nullable=True, minimum=1),
-        Field("fastestLapTime", "fastest_lap_time", Kind.LAP_TIME, nullable=True),
+        Field(
+            "resultId",
+            "result_id",
+            Kind.INT,
+            nullable=False,
+            minimum=1,
+            description="The result's id (unique).",
+        ),
+        Field(
+            "raceId",
+            "race_id",
+            Kind.INT,
+            nullable=False,
+            minimum=1,
+            description="The race (cleaned races' race_id).",
+        ),
+        Field(
+            "driverId", "driver_id", Kind.INT, nullable=False, minimum=1, description="The driver."
+        ),
+        Field(
+            "position",
+            "position",
+            Kind.INT,
+            nullable=True,
+            minimum=1,
+            description="Finishing position; null when not classified.",
+        ),
+        Field(
+            "fastestLapTime",
+            "fastest_lap_time",
+            Kind.LAP_TIME,
+            nullable=True,
+            description="The driver's fastest lap as in the source ([M:]SS.fff); null if none.",
+        ),
     ),
 )
 

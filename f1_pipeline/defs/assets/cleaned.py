@@ -19,7 +19,7 @@ from f1_pipeline.core.steps.ingest import CLEANED_RACES as RACES_KEY
 from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
 from f1_pipeline.defs.assets.checks import blocking_check
 from f1_pipeline.defs.assets.raw import RAW_RACES, RAW_RESULTS
-from f1_pipeline.defs.constants import CLEANED_GROUP, SOURCE_VERSIONS_TAG
+from f1_pipeline.defs.constants import CLEANED_GROUP, CLEANED_POOL, SOURCE_VERSIONS_TAG
 from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.partitions import register_seasons
 from f1_pipeline.defs.resources import StepRunnerResource
@@ -57,6 +57,7 @@ CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
         ),
     ],
     can_subset=False,
+    pool=CLEANED_POOL,
 )
 def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResource):
     """The upload, validated as a whole, then both cleaned tables published together."""

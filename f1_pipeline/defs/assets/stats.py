@@ -14,7 +14,7 @@ from dagster import (
 
 from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
-from f1_pipeline.defs.constants import STATS_GROUP
+from f1_pipeline.defs.constants import SEASONS_POOL, STATS_GROUP
 from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.metadata import add_partition_metadata, to_dagster
 from f1_pipeline.defs.partitions import season_partitions
@@ -30,6 +30,7 @@ SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
     partitions_def=season_partitions,
     # Many seasons in one run are one Spark job, not one session per season.
     backfill_policy=BackfillPolicy.single_run(),
+    pool=SEASONS_POOL,
 )
 def season_stats(
     context: AssetExecutionContext, step_runner: StepRunnerResource

@@ -7,19 +7,35 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from f1_pipeline.defs.constants import POOL_LIMITS
 from f1_pipeline.defs.instance.event_log import EVENT_BATCH_SIZE
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
 
 def prepare_home(home: Path) -> Path:
-    """Create ``home`` with our dagster.yaml unless the operator already provided one."""
+    """Create ``home`` with our dagster.yaml unless the operator already provided one, and
+    give its run pools their limits."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         text = TEMPLATE.read_text().replace("{dagster_home}", str(home.resolve()))
         config.write_text(text)
+    with DagsterInstance.from_config(str(home)) as instance:
+        set_pool_limits(instance)
     return home
+
+
+def set_pool_limits(instance: DagsterInstance) -> None:
+    """Each pool's limit (``POOL_LIMITS``) unless one was set by hand (in the UI or with
+    ``dagster instance concurrency set``): pools without one get the instance's default."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return
+    chosen = {p.name for p in storage.get_pool_limits() if not p.from_default}
+    for pool, limit in POOL_LIMITS.items():
+        if pool not in chosen:
+            storage.set_concurrency_slots(pool, limit)
 
 
 def open_instance(home: Path) -> DagsterInstance:

@@ -1,0 +1,118 @@
+"""What the catalog shows about each asset beyond its code: kinds, owners, where it lives,
+its columns, a link to its code, and when the season stats are expected.
+
+Applied to the asset definitions by :func:`f1_pipeline.definitions.build_definitions`, from
+the same settings as the resources: the kinds and URIs follow the mode and the data root.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from dagster import (
+    AnchorBasedFilePathMapping,
+    AssetsDefinition,
+    AssetSpec,
+    BetaWarning,
+    FreshnessPolicy,
+    MetadataValue,
+    link_code_references_to_git,
+    with_source_code_references,
+)
+
+import f1_pipeline
+from f1_pipeline.core.contract import SEASON_TABLE_COLUMNS
+from f1_pipeline.core.steps.ingest import CLEANED_RACES, CLEANED_RESULTS
+from f1_pipeline.core.steps.metadata import column_schema
+from f1_pipeline.core.steps.stats import SEASON_STATS
+from f1_pipeline.core.storage import S3Root, layout
+from f1_pipeline.core.transforms.schema import RACES, RESULTS
+from f1_pipeline.defs.metadata import to_dagster
+from f1_pipeline.defs.resources import storage_resource
+from f1_pipeline.settings import Settings
+
+OWNERS = ["team:f1-data"]
+
+# The race-weekend promise: stats for the latest race by Monday 09:00 UTC, i.e. a season
+# materialisation between Sunday 13:00 UTC (after a European race) and then. The schedule
+# republishes the current season on Monday morning, so in season this holds without an upload.
+FRESHNESS = FreshnessPolicy.cron(deadline_cron="0 9 * * 1", lower_bound_delta=timedelta(hours=20))
+
+_COLUMNS = {
+    CLEANED_RACES: RACES.cleaned_columns,
+    CLEANED_RESULTS: RESULTS.cleaned_columns,
+    SEASON_STATS: SEASON_TABLE_COLUMNS,
+}
+
+
+def _locations(settings: Settings) -> dict[str, tuple[set[str], str]]:
+    """Per asset (user string): its kinds and where it is (a URI)."""
+    store = storage_resource(settings).get()
+    where = {"s3"} if isinstance(settings.data_root, S3Root) else set()
+    engine = {"glue", "spark"} if settings.spark_mode == "glue" else {"spark"}
+    return {
+        "source_data/races": ({"csv", *where}, store.uri(layout.source_csv("races"))),
+        "source_data/results": ({"csv", *where}, store.uri(layout.source_csv("results"))),
+        CLEANED_RACES: ({"parquet", *engine, *where}, store.uri(layout.cleaned_parquet("races"))),
+        CLEANED_RESULTS: (
+            {"parquet", *engine, *where},
+            store.uri(layout.cleaned_parquet("results")),
+        ),
+        SEASON_STATS: (
+            {"json", "parquet", *engine, *where},
+            store.uri(layout.stats_json("{year}")),
+        ),
+    }
+
+
+def _describe(settings: Settings) -> Callable[[AssetSpec], AssetSpec]:
+    locations = _locations(settings)
+
+    def describe(spec: AssetSpec) -> AssetSpec:
+        name = spec.key.to_user_string()
+        kinds, uri = locations[name]
+        metadata = {
+            **spec.metadata,
+            "dagster/uri": uri,
+            "dagster/table_name": name.replace("/", "."),
+        }
+        if name in _COLUMNS:
+            metadata.update(to_dagster({"dagster/column_schema": column_schema(_COLUMNS[name])}))
+        if name == SEASON_STATS:
+            metadata["contract"] = MetadataValue.md(
+                "`results/stats_{year}.json`: one element per race, sorted by round, with "
+                "`Race Name`, `Race Round`, `Race Datetime`, `Race Winning driverId`, "
+                "`Race Fastest Lap`."
+            )
+        return spec.replace_attributes(
+            kinds={*spec.kinds, *kinds},
+            owners=OWNERS,
+            metadata=metadata,
+            freshness_policy=FRESHNESS if name == SEASON_STATS else spec.freshness_policy,
+        )
+
+    return describe
+
+
+def catalogued(assets: Sequence[AssetsDefinition], settings: Settings) -> list[AssetsDefinition]:
+    """``assets`` with their catalog signals and code references (linked to the repository
+    when ``F1_CODE_REPOSITORY_URL`` is set, else local file references)."""
+    described = [a.map_asset_specs(_describe(settings)) for a in assets]
+    with warnings.catch_warnings():
+        # Source code references are a beta API: nothing for a user of the CLI to act on.
+        warnings.simplefilter("ignore", BetaWarning)
+        referenced = with_source_code_references(described)
+        if settings.code_repository_url:
+            referenced = link_code_references_to_git(
+                referenced,
+                git_url=settings.code_repository_url,
+                git_branch=settings.code_branch,
+                file_path_mapping=AnchorBasedFilePathMapping(
+                    local_file_anchor=Path(f1_pipeline.__file__),
+                    file_anchor_path_in_repository="f1_pipeline/__init__.py",
+                ),
+            )
+    return [a for a in referenced if isinstance(a, AssetsDefinition)]
