@@ -23,7 +23,7 @@ LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annota
 .PHONY: run test test-fast test-spark35 test-connect lint typecheck ui bench lock clean
 
 $(BIN)/python:
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(None if (3, 11) <= v < (3, 13) else "f1-pipeline needs Python 3.11 or 3.12 and $(PYTHON) is %d.%d: install python3.11 and run make PYTHON=python3.11" % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 

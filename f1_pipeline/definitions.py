@@ -9,7 +9,7 @@ from f1_pipeline.defs.catalog import catalogued
 from f1_pipeline.defs.jobs import jobs
 from f1_pipeline.defs.resources import build_resources
 from f1_pipeline.defs.schedules import race_weekend_schedule
-from f1_pipeline.defs.sensors import sensors
+from f1_pipeline.defs.sensors import sensors_for
 from f1_pipeline.settings import Settings
 
 
@@ -22,7 +22,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     return Definitions(
         assets=catalogued([*raw.assets, *cleaned.assets, *stats.assets], settings),
         jobs=jobs,
-        sensors=sensors,
+        sensors=sensors_for(settings),
         schedules=[race_weekend_schedule(settings.race_weekend_cron)],
         resources=build_resources(settings),
         # One process per run: a run's steps share one Spark session (one JVM) instead of each

@@ -85,8 +85,16 @@ class Settings:
     # repository); None: references to the local files.
     code_repository_url: str | None = None
     code_branch: str = "main"
+    # The SQS queue receiving the bucket's upload events (the stack's UploadsQueueUrl): uploads
+    # are then pushed to the sensor; None: the sensor lists source-data/.
+    source_queue_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.source_queue_url and not isinstance(self.data_root, S3Root):
+            raise SettingsError(
+                "F1_SOURCE_QUEUE_URL needs F1_DATA_ROOT=s3://bucket[/prefix]: the queue "
+                f"carries that bucket's upload events, not {self.data_root}'s"
+            )
         if self.glue is not None and not isinstance(self.data_root, S3Root):
             raise SettingsError(
                 "F1_SPARK_MODE=glue needs F1_DATA_ROOT=s3://bucket[/prefix]: a Glue job cannot "
@@ -125,6 +133,9 @@ class Settings:
                 "F1_CODE_REPOSITORY_URL", env.get("F1_CODE_REPOSITORY_URL") or None
             ),
             code_branch=env.get("F1_CODE_BRANCH") or "main",
+            source_queue_url=_parse_url(
+                "F1_SOURCE_QUEUE_URL", env.get("F1_SOURCE_QUEUE_URL") or None
+            ),
         )
 
     @property

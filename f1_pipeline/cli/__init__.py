@@ -10,9 +10,26 @@ import traceback
 import warnings
 from collections.abc import Sequence
 
-from f1_pipeline.cli import backfill, bootstrap, glue, run, spark, upload
-from f1_pipeline.cli.errors import CommandError, as_command_error
-from f1_pipeline.settings import Settings, SettingsError
+
+def python_problem(version: Sequence[int]) -> str | None:
+    """What is wrong with running on Python ``version``, in one sentence, or None."""
+    if (3, 11) <= tuple(version[:2]) < (3, 13):
+        return None
+    found = ".".join(map(str, version[:3]))
+    return (
+        f"f1-pipeline runs on Python 3.11 or 3.12, not {found}: install python3.11 "
+        "(e.g. `apt-get install python3.11 python3.11-venv`) and reinstall with "
+        "`make PYTHON=python3.11 run`"
+    )
+
+
+# Before anything else is imported: the rest needs 3.11 (it would fail with a traceback).
+if (_problem := python_problem(tuple(sys.version_info[:3]))) is not None:
+    sys.exit(f"f1-pipeline: {_problem}")
+
+from f1_pipeline.cli import backfill, bootstrap, glue, run, spark, upload  # noqa: E402
+from f1_pipeline.cli.errors import CommandError, as_command_error  # noqa: E402
+from f1_pipeline.settings import Settings, SettingsError  # noqa: E402
 
 COMMANDS = {
     "run": run,

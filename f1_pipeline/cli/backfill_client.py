@@ -38,6 +38,15 @@ def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> di
     return body["data"]
 
 
+def webserver_up(url: str, timeout: float = 0.5) -> bool:
+    """Whether a Dagster webserver answers at ``url`` (its /server_info page)."""
+    try:
+        with urllib.request.urlopen(f"{url}/server_info", timeout=timeout) as response:
+            return "dagster_webserver_version" in json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 _DAEMON = """{ instance { daemonHealth {
   daemonStatus(daemonType: "BACKFILL") { healthy lastHeartbeatTime } } } }"""
 

@@ -6,8 +6,11 @@ seasons present) and then season_stats over the requested seasons as one run.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from dagster import (
@@ -19,6 +22,7 @@ from dagster import (
 )
 
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.core.steps.base import PROGRESS_PREFIX
 from f1_pipeline.defs.assets.stats import SEASON_STATS
 from f1_pipeline.defs.constants import ALL_ASSETS_JOB, SEASONS_PARTITIONS
 from f1_pipeline.defs.failures import BAD_INPUT_METADATA
@@ -81,6 +85,43 @@ class Console:
     verbose: bool = False
     ui_url: str | None = None
 
+    def runs(self, run_ids: Sequence[str]) -> str:
+        """The runs, as UI links when the webserver is up."""
+        if self.ui_url:
+            return ", ".join(f"{self.ui_url}/runs/{r}" for r in run_ids)
+        return f"run {', '.join(run_ids)}"
+
+
+@contextmanager
+def _progress(instance: DagsterInstance, run_id: str, console: Console) -> Iterator[None]:
+    """Print the run's progress lines (its steps' phases and counts) while it runs, read
+    from the run's event log every half second. With --verbose Dagster prints all logs."""
+    if console.verbose:
+        yield
+        return
+    finished = threading.Event()
+
+    def follow() -> None:
+        cursor = None
+        while True:
+            last = finished.wait(0.5)
+            page = instance.get_records_for_run(run_id, cursor=cursor)
+            cursor = page.cursor if page.records else cursor
+            for record in page.records:
+                entry = record.event_log_entry
+                if entry.dagster_event is None and entry.user_message.startswith(PROGRESS_PREFIX):
+                    print(f"    {entry.user_message[len(PROGRESS_PREFIX) :]}", flush=True)
+            if last and not page.has_more:
+                return
+
+    thread = threading.Thread(target=follow, name="f1-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        thread.join(timeout=10)
+
 
 def _execute(
     defs: Definitions,
@@ -90,13 +131,16 @@ def _execute(
     stage: StageResult,
     console: Console,
 ) -> None:
-    result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
-        run_config=_run_config(console.verbose),
-        instance=instance,
-        asset_selection=list(keys),
-        tags=tags,
-        raise_on_error=False,
-    )
+    run_id = str(uuid.uuid4())
+    with _progress(instance, run_id, console):
+        result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
+            run_config=_run_config(console.verbose),
+            instance=instance,
+            asset_selection=list(keys),
+            tags=tags,
+            raise_on_error=False,
+            run_id=run_id,
+        )
     stage.run_ids.append(result.run_id)
     if not result.success:
         raise CommandError(_failure_message(result, console.ui_url))

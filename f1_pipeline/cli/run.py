@@ -25,6 +25,7 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
 def command(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `--help` and argument errors stay fast.
     from f1_pipeline.cli import launch
+    from f1_pipeline.cli.backfill_client import webserver_up
     from f1_pipeline.cli.errors import CommandError
     from f1_pipeline.core.lineage import read_commit, read_json, vanished_seasons
     from f1_pipeline.core.storage import layout
@@ -34,7 +35,9 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
 
     check_plausible(args.seasons, settings.last_plausible_season)
     started = time.monotonic()
-    console = launch.Console(verbose=args.verbose, ui_url=settings.dagster_url)
+    # Runs are linked in the UI when its webserver is up (it shows this Dagster home's runs).
+    ui_url = settings.dagster_url if webserver_up(settings.dagster_url) else None
+    console = launch.Console(verbose=args.verbose, ui_url=ui_url)
     if settings.spark_mode == "local":
         _choose_engine(settings, args.verbose)
     instance = open_instance(settings.dagster_home)
@@ -47,7 +50,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     for m in ingest.materialized:
         rows = m.metadata.get("dagster/row_count", "?")
         print(f"  {m.asset:<22} {rows:>8} rows")
-    print(f"  done in {ingest.seconds:.1f}s (run {ingest.run_ids[0]})")
+    print(f"  done in {ingest.seconds:.1f}s ({console.runs(ingest.run_ids)})")
 
     # The seasons in the data just ingested, and any published season it no longer has.
     commit = read_commit(storage) or {}
@@ -72,7 +75,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {len(seasons)} seasons, {races} races, {withdrawn} withdrawn")
     for season in stats.skipped:
         print(f"  season {season}: not in the data (nothing to publish)")
-    print(f"  done in {stats.seconds:.1f}s (run {', '.join(stats.run_ids)})")
+    print(f"  done in {stats.seconds:.1f}s ({console.runs(stats.run_ids)})")
 
     print(
         f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {files} files "

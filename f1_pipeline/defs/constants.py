@@ -4,6 +4,7 @@ STORAGE_KEY = "storage"
 # Runs the Spark steps (locally or as Glue job runs): not a Spark session.
 STEP_RUNNER_KEY = "step_runner"
 ALERTS_KEY = "alerts"
+UPLOAD_QUEUE_KEY = "upload_queue"  # only with F1_SOURCE_QUEUE_URL
 
 RAW_GROUP = "raw"
 CLEANED_GROUP = "cleaned"

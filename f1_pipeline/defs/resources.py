@@ -18,7 +18,7 @@ from f1_pipeline.core.spark import DEFAULT_MASTER, spark_config
 from f1_pipeline.core.storage import S3Root, Storage, open_storage
 from f1_pipeline.core.storage.s3 import s3_client
 from f1_pipeline.defs.alerts import AlertsResource
-from f1_pipeline.defs.constants import ALERTS_KEY, STEP_RUNNER_KEY, STORAGE_KEY
+from f1_pipeline.defs.constants import ALERTS_KEY, STEP_RUNNER_KEY, STORAGE_KEY, UPLOAD_QUEUE_KEY
 from f1_pipeline.defs.runners import LocalSpark, StepRun, StepRunner
 from f1_pipeline.settings import ALERT_WEBHOOK_ENV, Settings, parse_data_root
 
@@ -44,6 +44,29 @@ class StorageResource(ConfigurableResource):
         if self._storage is None:
             self._storage = open_storage(parse_data_root(self.data_root), self.s3_client)
         return self._storage
+
+
+class UploadQueueResource(ConfigurableResource):
+    """The SQS queue receiving the bucket's upload events (the stack's UploadsQueue)."""
+
+    queue_url: str = Field(description="The queue's URL (F1_SOURCE_QUEUE_URL).")
+    endpoint_url: str | None = Field(default=None, description="SQS-compatible endpoint.")
+    region: str | None = Field(default=None, description="The queue's AWS region.")
+    max_attempts: int = Field(default=5, description="botocore's attempts per SQS call.")
+    wait_seconds: int = Field(
+        default=10, description="Long poll per sensor tick (0-20 s): an upload is seen at once."
+    )
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "sqs",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            config=Config(retries={"mode": "standard", "max_attempts": self.max_attempts}),
+        )
 
 
 def glue_client(region: str | None, max_attempts: int) -> Any:
@@ -149,4 +172,16 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         # A secret: referenced by name, so neither the UI nor the run config ever shows it.
         webhook_url=EnvVar(ALERT_WEBHOOK_ENV) if settings.alert_webhook_url else None,
     )
-    return {STORAGE_KEY: storage, STEP_RUNNER_KEY: step_runner, ALERTS_KEY: alerts}
+    resources: dict[str, ConfigurableResource] = {
+        STORAGE_KEY: storage,
+        STEP_RUNNER_KEY: step_runner,
+        ALERTS_KEY: alerts,
+    }
+    if settings.source_queue_url:
+        resources[UPLOAD_QUEUE_KEY] = UploadQueueResource(
+            queue_url=settings.source_queue_url,
+            endpoint_url=settings.aws.endpoint_url,
+            region=settings.aws.region,
+            max_attempts=settings.aws.max_attempts,
+        )
+    return resources

@@ -35,6 +35,9 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
     assert "[1/2] ingest" in proc.stdout
     assert "[2/2] season stats: 7 season(s)" in proc.stdout
     assert "summary: 7 season(s) 2018..2024, 14 files written" in proc.stdout
+    # Long stages say how far they are, as they go.
+    assert "\n    validate results\n" in proc.stdout
+    assert "\n    season files written: 14/14\n" in proc.stdout
 
     expected = sorted(p.name for p in expected_dir.glob("stats_*.json"))
     assert sorted(p.name for p in (data_root / "results").glob("stats_*.json")) == expected
@@ -56,7 +59,8 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
 
 
 def _console_run(data_root, tmp_path, *args):
-    env = {**os.environ, "F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(tmp_path / "home"),
+           "F1_DAGSTER_URL": "http://127.0.0.1:9"}  # fmt: skip
     script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
     return subprocess.run(
         [script, "run", *args], env=env, capture_output=True, text=True, timeout=600
@@ -76,8 +80,19 @@ def test_a_bad_cell_is_one_short_block_on_stderr(data_root, tmp_path):
     assert lines[1] == (
         f"  {results}, line 4, column 'driverId': cannot parse 'driver846' as an integer"
     )
-    assert lines[2].startswith("  full log: http://127.0.0.1:3000/runs/")
+    # No webserver at F1_DAGSTER_URL: the run is named, with how to see it.
+    assert lines[2].startswith("  full log: run ")
+    assert lines[2].endswith("(the Dagster UI: `make ui`; --verbose prints it here)")
     assert len(lines) == 3, proc.stderr
+
+
+def test_runs_are_linked_when_the_webserver_is_up():
+    from f1_pipeline.cli.launch import Console
+
+    assert Console(ui_url="http://h:3000").runs(["a", "b"]) == (
+        "http://h:3000/runs/a, http://h:3000/runs/b"
+    )
+    assert Console().runs(["a"]) == "run a"
 
 
 def test_verbose_prints_dagsters_log_and_the_stack_trace(pipeline_env, capfd):
@@ -132,6 +147,18 @@ def test_bad_configuration_exits_2(monkeypatch, capsys):
     monkeypatch.setenv("F1_DATA_ROOT", "ftp://nowhere")
     assert main(["run"]) == 2
     assert "configuration error: F1_DATA_ROOT='ftp://nowhere'" in capsys.readouterr().err
+
+
+def test_the_python_version_is_checked_in_one_sentence():
+    from f1_pipeline.cli import python_problem
+
+    assert python_problem((3, 11, 2)) is None
+    assert python_problem((3, 12, 0)) is None
+    for version in ((3, 10, 14), (3, 13, 1)):
+        problem = python_problem(version)
+        assert problem.startswith("f1-pipeline runs on Python 3.11 or 3.12, not ")
+        assert ".".join(map(str, version)) in problem
+        assert "\n" not in problem
 
 
 def test_parse_seasons():

@@ -18,7 +18,11 @@ SEASONS = [str(y) for y in range(2018, 2025)]
 
 _INSTIGATORS = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
   sensors { name sensorState { status } } schedules { name scheduleState { status } } } } } }"""
-_ASSETS = "{ assetNodes { assetKey { path } groupName } }"
+_ASSETS = """{ assetNodes { assetKey { path } groupName kinds pools
+  owners { ... on TeamAssetOwner { team } }
+  metadataEntries { label
+    ... on TableSchemaMetadataEntry { schema { columns { name description } } } }
+  internalFreshnessPolicy { ... on CronFreshnessPolicy { deadlineCron timezone } } } }"""
 _RESOURCES = """{ allTopLevelResourceDetailsOrError(repositorySelector:
   {repositoryLocationName: "f1_pipeline", repositoryName: "__repository__"}) {
   ... on ResourceDetailsList { results { name description configuredValues { key value type } } }
@@ -55,10 +59,8 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
     log = tmp_path / "dagster-dev.log"
     with dagster_dev(log) as url:
         monkeypatch.setenv("F1_DAGSTER_URL", url)
-        groups = {
-            "/".join(n["assetKey"]["path"]): n["groupName"]
-            for n in graphql(url, _ASSETS)["assetNodes"]
-        }
+        nodes = {"/".join(n["assetKey"]["path"]): n for n in graphql(url, _ASSETS)["assetNodes"]}
+        groups = {name: node["groupName"] for name, node in nodes.items()}
         assert groups == {
             "source_data/races": "raw",
             "source_data/results": "raw",
@@ -66,6 +68,15 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
             "cleaned/results": "cleaned",
             "results/season_stats": "stats",
         }
+        # What the catalog shows: kinds, owners, pools, described columns, freshness.
+        stats = nodes["results/season_stats"]
+        assert set(stats["kinds"]) == {"spark", "json", "parquet"}
+        assert stats["owners"] == [{"team": "f1-data"}]
+        assert stats["pools"] == ["season_stats"]
+        assert nodes["cleaned/races"]["pools"] == ["cleaned_layer"]
+        assert stats["internalFreshnessPolicy"] == {"deadlineCron": "0 9 * * 1", "timezone": "UTC"}
+        [schema] = [e for e in stats["metadataEntries"] if e["label"] == "dagster/column_schema"]
+        assert all(c["description"] for c in schema["schema"]["columns"])
         # The Resources page: what each resource is and how it is configured; the alert
         # webhook (a secret) only as the name of its environment variable.
         resources = _resources(url)
@@ -96,6 +107,11 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         assert "season 2024: published" in out
         assert "summary: backfill" in out
         assert "2/2 season(s) published" in out
+        # `f1-pipeline run` beside the webserver links each of its runs in the UI.
+        assert main(["run", "--seasons", "2024"]) == 0
+        out = capsys.readouterr().out
+        assert f"({url}/runs/" in out
+        assert "    season files written: 2/2" in out
 
         checks = graphql(url, _CHECKS, {"keys": [{"path": ["cleaned", "races"]}]})
         [node] = checks["assetNodes"]

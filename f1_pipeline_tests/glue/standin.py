@@ -71,10 +71,17 @@ class LocalJobRun:
     state: str = "RUNNING"
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
+    started_on: float = field(default_factory=time.time)
+    # Queued by Glue's job-run queuing (WAITING) until a slot frees: then this starts it.
+    launch: Any = None
+    worker_type: str | None = None
+    workers: int | None = None
 
     def refresh(self) -> str:
         if self.state not in ("RUNNING", "WAITING", "STOPPING"):
             return self.state
+        if self.launch is not None:
+            return "WAITING"
         if self.forced is not None:
             final, error, seconds = self.forced
             if time.monotonic() - self.started >= seconds:
@@ -125,6 +132,13 @@ class LocalGlue:
         self.runs: dict[str, LocalJobRun] = {}
         self.next_outcomes: list[tuple[str, str, float]] = []
         self.stop_requests: list[str] = []
+        # Faults to inject, each used once, in order: "start: lost response" (the run starts,
+        # the caller gets an error), "start: twice" (botocore retried a start that had
+        # succeeded: two runs, the second's id returned), "poll: throttled" and "poll:
+        # denied" (GetJobRun), "stop: refused" (BatchStopJobRun answers with Errors).
+        self.faults: list[str] = []
+        # Glue's job-run queuing for jobs whose definition says so (moto keeps no such flag).
+        self.queuing = False
         self._lock = threading.Lock()
 
     @property
@@ -166,13 +180,44 @@ class LocalGlue:
         done = subprocess.run([self.python, "-c", code], capture_output=True, text=True)
         return done.stdout.strip() or "nothing"
 
-    def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **_: Any):
+    def _fault(self, prefix: str) -> str | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.startswith(prefix):
+                    self.faults.remove(fault)
+                    return fault
+        return None
+
+    def _active(self, job_name: str) -> list[LocalJobRun]:
+        return [r for r in self.runs.values() if r.job_name == job_name and r.launch is None
+                and r.refresh() in ("RUNNING", "STOPPING")]  # fmt: skip
+
+    def _promote_waiting(self, job_name: str, limit: int) -> None:
+        """Start queued runs, oldest first, while the job has free slots."""
+        for run in list(self.runs.values()):
+            if run.job_name == job_name and run.launch is not None and run.state == "WAITING":
+                if len(self._active(job_name)) >= limit:
+                    return
+                launch, run.launch = run.launch, None
+                run.started, run.state = time.monotonic(), "RUNNING"
+                launch()
+
+    def start_job_run(self, JobName: str, Arguments: dict[str, str] | None = None, **kw: Any):
+        fault = self._fault("start:")
+        if fault == "start: twice":
+            self.start_job_run(JobName, Arguments, **kw)
+        started = self._start_job_run(JobName, Arguments)
+        if fault == "start: lost response":
+            raise self._error("InternalServiceException", "connection reset", "StartJobRun")
+        return started
+
+    def _start_job_run(self, JobName: str, Arguments: dict[str, str] | None):
         job = self.glue_api.get_job(JobName=JobName)["Job"]  # EntityNotFoundException if none
         with self._lock:
-            active = [r for r in self.runs.values() if r.job_name == JobName and r.refresh()
-                      in ("RUNNING", "WAITING", "STOPPING")]  # fmt: skip
             limit = job.get("ExecutionProperty", {}).get("MaxConcurrentRuns", 1)
-            if len(active) >= limit:
+            queue = job.get("JobRunQueuingEnabled", self.queuing)
+            full = len(self._active(JobName)) >= limit
+            if full and not queue:
                 raise self._error(
                     "ConcurrentRunsExceededException",
                     f"Concurrent runs exceeded for {JobName}", "StartJobRun"
@@ -195,55 +240,90 @@ class LocalGlue:
                 log_path=run_dir / "output.log",
                 timeout_seconds=job.get("Timeout", 2880) * self.seconds_per_minute,
             )
+            run.worker_type = job.get("WorkerType")
+            run.workers = job.get("NumberOfWorkers")
             if self.next_outcomes:
                 run.forced = self.next_outcomes.pop(0)
+            if full:
+                run.state = "WAITING"
+                run.launch = lambda: self._launch(run, job, arguments, run_dir)
             else:
-                script = self._download(job["Command"]["ScriptLocation"], run_dir)
-                modules = arguments.get("--additional-python-modules", "")
-                # A Glue job starts from a clean environment: no Spark Connect mode a test
-                # process may have switched on for itself (the Connect lane).
-                env = {k: v for k, v in self.env.items() if k not in _NOT_ON_GLUE}
-                env["PYTHONPATH"] = self._python_path(modules, run_dir)
-
-                argv = [item for pair in arguments.items() for item in pair]
-                with run.log_path.open("wb") as log:
-                    run.process = subprocess.Popen(
-                        [self.python, "-c", _BOOT, str(script), *argv],
-                        cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )  # fmt: skip
+                self._launch(run, job, arguments, run_dir)
             self.runs[run_id] = run
         return {"JobRunId": run_id}
 
-    def get_job_run(self, JobName: str, RunId: str, **_: Any):
-        run = self.runs.get(RunId)
-        if run is None or run.job_name != JobName:
-            raise self._error("EntityNotFoundException", f"Job run {RunId} not found", "GetJobRun")
+    def _launch(self, run: LocalJobRun, job: dict, arguments: dict, run_dir: Path) -> None:
+        if run.forced is not None:
+            return
+        script = self._download(job["Command"]["ScriptLocation"], run_dir)
+        modules = arguments.get("--additional-python-modules", "")
+        # A Glue job starts from a clean environment: no Spark Connect mode a test
+        # process may have switched on for itself (the Connect lane).
+        env = {k: v for k, v in self.env.items() if k not in _NOT_ON_GLUE}
+        env["PYTHONPATH"] = self._python_path(modules, run_dir)
+
+        argv = [item for pair in arguments.items() for item in pair]
+        with run.log_path.open("wb") as log:
+            run.process = subprocess.Popen(
+                [self.python, "-c", _BOOT, str(script), *argv],
+                cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def _job_run(self, run: LocalJobRun) -> dict[str, Any]:
+        job = self.glue_api.get_job(JobName=run.job_name)["Job"]
         with self._lock:
+            self._promote_waiting(run.job_name, job.get("ExecutionProperty", {}).get(
+                "MaxConcurrentRuns", 1))  # fmt: skip
             state = run.refresh()
         job_run = {
-            "Id": RunId,
-            "JobName": JobName,
+            "Id": run.id,
+            "JobName": run.job_name,
             "JobRunState": state,
             "Attempt": 0,
             "Arguments": run.arguments,
-            "ExecutionTime": int(time.monotonic() - run.started),
+            "StartedOn": run.started_on,
+            "ExecutionTime": 0 if run.launch else int(time.monotonic() - run.started),
+            "WorkerType": run.worker_type,
+            "NumberOfWorkers": run.workers,
         }
         if run.error:
             job_run["ErrorMessage"] = run.error
-        return {"JobRun": job_run}
+        return job_run
+
+    def get_job_run(self, JobName: str, RunId: str, **_: Any):
+        fault = self._fault("poll:")
+        if fault == "poll: throttled":
+            raise self._error("ThrottlingException", "Rate exceeded", "GetJobRun")
+        if fault == "poll: denied":
+            raise self._error("AccessDeniedException", "not allowed: GetJobRun", "GetJobRun")
+        run = self.runs.get(RunId)
+        if run is None or run.job_name != JobName:
+            raise self._error("EntityNotFoundException", f"Job run {RunId} not found", "GetJobRun")
+        return {"JobRun": self._job_run(run)}
+
+    def get_job_runs(self, JobName: str, MaxResults: int = 100, **_: Any):
+        """The newest first, as Glue lists them."""
+        runs = [r for r in self.runs.values() if r.job_name == JobName]
+        newest = sorted(runs, key=lambda r: r.started_on, reverse=True)[:MaxResults]
+        return {"JobRuns": [self._job_run(r) for r in newest]}
 
     def batch_stop_job_run(self, JobName: str, JobRunIds: list[str], **_: Any):
         stopped, errors = [], []
+        refuse = self._fault("stop:")
         for run_id in JobRunIds:
             run = self.runs.get(run_id)
             self.stop_requests.append(run_id)
+            if refuse:
+                detail = {"ErrorCode": "InternalServiceException", "ErrorMessage": "try later"}
+                errors.append({"JobName": JobName, "JobRunId": run_id, "ErrorDetail": detail})
+                continue
             if run is None or run.refresh() not in ("RUNNING", "WAITING"):
                 errors.append({"JobName": JobName, "JobRunId": run_id,
                                "ErrorDetail": {"ErrorCode": "InvalidInputException"}})  # fmt: skip
                 continue
             with self._lock:
-                run.state = "STOPPING"
+                run.state, run.launch = "STOPPING", None
                 run.kill()
                 run.state = "STOPPED"
             stopped.append({"JobName": JobName, "JobRunId": run_id})

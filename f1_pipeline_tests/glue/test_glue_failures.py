@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 from dagster import DagsterEventType, DagsterRunStatus
 
 from f1_pipeline.cli.errors import CommandError
@@ -64,8 +63,15 @@ def test_a_failing_job_fails_the_run_with_glues_error_and_publishes_nothing(
     assert f"completed with status FAILED :\n{run.error}" in message
     assert "races.csv, line 4, column 'year'" in message
     assert _published(s3_storage) == []
-    # Bad data is not retried: one job run.
+    # Bad data is not retried: one job run, whose cost and console link the failure records.
     assert len(local_glue.runs) == 1
+    (dagster_run,) = instance.get_runs()
+    (failure,) = instance.all_logs(dagster_run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    metadata = failure.dagster_event.step_failure_data.user_failure_data.metadata
+    assert metadata["glue/job_run_id"].value == run.id
+    assert metadata["glue/job_run_state"].value == "FAILED"
+    assert metadata["glue/dpu_seconds"].value == 120.0  # 2 x G.1X, one billed minute
+    assert run.id in metadata["glue/console_url"].value
 
 
 def test_a_failed_check_in_the_job_is_recorded_and_fails_the_run(
@@ -118,7 +124,7 @@ def test_stopping_the_dagster_run_stops_the_glue_job_run(glue_defs, instance, lo
     (dagster_run,) = instance.get_runs()
     assert dagster_run.status == DagsterRunStatus.FAILURE
     messages = [r.user_message for r in instance.all_logs(dagster_run.run_id)]
-    assert any(f"Successfully stopped Glue job run {run_id}" in m for m in messages)
+    assert any(f"stopped Glue job run {run_id}" == m for m in messages)
 
 
 def test_a_job_run_that_expires_fails_cleanly(glue_defs, instance, local_glue, s3_storage):
@@ -144,17 +150,57 @@ def test_a_job_run_that_times_out_fails_cleanly(glue_defs, instance, local_glue,
     assert _published(s3_storage) == []
 
 
-def test_a_busy_job_is_retried_until_a_run_slot_frees(glue_defs, instance, local_glue, glue_job):
-    """The job allows 2 concurrent runs (deploy's default); both are taken for 4 s."""
-    for _ in range(2):
+def test_a_busy_job_queues_the_steps_run_until_a_slot_frees(
+    glue_defs, instance, local_glue, glue_job
+):
+    """The job allows 3 concurrent runs (deploy's default) and queues any more (Glue's job-run
+    queuing, which deploy turns on; moto keeps no such flag, so the stand-in is told)."""
+    local_glue.queuing = True
+    for _ in range(3):
         local_glue.next_outcomes.append(("SUCCEEDED", "", 4.0))
-        local_glue.start_job_run(JobName=glue_job)
-    with pytest.raises(ClientError, match="ConcurrentRunsExceededException"):
         local_glue.start_job_run(JobName=glue_job)
 
     ingest(glue_defs, instance)
     (dagster_run,) = instance.get_runs()
     retries = instance.all_logs(dagster_run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
-    assert len(retries) >= 1
-    # The two that held the slots, then the ingest's single job run (both tables).
-    assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"] * 3
+    assert retries == []  # queued by Glue, not retried by the step
+    # The three that held the slots, then the ingest's single job run (both tables).
+    assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"] * 4
+
+
+def test_an_error_after_the_start_stops_the_run_and_is_not_retried(
+    glue_defs, instance, local_glue, s3_storage
+):
+    local_glue.faults.append("poll: denied")  # the first status read after the start
+    error = _ingest_with_deadline(glue_defs, instance)
+    assert isinstance(error, CommandError)
+    assert "AccessDenied" in str(error)
+    (run_id,) = local_glue.runs
+    assert local_glue.stop_requests == [run_id]
+    assert local_glue.runs[run_id].state == "STOPPED"
+    assert local_glue.runs[run_id].process.poll() is not None
+    # The failed step removed its Pipes context object (and its message chunks).
+    assert list(s3_storage.list(layout.PIPES_PREFIX)) == []
+    assert _published(s3_storage) == []
+
+
+def test_throttled_polls_do_not_restart_the_step(glue_defs, instance, local_glue):
+    local_glue.faults += ["poll: throttled", "poll: throttled"]
+    ingest(glue_defs, instance)
+    (dagster_run,) = instance.get_runs()
+    assert instance.all_logs(dagster_run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY) == []
+    assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"]
+
+
+def test_a_stop_glue_refuses_is_reported_as_such(glue_defs, instance, local_glue):
+    local_glue.faults += ["poll: denied", "stop: refused"]
+    error = _ingest_with_deadline(glue_defs, instance)
+    assert isinstance(error, CommandError)
+    (dagster_run,) = instance.get_runs()
+    messages = [r.user_message for r in instance.all_logs(dagster_run.run_id)]
+    (run_id,) = local_glue.runs
+    assert any(
+        m.startswith(f"Glue refused to stop job {local_glue.runs[run_id].job_name} run(s) {run_id}")
+        and "stop it in the Glue console" in m
+        for m in messages
+    )

@@ -70,8 +70,11 @@ def test_glue_mode_equals_local_mode(
         by_asset["cleaned/results"],
         stats.materialized[0].metadata,
     ]:
-        assert metadata["AWS Glue Job Run ID"] in run_ids
-        assert metadata["AWS Glue Job Name"] == glue_job
+        # What the job run cost and where to look at it.
+        assert metadata["glue/job_run_id"] in run_ids
+        assert metadata["glue/job_run_state"] == "SUCCEEDED"
+        assert metadata["glue/dpu_seconds"] >= 120.0  # 2 x G.1X, at least one billed minute
+        assert f"#/job/{glue_job}/run/{metadata['glue/job_run_id']}" in metadata["glue/console_url"]
         assert metadata["spark_mode"] == "glue"
     assert sorted(m.partition for m in stats.materialized) == [str(s) for s in SEASONS]
     by_season = {m.partition: m.metadata for m in stats.materialized}

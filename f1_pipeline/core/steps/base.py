@@ -42,19 +42,41 @@ class StepResult:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Phases:
-    """Where a step's time goes: seconds per named phase, in the order first entered."""
+# Log lines that say how far a step is: the command line prints them as they come.
+PROGRESS_PREFIX = "progress: "
 
-    def __init__(self) -> None:
+
+class Phases:
+    """Where a step's time goes: seconds per named phase, in the order first entered. With
+    ``announce``, each phase's start and counted progress are announced as they happen."""
+
+    def __init__(self, announce: Callable[[str], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.announce = announce
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
+        if self.announce:
+            self.announce(name)
         start = time.perf_counter()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def counter(self, what: str, total: int, every: float = 1.0) -> Callable[[int], None]:
+        """A callback taking how many of ``total`` ``what`` are done: announced at most once
+        per ``every`` seconds, and when all are done."""
+        last = time.monotonic()
+
+        def done(count: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if self.announce and (count >= total or now - last >= every):
+                last = now
+                self.announce(f"{what}: {count}/{total}")
+
+        return done
 
     def summary(self) -> str:
         return ", ".join(f"{name} {s:.2f}s" for name, s in self.seconds.items())
@@ -70,3 +92,7 @@ class StepContext:
     # Called as soon as a check is evaluated, before anything is published.
     report_check: Callable[[CheckOutcome], None]
     phase: Phases = field(default_factory=Phases)
+
+    def __post_init__(self) -> None:
+        if self.phase.announce is None:
+            self.phase.announce = lambda text: self.log.info(f"{PROGRESS_PREFIX}{text}")

@@ -141,3 +141,5 @@ class DirectIO(SparkIO):
             yield _StoredFile(self.storage, _single_part(keys, self.storage.uri(prefix)))
         finally:
             self.storage.delete_prefix(prefix)
+            for marker in layout.folder_markers(prefix):
+                self.storage.delete(marker)

@@ -6,8 +6,9 @@ records what each season was computed from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 from f1_pipeline.core.contract import contract_json, rows_by_season, season_table_parquet
@@ -113,7 +114,8 @@ def publish_season_files(
         }
     with phase("write"):
         pending = [(key, data) for files in rendered.values() for key, data in files.items()]
-        done = dict(zip([k for k, _ in pending], _write_all(storage, pending), strict=True))
+        report = phase.counter("season files written", len(pending))
+        done = dict(zip([k for k, _ in pending], _write_all(storage, pending, report), strict=True))
     written: dict[str, ObjectInfo] = {}
     entries = {}
     for season, files in rendered.items():
@@ -127,12 +129,26 @@ def publish_season_files(
     return written, entries
 
 
-def _write_all(storage: Storage, files: Sequence[tuple[str, bytes]]) -> list[ObjectInfo]:
-    """Write every file, concurrently where the storage gains from it (network round trips)."""
-    if storage.write_concurrency <= 1:
-        return [storage.write_bytes(key, data) for key, data in files]
-    with ThreadPoolExecutor(max_workers=storage.write_concurrency) as pool:
-        return list(pool.map(lambda item: storage.write_bytes(*item), files))
+def _write_all(
+    storage: Storage, files: Sequence[tuple[str, bytes]], report: Callable[[int], None]
+) -> list[ObjectInfo]:
+    """Write every file, concurrently where the storage gains from it (network round trips),
+    reporting how many are written."""
+
+    def write(item: tuple[str, bytes]) -> ObjectInfo:
+        return storage.write_bytes(*item)
+
+    written: list[ObjectInfo] = []
+    with ExitStack() as stack:
+        if storage.write_concurrency > 1:
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=storage.write_concurrency))
+            results = pool.map(write, files)
+        else:
+            results = map(write, files)
+        for info in results:
+            written.append(info)
+            report(len(written))
+    return written
 
 
 def withdraw_seasons(

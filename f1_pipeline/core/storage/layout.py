@@ -61,6 +61,20 @@ def staging_prefix(token: str) -> str:
     return f"{STAGING_PREFIX}{token}/"
 
 
+# Hadoop's S3 filesystems on EMR and Glue (EMRFS) mark a "directory" they create with an
+# empty object named after it plus this suffix, beside the directory, not inside it.
+FOLDER_MARKER_SUFFIX = "_$folder$"
+
+
+def folder_markers(prefix: str, within: str = STAGING_PREFIX) -> list[str]:
+    """The folder-marker keys Spark may have left for ``prefix`` (a directory, ending in
+    ``/``) and for each of its parents below ``within``."""
+    if not prefix.startswith(within) or not prefix.endswith("/"):
+        raise ValueError(f"{prefix!r} is not a directory under {within!r}")
+    parts = prefix[len(within) :].rstrip("/").split("/")
+    return [f"{within}{'/'.join(parts[: i + 1])}{FOLDER_MARKER_SUFFIX}" for i in range(len(parts))]
+
+
 def glue_entry_script() -> str:
     return f"{SCRIPTS_PREFIX}glue_entry.py"
 

@@ -27,6 +27,7 @@ from dagster_aws.pipes import PipesGlueClient, PipesS3ContextInjector, PipesS3Me
 from f1_pipeline.core.storage import S3Root, layout
 from f1_pipeline.core.storage.s3 import S3Storage
 from f1_pipeline.defs.failures import BAD_INPUT_METADATA, is_bad_input_message
+from f1_pipeline.defs.retries import is_transient
 from f1_pipeline.defs.runners.base import StepRun, StepRunner
 
 # Every state a Glue job run ends in (https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html).
@@ -34,19 +35,179 @@ from f1_pipeline.defs.runners.base import StepRun, StepRunner
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
 
 
+# The Pipes argument naming the session's context object: unique per step attempt, so it
+# tells which job runs a step started.
+PIPES_CONTEXT_ARG = "--dagster-pipes-context"
+
+# DPUs per worker (https://docs.aws.amazon.com/glue/latest/dg/add-job.html); Glue bills
+# Spark jobs per second with a one-minute minimum.
+DPU_PER_WORKER = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0, "Z.2X": 2.0}
+MIN_BILLED_SECONDS = 60
+
+
 class GlueWaitExceeded(RuntimeError):
     """A job run did not end within the configured wait; it was asked to stop."""
 
 
+def job_run_metadata(job_run: Mapping[str, Any], region: str | None) -> dict[str, Any]:
+    """What one job run cost and where to look at it: id, final state, seconds, DPU-seconds
+    (Glue's figure when it reports one, else workers x DPU x billed seconds), console URL."""
+    run_id, job = job_run.get("Id", ""), job_run.get("JobName", "")
+    seconds = int(job_run.get("ExecutionTime") or 0)
+    if job_run.get("DPUSeconds") is not None:
+        dpu_seconds = float(job_run["DPUSeconds"])
+    else:
+        workers = job_run.get("NumberOfWorkers")
+        dpus = (
+            workers * DPU_PER_WORKER.get(job_run.get("WorkerType", ""), 1.0)
+            if workers
+            else float(job_run.get("MaxCapacity") or job_run.get("AllocatedCapacity") or 0)
+        )
+        dpu_seconds = dpus * max(seconds, MIN_BILLED_SECONDS) if dpus else 0.0
+    region = region or "us-east-1"
+    return {
+        "glue/job_run_id": run_id,
+        "glue/job_run_state": job_run.get("JobRunState", "UNKNOWN"),
+        "glue/execution_seconds": seconds,
+        "glue/dpu_seconds": round(dpu_seconds, 1),
+        "glue/console_url": MetadataValue.url(
+            f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}"
+            f"#/job/{job}/run/{run_id}"
+        ),
+    }
+
+
+class _JobRunTracker:
+    """The Glue client as PipesGlueClient sees it, remembering the job run a step started.
+    A ``StartJobRun`` whose response was lost (a connection reset, a 5xx, botocore's own
+    retry of a start that had in fact succeeded) never leaves a step with two runs: runs are
+    found by the step's unique Pipes context argument, one is kept, any other stopped."""
+
+    def __init__(self, client: Any, poll_seconds: float, patience_seconds: float) -> None:
+        self._client = client
+        self.poll_seconds, self.patience_seconds = poll_seconds, patience_seconds
+        self.job_name: str | None = None
+        self.run_id: str | None = None
+        self.last: Mapping[str, Any] | None = None  # the latest GetJobRun's JobRun
+        self.log: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def start_job_run(self, **params: Any) -> Mapping[str, Any]:
+        self.job_name = params["JobName"]
+        marker = params.get("Arguments", {}).get(PIPES_CONTEXT_ARG)
+        try:
+            run_id = self._client.start_job_run(**params)["JobRunId"]
+        except (ClientError, BotoCoreError) as err:
+            found = self._runs_started_with(marker) if is_transient(err) else []
+            if not found:
+                raise
+            run_id = found[0]
+            self._warn(f"StartJobRun failed ({err}) but started run {run_id}: following it")
+        self.run_id = run_id
+        extra = [r for r in self._runs_started_with(marker) if r != run_id]
+        if extra:
+            self._warn(f"StartJobRun started {len(extra) + 1} runs; stopping {extra}")
+            self.stop(extra)
+        return {"JobRunId": run_id}
+
+    def get_job_run(self, **params: Any) -> Mapping[str, Any]:
+        """GetJobRun, retried through throttling and transient faults for a while: a status
+        read that failed is not a reason to fail (and re-run) the step."""
+        deadline = time.monotonic() + self.patience_seconds
+        while True:
+            try:
+                response = self._client.get_job_run(**params)
+                break
+            except (ClientError, BotoCoreError) as err:
+                if not is_transient(err) or time.monotonic() >= deadline:
+                    raise
+                self._warn(f"reading Glue job run {params.get('RunId')} failed ({err}); retrying")
+                time.sleep(self.poll_seconds)
+        if params.get("RunId") == self.run_id:
+            self.last = response["JobRun"]
+        return response
+
+    def _runs_started_with(self, marker: str | None) -> list[str]:
+        """This step's active job runs, oldest first (Glue lists the newest first)."""
+        if marker is None or self.job_name is None:
+            return []
+        runs = self._client.get_job_runs(JobName=self.job_name, MaxResults=50)["JobRuns"]
+        return [
+            r["Id"]
+            for r in reversed(runs)
+            if r.get("Arguments", {}).get(PIPES_CONTEXT_ARG) == marker
+            and r.get("JobRunState") not in TERMINAL_STATES
+        ]
+
+    def stop(self, run_ids: list[str]) -> None:
+        """Stop ``run_ids``; a stop Glue refuses is raised, named for what it is."""
+        assert self.job_name is not None
+        response = self._client.batch_stop_job_run(JobName=self.job_name, JobRunIds=run_ids)
+        refused = [
+            f"{e.get('JobRunId')}: {e.get('ErrorDetail', {}).get('ErrorCode')} "
+            f"{e.get('ErrorDetail', {}).get('ErrorMessage', '')}".strip()
+            for e in response.get("Errors", [])
+        ]
+        if refused:
+            raise GlueStopFailed(
+                f"Glue refused to stop job {self.job_name} run(s) {'; '.join(refused)}: it may "
+                "still be running and writing; stop it in the Glue console"
+            )
+
+    def _warn(self, message: str) -> None:
+        if self.log is not None:
+            self.log.warning(message)
+
+
+class GlueStopFailed(RuntimeError):
+    """Glue answered a stop request with errors: the job run may still be running."""
+
+
 class F1PipesGlueClient(PipesGlueClient):
-    """dagster-aws's PipesGlueClient (start, Pipes session, stop on interruption, run
-    metadata), with a wait loop that ends on every terminal state, polls at a chosen pace
-    and gives up, stopping the job run, after ``max_wait_seconds``."""
+    """dagster-aws's PipesGlueClient (start, Pipes session, run metadata) with one job run
+    per step, always: whatever error follows the start (a failed status poll, a lost
+    message, an interruption) stops the run before the step fails or is retried; status
+    polls that fail for a transient reason are retried inside the wait, which ends on every
+    terminal state and gives up, stopping the run, after ``max_wait_seconds``."""
 
     def __init__(self, *, poll_seconds: float, max_wait_seconds: float, **kwargs: Any) -> None:
+        kwargs["client"] = _JobRunTracker(
+            kwargs["client"], poll_seconds, patience_seconds=min(max_wait_seconds, 300)
+        )
         super().__init__(**kwargs)
+        self.tracker: _JobRunTracker = kwargs["client"]
         self.poll_seconds = poll_seconds
         self.max_wait_seconds = max_wait_seconds
+
+    def run(self, *, context: Any, extras: Any = None, **kwargs: Any) -> Any:
+        self.tracker.log = context.log
+        try:
+            return super().run(context=context, extras=extras, **kwargs)
+        except BaseException as err:
+            self._stop_unfinished(context, err)
+            raise
+
+    def _stop_unfinished(self, context: Any, err: BaseException) -> None:
+        tracker = self.tracker
+        if tracker.run_id is None:
+            return
+        if tracker.last is not None and tracker.last.get("JobRunState") in TERMINAL_STATES:
+            return
+        context.log.warning(f"stopping Glue job run {tracker.run_id} after: {err!r}")
+        try:
+            tracker.stop([tracker.run_id])
+        except (GlueStopFailed, ClientError, BotoCoreError) as stop_error:
+            context.log.error(str(stop_error))
+            err.add_note(str(stop_error))
+        else:
+            context.log.warning(f"stopped Glue job run {tracker.run_id}")
+
+    def _terminate_job_run(self, context: Any, job_name: str, run_id: str) -> None:
+        # An interrupted step (the Dagster run stopped): stopped by run()'s handler, which
+        # reads Glue's `Errors` (dagster-aws reads `errors`, a key Glue never sends).
+        pass
 
     def _wait_for_job_run_completion(self, job_name: str, run_id: str) -> Any:
         deadline = time.monotonic() + self.max_wait_seconds
@@ -56,12 +217,35 @@ class F1PipesGlueClient(PipesGlueClient):
             if state in TERMINAL_STATES:
                 return response
             if time.monotonic() >= deadline:
-                self._client.batch_stop_job_run(JobName=job_name, JobRunIds=[run_id])
+                # run()'s handler stops it.
                 raise GlueWaitExceeded(
                     f"Glue job {job_name} run {run_id} still {state} after "
-                    f"{self.max_wait_seconds:.0f}s; asked it to stop"
+                    f"{self.max_wait_seconds:.0f}s; stopping it"
                 )
             time.sleep(self.poll_seconds)
+
+    @property
+    def region(self) -> str | None:
+        return self._client.meta.region_name
+
+    def _extract_dagster_metadata(self, response: Any) -> Any:
+        return job_run_metadata(response["JobRun"], self.region)
+
+
+class DeletingS3ContextInjector(PipesS3ContextInjector):
+    """PipesS3ContextInjector that removes the context object however the step ends (the
+    original removes it only after a step that succeeded)."""
+
+    @contextmanager
+    def inject_context(self, context: Any) -> Iterator[Any]:
+        params: Mapping[str, Any] = {}
+        try:
+            with super().inject_context(context) as params:
+                yield params
+        finally:
+            if params.get("key"):
+                with suppress(BotoCoreError, ClientError):
+                    self.client.delete_object(Bucket=self.bucket, Key=params["key"])
 
 
 class PrefixedS3MessageReader(PipesS3MessageReader):
@@ -133,7 +317,7 @@ class GlueSpark(StepRunner):
             interval=min(self.poll_seconds, 10.0),
         )
         client = F1PipesGlueClient(
-            context_injector=PipesS3ContextInjector(
+            context_injector=DeletingS3ContextInjector(
                 bucket=root.bucket, client=s3, key_prefix=f"{pipes}context/"
             ),
             message_reader=reader,
@@ -158,10 +342,14 @@ class GlueSpark(StepRunner):
             # check fails the job the same way: retrying would not help.
             if not str(err).startswith("Glue job"):
                 raise
+            job_run = client.tracker.last
             failure = Failure(
                 description=str(err),
                 allow_retries=False,
-                metadata={BAD_INPUT_METADATA: is_bad_input_message(str(err))},
+                metadata={
+                    BAD_INPUT_METADATA: is_bad_input_message(str(err)),
+                    **(job_run_metadata(job_run, client.region) if job_run else {}),
+                },
             )
             failure.__cause__ = err
             return StepRun(checks=reader.reported_checks(), error=failure)

@@ -136,6 +136,26 @@ def source_data_sensor(context: SensorEvaluationContext, storage: StorageResourc
     store = storage.get()
     listing = {o.key: o.checksum for o in store.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
     cursor = SourceCursor.load(context.cursor)
+    return evaluate(context, store, listing, cursor, "source_data_sensor").result
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One tick's decision as a sensor result; ``cursor`` is what the result stores."""
+
+    result: SensorResult
+    cursor: SourceCursor
+
+
+def evaluate(
+    context: SensorEvaluationContext,
+    store: Storage,
+    listing: Listing,
+    cursor: SourceCursor,
+    trigger: str,
+) -> Evaluation:
+    """The tick for ``listing`` (the source objects' checksums, however they were found):
+    the decision, logged, and the ingest run request it makes (tagged with ``trigger``)."""
     built = built_from(store)
     running = bool(runs_in_flight(context.instance, INGEST_JOBS))
     outcome = None
@@ -144,7 +164,10 @@ def source_data_sensor(context: SensorEvaluationContext, storage: StorageResourc
     decision = decide(listing, built, cursor, running, outcome, time.time())
     context.log.info(decision.reason)
     if not decision.request:
-        return SensorResult(skip_reason=SkipReason(decision.reason), cursor=decision.cursor.dump())
+        result = SensorResult(
+            skip_reason=SkipReason(decision.reason), cursor=decision.cursor.dump()
+        )
+        return Evaluation(result, decision.cursor)
     # Pin the versions to ingest where the storage keeps versions (S3): the run reads exactly
     # the upload that settled, whatever arrives meanwhile.
     versions = {
@@ -153,10 +176,11 @@ def source_data_sensor(context: SensorEvaluationContext, storage: StorageResourc
         if layout.source_csv(table) in listing
     }
     tags = {
-        TRIGGER_TAG: "source_data_sensor",
+        TRIGGER_TAG: trigger,
         SOURCE_CHECKSUMS_TAG: listing_tag(listing),
         SOURCE_VERSIONS_TAG: json.dumps({t: v for t, v in versions.items() if v}, sort_keys=True),
     }
     digest = hashlib.sha256(listing_tag(listing).encode()).hexdigest()[:16]
     request = RunRequest(run_key=f"ingest-{digest}-{decision.cursor.attempts}", tags=tags)
-    return SensorResult(run_requests=[request], cursor=decision.cursor.dump())
+    result = SensorResult(run_requests=[request], cursor=decision.cursor.dump())
+    return Evaluation(result, decision.cursor)

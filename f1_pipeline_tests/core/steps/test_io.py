@@ -68,6 +68,30 @@ def test_direct_io_cleans_its_staging_when_the_step_fails(spark, data_root):
     assert storage.list(layout.CLEANED_PREFIX) == []
 
 
+def test_direct_io_removes_the_folder_markers_emrfs_leaves(spark, data_root):
+    """On Glue, Spark's S3 filesystem marks each directory it makes with a ``<dir>_$folder$``
+    object beside it; they go with the staging prefix."""
+    storage = LocalStorage(data_root)
+    io = DirectIO(storage, "t-markers")
+    with io.output(spark.range(3), "races") as staged:
+        markers = layout.folder_markers(f"{io.prefix}races/")
+        assert markers == [
+            "cleaned/_staging/t-markers_$folder$",
+            "cleaned/_staging/t-markers/races_$folder$",
+        ]
+        for marker in markers:  # what EMRFS would have written
+            storage.write_bytes(marker, b"")
+        assert staged.key.startswith(f"{io.prefix}races/")
+    assert storage.list(layout.STAGING_PREFIX) == []
+
+
+def test_folder_markers_stay_under_the_staging_prefix():
+    with pytest.raises(ValueError, match="not a directory under"):
+        layout.folder_markers("results/")
+    with pytest.raises(ValueError, match="not a directory under"):
+        layout.folder_markers("cleaned/_staging/t/races.parquet")
+
+
 def test_an_unknown_step_is_refused(spark, data_root):
     storage = LocalStorage(data_root)
     ctx = StepContext(storage, spark, LocalStagedIO(storage), LOG, "r", lambda c: None)
