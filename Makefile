@@ -91,7 +91,7 @@ lock: $(VENV)/.installed-test
 
 ## ui: the Dagster UI on http://127.0.0.1:3000, with a warm Spark Connect server its runs use
 ui: $(VENV)/.installed
-	$(BIN)/python -c 'from pathlib import Path; from f1_pipeline.defs.instance import prepare_home; prepare_home(Path("$(DAGSTER_HOME)"))'
+	$(BIN)/python -c 'from f1_pipeline.settings import Settings; from f1_pipeline.defs.instance import prepare_home; s = Settings.from_env(); prepare_home(s.dagster_home, s.dagster_storage)'
 	$(BIN)/f1-pipeline spark start
 	trap '$(BIN)/f1-pipeline spark stop' EXIT INT TERM; \
 		$(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml

@@ -88,6 +88,9 @@ class Settings:
     # The SQS queue receiving the bucket's upload events (the stack's UploadsQueueUrl): uploads
     # are then pushed to the sensor; None: the sensor lists source-data/.
     source_queue_url: str | None = None
+    # Where Dagster keeps runs and events (F1_DAGSTER_STORAGE): sqlite under the home, or
+    # postgres (the server named by DAGSTER_PG_* variables).
+    dagster_storage: str = "sqlite"
 
     def __post_init__(self) -> None:
         if self.source_queue_url and not isinstance(self.data_root, S3Root):
@@ -136,11 +139,35 @@ class Settings:
             source_queue_url=_parse_url(
                 "F1_SOURCE_QUEUE_URL", env.get("F1_SOURCE_QUEUE_URL") or None
             ),
+            dagster_storage=_parse_dagster_storage(env),
         )
 
     @property
     def last_plausible_season(self) -> int:
         return self.latest_season or latest_plausible_season()
+
+
+# What the PostgreSQL storage block of the instance template reads when it is opened.
+POSTGRES_ENV = (
+    "DAGSTER_PG_HOST",
+    "DAGSTER_PG_PORT",
+    "DAGSTER_PG_DB",
+    "DAGSTER_PG_USERNAME",
+    "DAGSTER_PG_PASSWORD",
+)
+
+
+def _parse_dagster_storage(env: Mapping[str, str]) -> str:
+    storage = (env.get("F1_DAGSTER_STORAGE") or "sqlite").strip().lower()
+    if storage not in ("sqlite", "postgres"):
+        raise SettingsError(f"F1_DAGSTER_STORAGE={storage!r}: use sqlite or postgres")
+    missing = [name for name in POSTGRES_ENV if name not in env]
+    if storage == "postgres" and missing:
+        raise SettingsError(
+            f"F1_DAGSTER_STORAGE=postgres needs {', '.join(missing)} (the server, database "
+            "and credentials Dagster connects with)"
+        )
+    return storage
 
 
 def _parse_latest_season(value: str | None) -> int | None:

@@ -40,7 +40,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     console = launch.Console(verbose=args.verbose, ui_url=ui_url)
     if settings.spark_mode == "local":
         _choose_engine(settings, args.verbose)
-    instance = open_instance(settings.dagster_home)
+    instance = open_instance(settings.dagster_home, settings.dagster_storage)
     defs = build_definitions(settings)
     storage = storage_resource(settings).get()
     print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")

@@ -27,7 +27,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.core.spark import spark_config
     from f1_pipeline.defs.instance import prepare_home
 
-    home = prepare_home(settings.dagster_home)
+    home = prepare_home(settings.dagster_home, settings.dagster_storage)
     if args.spark_command == "start":
         try:
             server = engine.start(home, spark_config(settings.spark_master), args.port)

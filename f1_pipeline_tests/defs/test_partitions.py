@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from f1_pipeline.cli.launch import contiguous_ranges
-from f1_pipeline.defs.instance import TEMPLATE, prepare_home
+from f1_pipeline.defs.instance import prepare_home, render_template
 
 
 def test_contiguous_ranges_follow_partition_order():
@@ -17,7 +17,8 @@ def test_contiguous_ranges_follow_partition_order():
 def test_prepare_home_writes_config_once(tmp_path):
     home = prepare_home(tmp_path / "home")
     config = home / "dagster.yaml"
-    assert config.read_text() == TEMPLATE.read_text().replace("{dagster_home}", str(home))
+    assert config.read_text() == render_template(home)
+    assert "{storage}" not in config.read_text()
     assert f'base_dir: "{home}/history/runs"' in config.read_text()
     assert "enabled: false" in config.read_text()
 

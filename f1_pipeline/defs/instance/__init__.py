@@ -11,16 +11,26 @@ from f1_pipeline.defs.constants import POOL_LIMITS
 from f1_pipeline.defs.instance.event_log import EVENT_BATCH_SIZE
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
+# Dagster's storage, by F1_DAGSTER_STORAGE: where runs, events and schedules are kept.
+STORAGES = ("sqlite", "postgres")
 
 
-def prepare_home(home: Path) -> Path:
-    """Create ``home`` with our dagster.yaml unless the operator already provided one, and
-    give its run pools their limits."""
+def render_template(home: Path, storage: str = "sqlite") -> str:
+    """Our dagster.yaml for ``home`` with the chosen storage block."""
+    if storage not in STORAGES:
+        raise ValueError(f"unknown Dagster storage {storage!r}; use one of {', '.join(STORAGES)}")
+    block = TEMPLATE.with_name(f"storage.{storage}.yaml").read_text().strip()
+    text = TEMPLATE.read_text().replace("{storage}", block)
+    return text.replace("{dagster_home}", str(home.resolve()))
+
+
+def prepare_home(home: Path, storage: str = "sqlite") -> Path:
+    """Create ``home`` with our dagster.yaml (``storage``: sqlite or postgres) unless the
+    operator already provided one, and give its run pools their limits."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        text = TEMPLATE.read_text().replace("{dagster_home}", str(home.resolve()))
-        config.write_text(text)
+        config.write_text(render_template(home, storage))
     with DagsterInstance.from_config(str(home)) as instance:
         set_pool_limits(instance)
     return home
@@ -38,10 +48,10 @@ def set_pool_limits(instance: DagsterInstance) -> None:
             storage.set_concurrency_slots(pool, limit)
 
 
-def open_instance(home: Path) -> DagsterInstance:
+def open_instance(home: Path, storage: str = "sqlite") -> DagsterInstance:
     """The instance at ``home``. DAGSTER_HOME is exported so that everything Dagster starts
     from this process (telemetry checks included) sees the same home."""
-    prepare_home(home)
+    prepare_home(home, storage)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
     return DagsterInstance.get()
