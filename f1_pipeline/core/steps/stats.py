@@ -213,7 +213,13 @@ def run_metadata(
     return {
         "run_season_count": len(seasons),
         "withdrawn_seasons": capped(list(withdrawn)),
-        "source_versions": commit.get("sources", {}),
+        # Which upload the stats were computed from, in one line per file (the manifest and
+        # the cleaned tables' lineage hold the full records).
+        "source_versions": {
+            table: source.get("version_id") or f"sha256:{source.get('checksum', '')[:16]}"
+            for table, source in (commit.get("sources") or {}).items()
+            if source
+        },
         "manifest": path(storage.uri(layout.manifest())),
         "results_dir": path(storage.uri(layout.RESULTS_PREFIX)),
     }

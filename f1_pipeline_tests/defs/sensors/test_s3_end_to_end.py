@@ -99,7 +99,7 @@ def test_upload_publishes_then_republishes_only_changed_seasons(
     assert entry["files"][layout.stats_json(2024)]
     mat = runs[1][1].get_asset_materialization_events()[0].event_specific_data.materialization
     versions = mat.metadata["source_versions"].value
-    assert {t: versions[t]["version_id"] for t in uploaded} == uploaded
+    assert {t: versions[t] for t in uploaded} == uploaded  # each file's S3 VersionId
 
     # 2. An upload adding results for one 2024 race (the Hungarian GP, raceId 1133)
     #    recomputes only the 2024 partition; the old stats_2024.json version is kept.
