@@ -1,5 +1,9 @@
 """``f1-pipeline glue deploy``: ship the entry script and the project wheel to
-``scripts/`` and create or update the Glue job to run them (idempotent)."""
+``scripts/`` and create or update the Glue job to run them (idempotent).
+
+Deploy owns the job (its script, wheel, arguments, sizing, concurrency and queuing); the
+CloudFormation stack owns what the job runs with (role, log group, bucket, policies) and
+sets nothing of the job's, so no value has two owners."""
 
 from __future__ import annotations
 
@@ -113,8 +117,18 @@ def _put_if_changed(storage: S3Storage, key: str, data: bytes, done: Deployment)
         done.uploaded.append(storage.uri(key))
 
 
-def job_arguments(storage: S3Storage, wheel_name: str) -> dict[str, str]:
-    """The job arguments deploy owns; any others on the job are kept."""
+# Tags on the job (the stack tags what it makes the same way).
+JOB_TAGS = {"project": "f1-pipeline"}
+
+
+def job_log_group(job_name: str) -> str:
+    """The job's continuous-log group: the stack creates it (with its retention) under this
+    name, derived from the job name alone, so nothing is kept in sync by hand."""
+    return f"/aws-glue/f1-pipeline/{job_name}"
+
+
+def job_arguments(storage: S3Storage, wheel_name: str, job_name: str) -> dict[str, str]:
+    """The job arguments deploy owns (the stack sets none); any others on the job are kept."""
     modules = (
         f"{storage.uri(layout.glue_wheel(wheel_name))},dagster-pipes=={version('dagster-pipes')}"
     )
@@ -123,6 +137,13 @@ def job_arguments(storage: S3Storage, wheel_name: str) -> dict[str, str]:
         "--additional-python-modules": modules,
         # Our wheel's own requirements (pyspark, dagster...) must not replace Glue's.
         "--python-modules-installer-option": "--no-deps",
+        # Observability: job metrics, the Spark UI's event logs, continuous logs.
+        "--enable-metrics": "true",
+        "--enable-observability-metrics": "true",
+        "--enable-spark-ui": "true",
+        "--spark-event-logs-path": storage.uri(layout.SPARK_UI_PREFIX),
+        "--enable-continuous-cloudwatch-log": "true",
+        "--continuous-log-logGroup": job_log_group(job_name),
     }
 
 
@@ -144,8 +165,8 @@ def deploy(
     existing = _get_job(glue, job_name)
     if existing is None and not role_arn:
         raise DeployError(
-            f"Glue job {job_name!r} does not exist; create it with the CloudFormation stack "
-            "(infra/template.yaml) or pass --role-arn to create it here"
+            f"Glue job {job_name!r} does not exist; pass --role-arn to create it (the "
+            "stack's GlueJobRoleArn output, infra/template.yaml)"
         )
     done = Deployment(job_name, storage.uri(""), {})
     _put_if_changed(storage, layout.glue_entry_script(), entry_script(), done)
@@ -156,12 +177,12 @@ def deploy(
         "PythonVersion": "3",
         "ScriptLocation": storage.uri(layout.glue_entry_script()),
     }
-    arguments = job_arguments(storage, wheel.name)
+    arguments = job_arguments(storage, wheel.name, job_name)
     if existing is None:
         glue.create_job(
             Name=job_name, Role=role_arn, Command=command, DefaultArguments=arguments,
             Description="f1-pipeline cleaned and season-stats steps (Dagster Pipes)",
-            **NEW_JOB_DEFAULTS,
+            Tags=JOB_TAGS, **NEW_JOB_DEFAULTS,
         )  # fmt: skip
         done.action = "created"
     else:

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from f1_pipeline.cli import main
 from f1_pipeline.core.storage import layout
-from f1_pipeline.glue.deploy import DeployError, deploy, entry_script
+from f1_pipeline.glue.deploy import DeployError, deploy, entry_script, job_arguments
 from f1_pipeline_tests.conftest import REPO
 from f1_pipeline_tests.glue.conftest import ROLE_ARN
 
@@ -36,6 +36,12 @@ def test_deploy_creates_the_job_then_changes_nothing(glue_api, s3_storage, proje
         args["--additional-python-modules"] == f"{wheel},dagster-pipes=={version('dagster-pipes')}"
     )
     assert args["--python-modules-installer-option"] == "--no-deps"
+    # Observability is deploy's too: metrics, the Spark UI's event logs, continuous logs in
+    # the log group the stack makes for this job name.
+    assert args["--enable-spark-ui"] == args["--enable-metrics"] == "true"
+    assert args["--spark-event-logs-path"] == s3_storage.uri("sparkui/")
+    assert args["--continuous-log-logGroup"] == "/aws-glue/f1-pipeline/f1-stats"
+    assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 3}
 
     again = deploy(glue_api, s3_storage, "f1-stats", project_wheel)
     assert (again.action, again.uploaded, again.unchanged) == ("unchanged", [], [script, wheel])
@@ -43,7 +49,7 @@ def test_deploy_creates_the_job_then_changes_nothing(glue_api, s3_storage, proje
 
 
 def test_a_missing_job_needs_a_role(glue_api, s3_storage, project_wheel):
-    with pytest.raises(DeployError, match="does not exist; create it with the CloudFormation"):
+    with pytest.raises(DeployError, match="does not exist; pass --role-arn to create it"):
         deploy(glue_api, s3_storage, "nope", project_wheel)
     assert s3_storage.list(layout.SCRIPTS_PREFIX) == []  # nothing uploaded either
 
@@ -68,13 +74,11 @@ def test_a_changed_wheel_updates_the_job_keeping_its_other_settings(
     }  # fmt: skip
     new_wheel = tmp_path / "f1_pipeline-0.2.0-py3-none-any.whl"
     new_wheel.write_bytes(project_wheel.read_bytes())
-    expected_args = {
-        **old_args,
-        "--job-language": "python",
-        "--additional-python-modules": f"{s3_storage.uri(layout.glue_wheel(new_wheel.name))},"
-        f"dagster-pipes=={version('dagster-pipes')}",
-        "--python-modules-installer-option": "--no-deps",
-    }
+    expected_args = {**old_args, **job_arguments(s3_storage, new_wheel.name, "f1-stats")}
+    assert expected_args["--additional-python-modules"] == (
+        f"{s3_storage.uri(layout.glue_wheel(new_wheel.name))},"
+        f"dagster-pipes=={version('dagster-pipes')}"
+    )
     update = {k: v for k, v in existing.items() if k not in ("Name", "MaxCapacity")}
     update["DefaultArguments"] = expected_args
     with Stubber(glue) as stub:

@@ -20,18 +20,26 @@ SUBSTITUTIONS = {
     "${AWS::AccountId}": "123456789012",
     "${BucketName}": "f1-bucket",
     "${GlueJobName}": "f1-job",
-    "${WheelName}": "f1.whl",
-    "${DagsterPipesVersion}": "1.13.27",
+    "${DataPrefix}": "",
 }
 BUCKET = "arn:aws:s3:::f1-bucket"
 ALLOWED_RESOURCES = {
     BUCKET,
     *(
         f"{BUCKET}/{prefix}/*"
-        for prefix in ("source-data", "cleaned", "results", "scripts", "pipes", "cleaned/_staging")
+        for prefix in (
+            "source-data",
+            "cleaned",
+            "results",
+            "scripts",
+            "pipes",
+            "cleaned/_staging",
+            "sparkui",
+        )
     ),
     "arn:aws:glue:eu-west-1:123456789012:job/f1-job",
     "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/jobs/*",
+    "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/f1-pipeline/f1-job:*",
     "GetAtt:UploadsQueue.Arn",
     "GetAtt:GlueJobRole.Arn",
 }
@@ -41,12 +49,12 @@ def _load() -> dict:
     return yaml.safe_load(TEMPLATE.read_text())
 
 
-def _resolve(value) -> str:
+def _resolve(value, substitutions: dict[str, str] = SUBSTITUTIONS) -> str:
     if isinstance(value, str):
         return value
     if "Fn::Sub" in value:
         text = value["Fn::Sub"]
-        for placeholder, replacement in SUBSTITUTIONS.items():
+        for placeholder, replacement in substitutions.items():
             text = text.replace(placeholder, replacement)
         assert "${" not in text, f"unresolved substitution in {text}"
         return text
@@ -118,6 +126,7 @@ def test_no_policy_has_wildcard_actions_or_foreign_resources():
         "GlueJobRole/f1-pipeline-glue-job",
         "DagsterRunnerPolicy",
         "DeployerPolicy",
+        "DataProviderPolicy",
     }
     assert violations(documents) == []
 
@@ -147,16 +156,33 @@ def test_least_privilege_per_principal():
     glue = documents["GlueJobRole/f1-pipeline-glue-job"]
     runner = documents["DagsterRunnerPolicy"]
     deployer = documents["DeployerPolicy"]
+    provider = documents["DataProviderPolicy"]
     outputs = {f"{BUCKET}/{p}/*" for p in ("cleaned", "results", "pipes")}
-    assert _grants(glue, "s3:PutObject") == outputs
+    assert _grants(glue, "s3:PutObject") == outputs | {f"{BUCKET}/sparkui/*"}
     assert f"{BUCKET}/scripts/*" in _grants(glue, "s3:GetObject")
     assert _grants(runner, "s3:PutObject") == outputs
     assert _grants(deployer, "s3:PutObject") == {f"{BUCKET}/scripts/*"}
+    assert _grants(provider, "s3:PutObject") == {f"{BUCKET}/source-data/*"}
+    # Versions are read only where a step pins them: the upload and the cleaned tables.
+    pinned = {f"{BUCKET}/source-data/*", f"{BUCKET}/cleaned/*"}
+    assert _grants(glue, "s3:GetObjectVersion") == _grants(runner, "s3:GetObjectVersion") == pinned
     # Deletes: only scratch space (Glue steps' staging; Pipes context and messages).
     assert _grants(glue, "s3:DeleteObject") == {f"{BUCKET}/cleaned/_staging/*"}
+    assert _grants(glue, "s3:AbortMultipartUpload") == {f"{BUCKET}/cleaned/_staging/*"}
     assert _grants(runner, "s3:DeleteObject") == {f"{BUCKET}/pipes/*"}
     assert _grants(deployer, "s3:DeleteObject") == set()
     assert not any(re.search(r"source-data", r) for r in _grants(glue, "s3:PutObject"))
+    # What the queue sensor calls, and the Glue client's run lookups.
+    assert _as_list(_statement(runner, "ReadUploadNotifications")["Action"]) == [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+    ]
+    assert "glue:GetJobRuns" in _statement(runner, "DriveTheGlueJob")["Action"]
+
+
+def _statement(doc: dict, sid: str) -> dict:
+    [statement] = [s for s in doc["Statement"] if s.get("Sid") == sid]
+    return statement
 
 
 def test_bucket_matches_bootstrap():
@@ -171,28 +197,50 @@ def test_bucket_matches_bootstrap():
     rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     [notification] = bucket["NotificationConfiguration"]["QueueConfigurations"]
-    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "source-data/"}]
+    [rule] = notification["Filter"]["S3Key"]["Rules"]
+    assert (rule["Name"], _resolve(rule["Value"])) == ("prefix", "source-data/")
 
 
-def test_the_job_runs_what_glue_deploy_ships():
-    from importlib.metadata import version
-
-    from f1_pipeline.core.storage import layout
+def test_the_stack_sets_nothing_glue_deploy_sets():
+    """One owner per setting: deploy makes the job (script, wheel, arguments, sizing); the
+    stack makes what it runs with, and names the log group deploy points the job at."""
+    from f1_pipeline.glue.deploy import job_log_group
 
     template = _load()
-    job = template["Resources"]["GlueJob"]["Properties"]
-    script = _resolve(job["Command"]["ScriptLocation"])
-    assert script == f"s3://f1-bucket/{layout.glue_entry_script()}"
-    assert (job["GlueVersion"], job["Command"]["Name"]) == ("5.0", "glueetl")
-    modules = _resolve(job["DefaultArguments"]["--additional-python-modules"])
-    assert modules == f"s3://f1-bucket/{layout.glue_wheel('f1.whl')},dagster-pipes==1.13.27"
-    assert template["Parameters"]["DagsterPipesVersion"]["Default"] == version("dagster-pipes")
-    assert job["DefaultArguments"]["--python-modules-installer-option"] == "--no-deps"
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Job"]
+    assert not {"WheelName", "DagsterPipesVersion"} & set(template["Parameters"])
+    group = template["Resources"]["JobLogGroup"]["Properties"]
+    assert _resolve(group["LogGroupName"]) == job_log_group("f1-job")
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    runner = template["Resources"]["DagsterRunnerPolicy"]["Properties"]
+    assert runner["Roles"]["Fn::If"][0] == "HasRunnerRole"  # attached when a role is named
+
+
+def test_a_data_prefix_reaches_every_grant_rule_and_notification():
+    template = _load()
+    prefixed = {**SUBSTITUTIONS, "${DataPrefix}": "team-a/"}
+    for name, doc in policy_documents(template).items():
+        for statement in doc["Statement"]:
+            if "Principal" in statement:
+                continue
+            for resource in _as_list(statement["Resource"]):
+                arn = _resolve(resource, prefixed)
+                if arn.startswith(f"{BUCKET}/"):
+                    assert arn.startswith(f"{BUCKET}/team-a/"), (name, arn)
+    bucket = template["Resources"]["DataBucket"]["Properties"]
+    for rule in bucket["LifecycleConfiguration"]["Rules"]:
+        if "Prefix" in rule:
+            assert _resolve(rule["Prefix"], prefixed).startswith("team-a/"), rule["Id"]
+    [notification] = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    [rule] = notification["Filter"]["S3Key"]["Rules"]
+    assert _resolve(rule["Value"], prefixed) == "team-a/source-data/"
 
 
 def test_scratch_space_expires():
     bucket = _load()["Resources"]["DataBucket"]["Properties"]
-    rules = {r.get("Prefix"): r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    rules = {
+        _resolve(r["Prefix"]): r for r in bucket["LifecycleConfiguration"]["Rules"] if "Prefix" in r
+    }
     from f1_pipeline.core.storage import layout
 
     for prefix in layout.SCRATCH_PREFIXES:  # the same prefixes bootstrap expires

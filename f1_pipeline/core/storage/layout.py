@@ -49,6 +49,7 @@ def manifest() -> str:
 STAGING_PREFIX = f"{CLEANED_PREFIX}_staging/"
 SCRIPTS_PREFIX = "scripts/"
 PIPES_PREFIX = "pipes/"
+SPARK_UI_PREFIX = "sparkui/"  # the Glue job runs' Spark event logs (the stack expires them)
 # Deleted after use; the bucket's lifecycle rules expire any leftovers within a day.
 SCRATCH_PREFIXES = (PIPES_PREFIX, STAGING_PREFIX)
 
