@@ -168,6 +168,23 @@ def tls_policy_applies(endpoint_url: str | None) -> bool:
     return not (endpoint_url or "").lower().startswith("http://")
 
 
+# The IAM actions `bootstrap` needs, all on arn:aws:s3:::<bucket> (docs/operations.md).
+REQUIRED_ACTIONS = (
+    "s3:CreateBucket",
+    "s3:ListBucket",  # HeadBucket
+    "s3:GetBucketVersioning",
+    "s3:PutBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+)
+
+
 def bootstrap_bucket(
     client: Any, bucket: str, region: str | None, *, tls_only: bool = True, prefix: str = ""
 ) -> list[str]:

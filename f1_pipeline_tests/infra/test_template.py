@@ -166,10 +166,12 @@ def test_least_privilege_per_principal():
     # Versions are read only where a step pins them: the upload and the cleaned tables.
     pinned = {f"{BUCKET}/source-data/*", f"{BUCKET}/cleaned/*"}
     assert _grants(glue, "s3:GetObjectVersion") == _grants(runner, "s3:GetObjectVersion") == pinned
-    # Deletes: only scratch space (Glue steps' staging; Pipes context and messages).
-    assert _grants(glue, "s3:DeleteObject") == {f"{BUCKET}/cleaned/_staging/*"}
+    # Deletes: scratch space (Glue steps' staging; Pipes context and messages) and a
+    # withdrawn season's files; never an input or the cleaned layer.
+    withdrawn = f"{BUCKET}/results/*"
+    assert _grants(glue, "s3:DeleteObject") == {f"{BUCKET}/cleaned/_staging/*", withdrawn}
     assert _grants(glue, "s3:AbortMultipartUpload") == {f"{BUCKET}/cleaned/_staging/*"}
-    assert _grants(runner, "s3:DeleteObject") == {f"{BUCKET}/pipes/*"}
+    assert _grants(runner, "s3:DeleteObject") == {f"{BUCKET}/pipes/*", withdrawn}
     assert _grants(deployer, "s3:DeleteObject") == set()
     assert not any(re.search(r"source-data", r) for r in _grants(glue, "s3:PutObject"))
     # What the queue sensor calls, and the Glue client's run lookups.

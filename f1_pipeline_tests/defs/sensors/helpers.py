@@ -15,13 +15,19 @@ def tick(
     storage: StorageResource,
     cursor: str | None = None,
     defs: Definitions | None = None,
+    resources: dict | None = None,
 ):
     """One evaluation, as the daemon would do it: run requests, skip message, new cursor."""
-    context = build_sensor_context(
-        instance=instance, cursor=cursor, resources={STORAGE_KEY: storage}, definitions=defs
-    )
     # The daemon resolves dynamic partitions against the instance; do the same here.
-    with partition_loading_context(dynamic_partitions_store=instance):
+    with (
+        build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            resources=resources or {STORAGE_KEY: storage},
+            definitions=defs,
+        ) as context,
+        partition_loading_context(dynamic_partitions_store=instance),
+    ):
         return sensor.evaluate_tick(context)
 
 
@@ -63,14 +69,15 @@ class Platform:
         self.storage = self.storage_resource.get()
         self.instance = instance
         self.cursors: dict[str, str | None] = {}
+        self.resources: dict | None = None  # all of them, to tick a sensor needing more
 
     def tick(self, sensor: SensorDefinition):
         data = tick(sensor, self.instance, self.storage_resource, self.cursors.get(sensor.name),
-                    self.defs)  # fmt: skip
+                    self.defs, self.resources)  # fmt: skip
         self.cursors[sensor.name] = data.cursor
         return data
 
-    def react(self, rounds: int = 8) -> list:
+    def react(self, rounds: int = 8, sensors: tuple = ()) -> list:
         """Tick until the sensors are quiet, running what they request; return the runs."""
         from f1_pipeline.defs.sensors.source_data import source_data_sensor
         from f1_pipeline.defs.sensors.stale_seasons import stale_seasons_sensor
@@ -78,7 +85,7 @@ class Platform:
         results = []
         for _ in range(rounds):
             requested = False
-            for sensor in (source_data_sensor, stale_seasons_sensor):
+            for sensor in sensors or (source_data_sensor, stale_seasons_sensor):
                 data = self.tick(sensor)
                 for partition_request in data.dynamic_partitions_requests or []:
                     _apply(self.instance, partition_request)

@@ -1,0 +1,272 @@
+"""Least privilege, enforced: the platform against a moto server with IAM enforcement on,
+each principal an IAM user holding exactly its policy from infra/template.yaml (or, for
+bootstrap, the documented actions). Every call the platform makes must be allowed, and a
+control call outside each policy is denied.
+
+moto evaluates some requests differently from AWS; each difference is worked around here,
+explicitly, by adding the action moto checks beside the one AWS checks (``MOTO_ALIASES``):
+- HeadBucket is checked as ``s3:HeadBucket`` (AWS: ``s3:ListBucket``);
+- a few bucket-configuration calls are checked under other names (``s3:GetBucketEncryption``
+  for GetBucketEncryption, whose IAM action is ``s3:GetEncryptionConfiguration``; PUT
+  ``?encryption`` as ``s3:CreateBucket``; ``s3:GetPublicAccessBlock``,
+  ``s3:GetBucketLifecycleConfiguration``);
+- Glue actions are evaluated against the resource ``*`` (the job ARN never matches);
+- ``DeleteObjects`` is checked on the bucket ARN, ``CopyObject``'s source is not checked,
+  and bucket policies are not enforced (the TLS-only policy is tested as a document).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from dagster import instance_for_test
+
+from f1_pipeline.cli.bootstrap import REQUIRED_ACTIONS, bootstrap_bucket
+from f1_pipeline.cli.upload import upload_source
+from f1_pipeline.core.storage import S3Root, layout, open_storage
+from f1_pipeline.defs.sensors.source_queue import source_queue_sensor
+from f1_pipeline.defs.sensors.stale_seasons import stale_seasons_sensor
+from f1_pipeline.glue.deploy import deploy
+from f1_pipeline.settings import Settings
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.defs.sensors.helpers import Platform
+from f1_pipeline_tests.infra.test_template import (
+    SUBSTITUTIONS,
+    _as_list,
+    _load,
+    policy_documents,
+)
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+BUCKET = "f1-iam-bucket"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+JOB = "f1-job"
+MOTO_ALIASES = {
+    "s3:ListBucket": ["s3:HeadBucket"],
+    "s3:GetEncryptionConfiguration": ["s3:GetBucketEncryption"],
+    "s3:PutEncryptionConfiguration": ["s3:CreateBucket"],
+    "s3:GetBucketPublicAccessBlock": ["s3:GetPublicAccessBlock"],
+    "s3:PutBucketPublicAccessBlock": ["s3:PutPublicAccessBlock"],
+    "s3:GetLifecycleConfiguration": ["s3:GetBucketLifecycleConfiguration"],
+}
+
+
+def _resolved(doc: dict, refs: dict[str, str]) -> dict:
+    """A template policy as moto will evaluate it: substitutions and references resolved,
+    moto's action names added, Glue resources as ``*``."""
+    subs = {**SUBSTITUTIONS, "${BucketName}": BUCKET, "${GlueJobName}": JOB}
+    statements = []
+    for statement in doc["Statement"]:
+        actions = _as_list(statement["Action"])
+        resources = []
+        for resource in _as_list(statement["Resource"]):
+            if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+                resources.append(refs[".".join(resource["Fn::GetAtt"])])
+            elif isinstance(resource, dict):
+                text = resource["Fn::Sub"]
+                for placeholder, value in subs.items():
+                    text = text.replace(placeholder, value)
+                resources.append(text)
+            else:
+                resources.append(resource)
+        if any(a.startswith("glue:") for a in actions):
+            resources = ["*"]
+        if "s3:DeleteObject" in actions:
+            resources.append(BUCKET_ARN)  # DeleteObjects, checked on the bucket
+        actions += [alias for a in actions for alias in MOTO_ALIASES.get(a, [])]
+        statements.append({"Effect": "Allow", "Action": actions, "Resource": resources})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class World:
+    """One moto server with IAM enforced, and a key pair per principal."""
+
+    def __init__(self, url: str, keys: dict[str, dict[str, str]]) -> None:
+        self.url, self.keys = url, keys
+
+    def client(self, principal: str, service: str):
+        key = self.keys[principal]
+        return boto3.client(
+            service, endpoint_url=self.url, region_name=REGION,
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        )  # fmt: skip
+
+    def storage(self, principal: str):
+        return open_storage(S3Root(BUCKET), lambda: self.client(principal, "s3"))
+
+    @contextmanager
+    def acting_as(self, principal: str) -> Iterator[None]:
+        """The environment the platform's own clients read credentials from."""
+        key, saved = self.keys[principal], dict(os.environ)
+        os.environ.update(
+            AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"],
+            AWS_ENDPOINT_URL=self.url, AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION,
+            AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        )  # fmt: skip
+        os.environ.pop("AWS_PROFILE", None)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _denied(call) -> None:
+    with pytest.raises(ClientError) as denied:
+        call()
+    assert denied.value.response["Error"]["Code"] in ("AccessDenied", "403"), denied.value
+
+
+@pytest.fixture(scope="module")
+def world():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    setup = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup",
+             "aws_secret_access_key": "setup"}  # fmt: skip
+    iam, sqs = boto3.client("iam", **setup), boto3.client("sqs", **setup)
+    queue = sqs.create_queue(QueueName="f1-uploads")["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:f1-uploads"
+    role = iam.create_role(RoleName="f1-glue-job", AssumeRolePolicyDocument="{}")["Role"]
+    refs = {"UploadsQueue.Arn": queue_arn, "GlueJobRole.Arn": role["Arn"]}
+    documents = policy_documents(_load())
+    policies = {
+        "runner": _resolved(documents["DagsterRunnerPolicy"], refs),
+        "deployer": _resolved(documents["DeployerPolicy"], refs),
+        "provider": _resolved(documents["DataProviderPolicy"], refs),
+        "job": _resolved(documents["GlueJobRole/f1-pipeline-glue-job"], refs),
+        "bootstrap": _resolved(
+            {"Statement": [{"Action": list(REQUIRED_ACTIONS), "Resource": BUCKET_ARN}]}, refs
+        ),
+        "stack": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        },
+    }
+    keys = {}
+    for principal, policy in policies.items():
+        iam.create_user(UserName=principal)
+        iam.put_user_policy(
+            UserName=principal, PolicyName=principal, PolicyDocument=json.dumps(policy)
+        )
+        keys[principal] = iam.create_access_key(UserName=principal)["AccessKey"]
+    requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
+    yield World(url, keys), queue
+    server.stop()
+
+
+def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, project_wheel):
+    world, queue = world
+    # bootstrap, with exactly the documented actions, makes the bucket.
+    assert bootstrap_bucket(world.client("bootstrap", "s3"), BUCKET, REGION, tls_only=False)
+    _denied(lambda: world.client("bootstrap", "s3").put_object(Bucket=BUCKET, Key="x", Body=b""))
+    # The stack (an administrator) wires the upload events to the queue.
+    stack = world.client("stack", "s3")
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:f1-uploads"
+    rule = {"Name": "prefix", "Value": "source-data/"}
+    stack.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": {"Key": {"FilterRules": [rule]}}}]})  # fmt: skip
+
+    # The data provider uploads, and can do nothing else.
+    provider = world.storage("provider")
+    for table in layout.SOURCE_TABLES:
+        upload_source(provider, SAMPLE_SOURCE / f"{table}.csv")
+    _denied(lambda: provider.read_bytes(layout.source_csv("races")))
+    _denied(lambda: provider.write_bytes("results/stats_2024.json", b"[]"))
+
+    # The runner: the sensors (the queue's and the stale seasons') and the pipeline.
+    with world.acting_as("runner"), instance_for_test() as instance:
+        settings = Settings.from_env(
+            {
+                **os.environ,
+                "F1_DATA_ROOT": f"s3://{BUCKET}/",
+                "F1_SOURCE_QUEUE_URL": queue,
+                "DAGSTER_HOME": str(tmp_path / "home"),
+            }
+        )
+        platform = Platform(settings, instance)
+        queue_resource = platform.defs.resources["upload_queue"]
+        platform.resources = {
+            **platform.defs.resources,
+            "upload_queue": queue_resource.model_copy(update={"wait_seconds": 0}),
+        }
+        runs = platform.react(sensors=(source_queue_sensor, stale_seasons_sensor))
+        assert [name for name, r in runs if r.success] == [
+            "source_queue_sensor",
+            "stale_seasons_sensor",
+        ], runs
+        runner = world.storage("runner")
+        assert json.loads(runner.read_bytes(layout.stats_json(2024)))[0]["Race Round"] == 1
+        _denied(lambda: runner.write_bytes(layout.source_csv("races"), b"raceId\n"))
+        _denied(lambda: runner.write_bytes("scripts/x.py", b""))
+
+    # The deployer ships the code and makes the job; it cannot touch the data.
+    deployer = world.storage("deployer")
+    done = deploy(world.client("deployer", "glue"), deployer, JOB, project_wheel,
+                  role_arn=f"arn:aws:iam::{ACCOUNT}:role/f1-glue-job")  # fmt: skip
+    assert done.action == "created"
+    _denied(lambda: deployer.read_bytes(layout.stats_json(2024)))
+    _denied(lambda: world.client("deployer", "glue").delete_job(JobName=JOB))
+
+    # Glue mode: the runner drives the job through the stand-in (Glue's control plane, not
+    # under test), and the job's steps run with the job role's credentials.
+    with world.acting_as("runner"), instance_for_test() as instance:
+        glue_runs = _glue_mode_ingest_and_stats(world, instance, tmp_path)
+    assert [r.state for r in glue_runs] == ["SUCCEEDED", "SUCCEEDED"]
+    assert world.storage("stack").list(layout.PIPES_PREFIX) == []  # the runner cleaned up
+
+    # The job role reads inputs and writes outputs, never the inputs.
+    job = world.storage("job")
+    assert job.read_bytes(layout.source_csv("races")).startswith(b"raceId")
+    job.write_bytes("results/probe.json", b"{}")
+    job.delete("results/probe.json")
+    _denied(lambda: job.write_bytes(layout.source_csv("races"), b"raceId\n"))
+    assert re.match(r"s3://", job.uri("x"))
+
+
+def _glue_mode_ingest_and_stats(world: World, instance, tmp_path) -> list:
+    from f1_pipeline.cli.launch import ingest, publish_seasons
+    from f1_pipeline.definitions import build_definitions
+    from f1_pipeline.defs.constants import STEP_RUNNER_KEY, STORAGE_KEY
+    from f1_pipeline.defs.resources import StepRunnerResource
+    from f1_pipeline.settings import AwsSettings, GlueSettings
+    from f1_pipeline_tests.conftest import with_resources
+    from f1_pipeline_tests.glue.standin import LocalGlue
+
+    key = world.keys["job"]
+    job_env = {**os.environ, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+               "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}  # fmt: skip
+    standin = LocalGlue(
+        world.client("stack", "glue"), world.client("stack", "s3"), job_env, tmp_path / "glue"
+    )
+    settings = Settings(
+        data_root=S3Root(BUCKET),
+        aws=AwsSettings(endpoint_url=world.url, region=REGION),
+        glue=GlueSettings(job_name=JOB, poll_seconds=0.5, max_wait_minutes=10),
+        dagster_home=tmp_path / "glue-home",
+    )
+    defs = build_definitions(settings)
+    runner = StepRunnerResource(
+        storage=defs.resources[STORAGE_KEY], mode="glue", glue_job_name=JOB,
+        glue_poll_seconds=0.5, glue_max_wait_minutes=10, glue_client=standin,
+    )  # fmt: skip
+    defs = with_resources(defs, **{STEP_RUNNER_KEY: runner})
+    try:
+        ingest(defs, instance)
+        publish_seasons(defs, instance, [2023, 2024])
+    finally:
+        standin.close()
+    return list(standin.runs.values())
