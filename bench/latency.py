@@ -38,7 +38,9 @@ def _wait(predicate, timeout: float, what: str, log: Path) -> float:
     raise SystemExit(f"timed out waiting for {what}; see {log}")
 
 
-def bench_latency(out: Path, sample: Path) -> None:
+def bench_latency(out: Path, sample: Path, queue: bool = False) -> None:
+    """``queue``: uploads pushed to the sensor through S3 event notifications on SQS (the
+    stack's queue, F1_SOURCE_QUEUE_URL) instead of it listing the bucket."""
     from moto.server import ThreadedMotoServer
 
     shutil.rmtree(out, ignore_errors=True)
@@ -72,6 +74,26 @@ def bench_latency(out: Path, sample: Path) -> None:
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        if queue:
+            sqs = boto3.client("sqs")
+            url = sqs.create_queue(QueueName="f1-uploads")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            rule = {"Name": "prefix", "Value": "source-data/"}
+            s3.put_bucket_notification_configuration(
+                Bucket=BUCKET,
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {
+                            "QueueArn": arn,
+                            "Events": ["s3:ObjectCreated:*"],
+                            "Filter": {"Key": {"FilterRules": [rule]}},
+                        }
+                    ]
+                },
+            )
+            os.environ["F1_SOURCE_QUEUE_URL"] = url
         subprocess.run([cli, "spark", "start"], check=True, capture_output=True)
         log = out / "dagster-dev.log"
         with dagster_dev(log):
@@ -115,7 +137,8 @@ def bench_latency(out: Path, sample: Path) -> None:
                 and k != "results/_manifest.json"
                 and len(after[k]) != len(before.get(k, []))
             )
-        print("\nupload -> published (dagster dev + warm Spark server, S3 on moto):")
+        sensor = "queue sensor (SQS events)" if queue else "listing sensor"
+        print(f"\nupload -> published (dagster dev + warm Spark server, S3 on moto, {sensor}):")
         print(f"  first upload of the sample -> {seasons} seasons published: {first:.1f}s")
         print(
             f"  one changed 2024 result -> stats_2024.json republished: {changed:.1f}s; "

@@ -12,7 +12,8 @@ figure includes the server's JVM) and a breakdown of where the time went (Dagste
 log: run creation, the steps' own phases, the partition events).
 Then, unless --no-latency: upload -> all stats published, and one changed 2024 result ->
 stats_2024.json republished, through a real `dagster dev` daemon (with the warm server, as
-`make ui` runs it) against moto's S3 server on loopback.
+`make ui` runs it) against moto's S3 server on loopback: with the listing sensor, then with
+uploads pushed through S3 event notifications on SQS (F1_SOURCE_QUEUE_URL).
 
 Benchmarks only: no test asserts on these numbers.
 """
@@ -182,6 +183,7 @@ def main() -> None:
         from bench.latency import bench_latency
 
         bench_latency(args.out / "latency", SAMPLE)
+        bench_latency(args.out / "latency-queue", SAMPLE, queue=True)
 
 
 if __name__ == "__main__":

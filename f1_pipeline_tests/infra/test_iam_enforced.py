@@ -126,14 +126,48 @@ def _denied(call) -> None:
     assert denied.value.response["Error"]["Code"] in ("AccessDenied", "403"), denied.value
 
 
+@contextmanager
+def _moto_server() -> Iterator[str]:
+    """moto's server in a process of its own: IAM enforcement is a process-wide switch in
+    moto, which must not reach the other tests' server (nor theirs reach this one's users)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/moto-api/", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 @pytest.fixture(scope="module")
 def world():
-    from moto.server import ThreadedMotoServer
+    with _moto_server() as url:
+        yield _enforced_world(url)
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
+
+def _enforced_world(url: str) -> tuple[World, str]:
     setup = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup",
              "aws_secret_access_key": "setup"}  # fmt: skip
     iam, sqs = boto3.client("iam", **setup), boto3.client("sqs", **setup)
@@ -163,8 +197,7 @@ def world():
         )
         keys[principal] = iam.create_access_key(UserName=principal)["AccessKey"]
     requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
-    yield World(url, keys), queue
-    server.stop()
+    return World(url, keys), queue
 
 
 def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, project_wheel):

@@ -2,12 +2,13 @@
 
 Each tick compares what is uploaded (each source object's checksum: S3 ETag, local sha256)
 with what the cleaned layer was built from (its commit record). When they differ, an ingest
-is requested once the upload has settled (the listing unchanged for one tick, so a burst of
-uploads becomes one ingest) and no ingest is running. Decisions follow the data, not what
-was last requested: a failed, cancelled or killed ingest is requested again (with backoff)
-until the cleaned layer matches the upload; a file put back to earlier content is
-re-ingested if the cleaned layer was built from something else; an upload the ingest refused
-(bad input) waits for the next upload instead of failing in a loop. No time is kept in the
+is requested once the upload has settled (the listing unchanged ``SETTLE_SECONDS`` later in
+the same tick, so a burst of uploads becomes one ingest) and no ingest is running.
+Decisions follow the data, not what was last requested: a failed, cancelled or killed
+ingest is requested again (with backoff) until the cleaned layer matches the upload; a file
+put back to earlier content is re-ingested if the cleaned layer was built from something
+else; an upload the ingest refused (bad input) waits for the next upload instead of failing
+in a loop. No time is kept in the
 cursor, so objects written in the same second as the last one are never missed.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dagster import (
@@ -44,6 +45,11 @@ from f1_pipeline.defs.sensors.runs import (
 
 SOURCE_KEYS = tuple(layout.source_csv(t) for t in layout.SOURCE_TABLES)
 INTERVAL_SECONDS = 5
+# A new listing is looked at again this long after, within the same tick: unchanged, it has
+# settled and is ingested at once, rather than a whole sensor round (5 s or more) later.
+# Uploads further apart than this are two ingests (the second after the first). None:
+# settle by one whole tick.
+SETTLE_SECONDS: float | None = 2.0
 
 Listing = dict[str, str]  # source key -> checksum
 
@@ -75,6 +81,7 @@ class Decision:
     request: bool
     reason: str
     cursor: SourceCursor
+    settling: bool = False  # a new listing, waiting to see it unchanged
 
 
 def decide(
@@ -97,7 +104,7 @@ def decide(
     if cursor.pending != listing:
         after = SourceCursor(listing, cursor.requested, cursor.attempts, cursor.retry_at)
         return Decision(
-            False, f"{changed} changed; waiting one tick for the upload to settle", after
+            False, f"{changed} changed; waiting one tick for the upload to settle", after, True
         )
     if cursor.requested != listing:
         return Decision(
@@ -134,9 +141,16 @@ def decide(
 )
 def source_data_sensor(context: SensorEvaluationContext, storage: StorageResource):
     store = storage.get()
-    listing = {o.key: o.checksum for o in store.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
+
+    def listing() -> Listing:
+        return {o.key: o.checksum for o in store.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
+
     cursor = SourceCursor.load(context.cursor)
-    return evaluate(context, store, listing, cursor, "source_data_sensor").result
+    return settled(context, store, listing, cursor, "source_data_sensor").result
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -145,6 +159,23 @@ class Evaluation:
 
     result: SensorResult
     cursor: SourceCursor
+    settling: bool = False
+
+
+def settled(
+    context: SensorEvaluationContext,
+    store: Storage,
+    listing: Callable[[], Listing],
+    cursor: SourceCursor,
+    trigger: str,
+) -> Evaluation:
+    """:func:`evaluate` on the current listing; a new one is read again ``SETTLE_SECONDS``
+    later in the same tick and, if unchanged, ingested now."""
+    tick = evaluate(context, store, listing(), cursor, trigger)
+    if tick.settling and SETTLE_SECONDS is not None:
+        _pause(SETTLE_SECONDS)
+        tick = evaluate(context, store, listing(), tick.cursor, trigger)
+    return tick
 
 
 def evaluate(
@@ -167,7 +198,7 @@ def evaluate(
         result = SensorResult(
             skip_reason=SkipReason(decision.reason), cursor=decision.cursor.dump()
         )
-        return Evaluation(result, decision.cursor)
+        return Evaluation(result, decision.cursor, decision.settling)
     # Pin the versions to ingest where the storage keeps versions (S3): the run reads exactly
     # the upload that settled, whatever arrives meanwhile.
     versions = {

@@ -2,9 +2,9 @@
 SQS queue (``F1_SOURCE_QUEUE_URL``), in place of listing ``source-data/`` every tick.
 
 A message only says "look now": the decision is the listing sensor's own
-(:func:`f1_pipeline.defs.sensors.source_data.evaluate`), on the source objects' current
+(:func:`f1_pipeline.defs.sensors.source_data.settled`), on the source objects' current
 checksums read with two HEAD requests, so the guarantees are the same: a burst of uploads
-becomes one ingest (one settle tick), an identical re-upload does nothing, a write in the same
+becomes one ingest (the settle window), an identical re-upload does nothing, a write in the same
 second is seen (checksums, not times), a failed ingest is retried. Between uploads a tick
 makes no S3 request at all; it long-polls the queue, so an upload is seen within a second.
 
@@ -43,7 +43,7 @@ from f1_pipeline.defs.sensors.source_data import (
     SOURCE_KEYS,
     Listing,
     SourceCursor,
-    evaluate,
+    settled,
 )
 from f1_pipeline.settings import parse_data_root
 
@@ -182,7 +182,7 @@ def source_queue_sensor(
     if changed:
         context.log.info(f"upload events for {', '.join(sorted(changed))}")
     store = storage.get()
-    tick = evaluate(context, store, head_listing(store), source, "source_queue_sensor")
+    tick = settled(context, store, lambda: head_listing(store), source, "source_queue_sensor")
     after = QueueCursor(tick.cursor.dump(), receipts, primed=True)
     return SensorResult(
         run_requests=tick.result.run_requests,

@@ -3,6 +3,8 @@ layer was built from), so failed or interrupted ingests are retried and bad uplo
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from dagster import DagsterRunStatus, instance_for_test
 from dagster._core.test_utils import create_run_for_test
@@ -115,3 +117,33 @@ def test_sensor_on_a_local_root(data_root, instance):
     waiting = tick(source_data_sensor, instance, storage, third.cursor)
     assert waiting.run_requests == []
     assert "waiting for the running ingest" in waiting.skip_message
+
+
+def test_an_upload_settles_within_one_tick(data_root, instance, monkeypatch):
+    """The default: a new listing is read again SETTLE_SECONDS later in the same tick."""
+    from f1_pipeline.defs.sensors import source_data
+
+    monkeypatch.setattr(source_data, "SETTLE_SECONDS", 0.3)
+    storage = StorageResource(data_root=str(data_root))
+    [request] = tick(source_data_sensor, instance, storage).run_requests
+    assert RACES in request.tags["f1/source_checksums"]
+
+
+def test_a_write_during_the_settle_window_waits_for_the_next_tick(data_root, instance, monkeypatch):
+    from f1_pipeline.defs.sensors import source_data
+
+    races = data_root / RACES
+
+    def upload_meanwhile(seconds: float) -> None:  # the provider's next file lands
+        races.write_bytes(races.read_bytes() + b"9999,2030,1,New,2030-03-01,null\r\n")
+
+    monkeypatch.setattr(source_data, "SETTLE_SECONDS", 0.3)
+    monkeypatch.setattr(source_data, "_pause", upload_meanwhile)
+    storage = StorageResource(data_root=str(data_root))
+    first = tick(source_data_sensor, instance, storage)
+    assert first.run_requests == []
+    assert "waiting one tick for the upload to settle" in first.skip_message
+    monkeypatch.setattr(source_data, "_pause", lambda seconds: None)
+    [request] = tick(source_data_sensor, instance, storage, first.cursor).run_requests
+    # The upload as it is after the write, not as the tick first saw it.
+    assert hashlib.sha256(races.read_bytes()).hexdigest() in request.tags["f1/source_checksums"]
