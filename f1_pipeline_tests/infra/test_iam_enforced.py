@@ -113,11 +113,15 @@ class World:
             AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
         )  # fmt: skip
         os.environ.pop("AWS_PROFILE", None)
+        # boto3's default session caches the credentials it resolved first (another test's,
+        # in a shared worker): clients made here must read this principal's.
+        boto3.DEFAULT_SESSION = None
         try:
             yield
         finally:
             os.environ.clear()
             os.environ.update(saved)
+            boto3.DEFAULT_SESSION = None
 
 
 def _denied(call) -> None:
