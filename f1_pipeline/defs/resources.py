@@ -58,27 +58,28 @@ class UploadQueueResource(ConfigurableResource):
     )
 
     def client(self) -> Any:
-        import boto3
-        from botocore.config import Config
+        return aws_client("sqs", self.region, self.max_attempts, self.endpoint_url)
 
-        return boto3.client(
-            "sqs",
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            config=Config(retries={"mode": "standard", "max_attempts": self.max_attempts}),
-        )
+
+def aws_client(
+    service: str, region: str | None, max_attempts: int, endpoint_url: str | None = None
+) -> Any:
+    """A boto3 client with standard-mode retries (throttling, connection errors)."""
+    import boto3
+    from botocore.config import Config
+
+    make_client: Any = boto3.client  # one signature for any service name
+    return make_client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(retries={"mode": "standard", "max_attempts": max_attempts}),
+    )
 
 
 def glue_client(region: str | None, max_attempts: int) -> Any:
     """A boto3 Glue client with standard-mode retries (throttling, connection errors)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "glue",
-        region_name=region,
-        config=Config(retries={"mode": "standard", "max_attempts": max_attempts}),
-    )
+    return aws_client("glue", region, max_attempts)
 
 
 class StepRunnerResource(ConfigurableResource):
