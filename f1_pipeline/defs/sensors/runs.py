@@ -3,6 +3,7 @@ requested for a given state of the data ended (to retry it, or to wait for new d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,20 @@ def runs_in_flight(instance: DagsterInstance, job_names: Sequence[str]) -> list[
         for name in job_names
         for run in instance.get_runs(RunsFilter(job_name=name, statuses=IN_FLIGHT), limit=5)
     ]
+
+
+def runs_ended(
+    instance: DagsterInstance, job_names: Sequence[str], seconds: float, poll: float = 0.25
+) -> list[str]:
+    """:func:`runs_in_flight`, waiting up to ``seconds`` for them to end: empty as soon as
+    none is left, else the ids still in flight when the time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        busy = runs_in_flight(instance, job_names)
+        if not busy or time.monotonic() >= deadline:
+            return busy
+        time.sleep(poll)
+
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,13 @@ from f1_pipeline.defs.jobs import season_stats_job
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, season_partitions
 from f1_pipeline.defs.resources import StorageResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
-from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, last_outcome, retry_delay, runs_in_flight
+from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, last_outcome, retry_delay, runs_ended
 
 INTERVAL_SECONDS = 5
+# A tick that finds an ingest or season run under way waits (up to this long, well inside
+# Dagster's 60 s sensor timeout) for it to end and then decides at once: the season run
+# follows the ingest within a second instead of at the daemon's next round (5 s or more).
+HANDOVER_SECONDS = 30.0
 
 
 @dataclass
@@ -77,8 +81,9 @@ def season_run_requests(
     "data no longer has; retries a failed season run until the manifest matches.",
 )
 def stale_seasons_sensor(context: SensorEvaluationContext, storage: StorageResource):
-    if runs_in_flight(context.instance, PUBLISH_JOBS):
+    if runs_ended(context.instance, PUBLISH_JOBS, HANDOVER_SECONDS):
         return SkipReason("an ingest or season run is in progress")
+
     store = storage.get()
     commit = read_commit(store)
     if commit is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -169,7 +170,34 @@ def test_a_failed_season_run_is_requested_again(platform, monkeypatch):
     assert again.run_key != request.run_key
 
 
+def test_the_season_run_follows_an_ingest_within_the_tick(platform, monkeypatch):
+    """The hand-over: a tick that finds an ingest under way waits for its end and requests
+    the seasons at once; an ingest still running when the wait is over means a skip."""
+    upload(platform, *sample())
+    platform.tick(source_data_sensor)
+    [ingest] = platform.tick(source_data_sensor).run_requests
+    execute(platform.defs, platform.instance, source_data_sensor, ingest)
+    running = create_run_for_test(
+        platform.instance, job_name="ingest_job", status=DagsterRunStatus.STARTED
+    )
+    monkeypatch.setattr(stale_seasons, "HANDOVER_SECONDS", 0.5)
+    assert platform.tick(stale_seasons_sensor).skip_message == (
+        "an ingest or season run is in progress"
+    )
+    monkeypatch.setattr(stale_seasons, "HANDOVER_SECONDS", 30.0)
+    ends = threading.Timer(1.0, platform.instance.report_run_canceled, [running])
+    started = time.monotonic()
+    ends.start()
+    try:
+        [request] = platform.tick(stale_seasons_sensor).run_requests
+    finally:
+        ends.join()
+    assert 1.0 <= time.monotonic() - started < 10.0
+    assert request.tags[STALE_SEASONS_TAG]
+
+
 def test_a_refused_upload_is_not_retried_and_outputs_stay(platform, tmp_path):
+
     races, results = sample()
     upload(platform, races, results)
     platform.react()
