@@ -38,25 +38,45 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
+def _counts(checks: Sequence[Check]) -> list[int]:
+    """Each check's number of violations: one Spark action, no sort and no example rows
+    (Spark prunes what a count does not need)."""
+    parts = [
+        check.violations.agg(F.count(F.lit(1)).alias("_n")).select(F.lit(i).alias("_check"), "_n")
+        for i, check in enumerate(checks)
+    ]
+    counted = {r["_check"]: r["_n"] for r in reduce(DataFrame.unionByName, parts).collect()}
+    return [counted[i] for i in range(len(checks))]
+
+
+def _examples(checks: Sequence[Check], failing: Sequence[int]) -> dict[int, list[dict]]:
+    """The first examples of the ``failing`` checks, in one more Spark action."""
+    if not failing:
+        return {}
+    parts = [
+        checks[i]
+        .violations.limit(_EXAMPLES)
+        .select(
+            F.lit(i).alias("_check"),
+            F.to_json(F.struct(*[F.col(c) for c in checks[i].columns])).alias("_row"),
+        )
+        for i in failing
+    ]
+    found: dict[int, list[dict]] = {i: [] for i in failing}
+    for r in reduce(DataFrame.unionByName, parts).collect():
+        found[r["_check"]].append(json.loads(r["_row"]))
+    return found
+
+
 def evaluate(checks: Sequence[Check]) -> list[CheckOutcome]:
-    """Every check's violation count and first examples, in one Spark action (each action
-    is a round trip, which costs most over Spark Connect)."""
-    parts = []
-    for i, check in enumerate(checks):
-        row = F.to_json(F.struct(*[F.col(c) for c in check.columns]))
-        sample = check.violations.limit(_EXAMPLES).select(
-            F.lit(i).alias("_check"), row.alias("_row"), F.lit(None).cast("long").alias("_n")
-        )
-        count = check.violations.agg(F.count(F.lit(1)).alias("_n")).select(
-            F.lit(i).alias("_check"), F.lit(None).cast("string").alias("_row"), "_n"
-        )
-        parts += [sample, count]
-    collected = reduce(DataFrame.unionByName, parts).collect()
+    """Every check's violation count, and first examples of those that fail: one Spark
+    action when all pass, two otherwise (each action is a round trip, which costs most over
+    Spark Connect, and a sort for examples no one reads is wasted work)."""
+    counts = _counts(checks)
+    examples = _examples(checks, [i for i, n in enumerate(counts) if n])
     outcomes = []
     for i, check in enumerate(checks):
-        mine = [r for r in collected if r["_check"] == i]
-        count = next(r["_n"] for r in mine if r["_row"] is None)
-        found = [json.loads(r["_row"]) for r in mine if r["_row"] is not None]
+        count, found = counts[i], examples.get(i, [])
         order = check.order
         found.sort(key=lambda example: _first(example[order]))
         metadata: dict = {"violations": count}

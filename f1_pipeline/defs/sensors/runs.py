@@ -56,7 +56,6 @@ def runs_ended(
         time.sleep(poll)
 
 
-
 @dataclass(frozen=True)
 class Outcome:
     """How the latest run tagged ``tag=value`` ended: ``status`` None while none exists or it
