@@ -53,9 +53,12 @@ class UploadQueueResource(ConfigurableResource):
     endpoint_url: str | None = Field(default=None, description="SQS-compatible endpoint.")
     region: str | None = Field(default=None, description="The queue's AWS region.")
     max_attempts: int = Field(default=5, description="botocore's attempts per SQS call.")
+    # SQS's longest poll: a tick spends most of the daemon's time listening (the next tick
+    # starts up to 5 s after one ends; an upload landing in that gap waits for it).
     wait_seconds: int = Field(
-        default=10, description="Long poll per sensor tick (0-20 s): an upload is seen at once."
+        default=20, description="Long poll per sensor tick (0-20 s): an upload is seen at once."
     )
+
 
     def client(self) -> Any:
         return aws_client("sqs", self.region, self.max_attempts, self.endpoint_url)
