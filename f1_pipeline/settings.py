@@ -91,6 +91,9 @@ class Settings:
     # Where Dagster keeps runs and events (F1_DAGSTER_STORAGE): sqlite under the home, or
     # postgres (the server named by DAGSTER_PG_* variables).
     dagster_storage: str = "sqlite"
+    # Where embedded Spark JVMs keep their class archive (F1_SPARK_CLASSES; ~200 MB, see
+    # f1_pipeline.core.spark.ClassArchive); None: `spark/` in the Dagster home.
+    spark_classes: Path | None = None
 
     def __post_init__(self) -> None:
         if self.source_queue_url and not isinstance(self.data_root, S3Root):
@@ -108,6 +111,10 @@ class Settings:
     def spark_mode(self) -> str:
         return "local" if self.glue is None else "glue"
 
+    @property
+    def spark_class_folder(self) -> Path:
+        return self.spark_classes or self.dagster_home / "spark"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -123,6 +130,9 @@ class Settings:
             dagster_home=_parse_dagster_home(env.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME),
             spark_master=_parse_spark_master(env.get("F1_SPARK_MASTER", DEFAULT_SPARK_MASTER)),
             spark_remote=_parse_remote(env.get("F1_SPARK_REMOTE") or None),
+            spark_classes=_parse_dagster_home(env["F1_SPARK_CLASSES"], "F1_SPARK_CLASSES")
+            if env.get("F1_SPARK_CLASSES")
+            else None,
             alert_webhook_url=_parse_webhook(env.get(ALERT_WEBHOOK_ENV) or None),
             race_weekend_cron=_parse_cron(
                 env.get("F1_RACE_WEEKEND_CRON") or DEFAULT_RACE_WEEKEND_CRON
@@ -324,10 +334,10 @@ def _parse_cron(value: str) -> str:
     return " ".join(fields)
 
 
-def _parse_dagster_home(value: str) -> Path:
+def _parse_dagster_home(value: str, name: str = "DAGSTER_HOME") -> Path:
     path = Path(value).expanduser().resolve()
     if path.exists() and not path.is_dir():
-        raise SettingsError(f"DAGSTER_HOME={value!r} exists but is not a directory")
+        raise SettingsError(f"{name}={value!r} exists but is not a directory")
     return path
 
 

@@ -31,8 +31,19 @@ def expected_dir() -> Path:
 CONNECT_LANE = os.environ.get("F1_TEST_SPARK_CONNECT") == "1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spark_classes(tmp_path_factory):
+    """The console-script runs' cold JVMs share one class archive, as on a user's machine:
+    the first records it, later ones map it."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("spark-classes")
+        patch.setenv("F1_SPARK_CLASSES", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
+
     """The suite's single Spark session, configured exactly as the pipeline's resource.
 
     The resource's getOrCreate() returns this session, so assets reuse it. In the Connect

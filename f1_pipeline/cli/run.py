@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from f1_pipeline.cli.seasons import check_plausible, parse_seasons
 from f1_pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from f1_pipeline.cli import launch
+    from f1_pipeline.core.spark import ClassArchive
 
 SEASON_LINES = 30  # more seasons than this are summarised in one line
 
@@ -26,6 +34,27 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `--help` and argument errors stay fast.
     from f1_pipeline.cli import launch
     from f1_pipeline.cli.backfill_client import webserver_up
+
+    check_plausible(args.seasons, settings.last_plausible_season)
+    started = time.monotonic()
+    engine = _choose_engine(settings, args.verbose)
+    try:
+        # Runs are linked in the UI when its webserver is up (it shows this home's runs).
+        ui_url = settings.dagster_url if webserver_up(settings.dagster_url) else None
+        console = launch.Console(verbose=args.verbose, ui_url=ui_url)
+        return _run(settings, args, console, engine, started)
+    finally:
+        engine.finish()
+
+
+def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    console: launch.Console,
+    engine: Engine,
+    started: float,
+) -> int:
+    from f1_pipeline.cli import launch
     from f1_pipeline.cli.errors import CommandError
     from f1_pipeline.core.lineage import read_commit, read_json, vanished_seasons
     from f1_pipeline.core.storage import layout
@@ -33,18 +62,12 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.defs.instance import open_instance
     from f1_pipeline.defs.resources import storage_resource
 
-    check_plausible(args.seasons, settings.last_plausible_season)
-    started = time.monotonic()
-    # Runs are linked in the UI when its webserver is up (it shows this Dagster home's runs).
-    ui_url = settings.dagster_url if webserver_up(settings.dagster_url) else None
-    console = launch.Console(verbose=args.verbose, ui_url=ui_url)
-    if settings.spark_mode == "local":
-        _choose_engine(settings, args.verbose)
     instance = open_instance(settings.dagster_home, settings.dagster_storage)
     defs = build_definitions(settings)
     storage = storage_resource(settings).get()
     print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
 
+    engine.ready()
     print("[1/2] ingest: raw + cleaned layers ...", flush=True)
     ingest = launch.ingest(defs, instance, console)
     for m in ingest.materialized:
@@ -85,19 +108,68 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _choose_engine(settings: Settings, verbose: bool) -> None:
+@dataclass
+class Engine:
+    """The Spark the runs use, chosen before anything else: an embedded session starts on
+    a thread (JVM start-up, ~2-5 s) while Dagster's instance and definitions load."""
+
+    starting: Future | None = None
+    recording: ClassArchive | None = None  # the class archive its JVM records, to adopt
+
+    def ready(self) -> None:
+        if self.starting is not None:
+            self.starting.result()  # its error (no Java, ...) is this command's
+
+    def finish(self) -> None:
+        """Stop a JVM recording the class archive (it writes it as it exits) and adopt it."""
+        from f1_pipeline.core.spark import stop_local_jvm
+
+        if self.recording is not None and stop_local_jvm() and self.recording.adopt():
+            print(f"spark: class archive recorded ({self.recording.path}); cold starts are "
+                  "faster now")  # fmt: skip
+
+
+def _choose_engine(settings: Settings, verbose: bool) -> Engine:
     """Say which Spark the runs use: the warm Connect server when one runs, else an embedded
     session, started here with the JVM's own notices going to a log file rather than the
-    terminal (--verbose: to the terminal); the steps reuse it."""
+    terminal (--verbose: to the terminal); the steps reuse it. Its JVM maps the class
+    archive, or records it (the first cold start of a Java and Spark)."""
     from f1_pipeline.core.engine import running_server
-    from f1_pipeline.core.spark import local_session, spark_config
+    from f1_pipeline.core.spark import ClassArchive, jvm_running
 
+    if settings.spark_mode != "local":
+        return Engine()
     url = settings.spark_remote
     if url is None and (server := running_server(settings.dagster_home)) is not None:
         url = server.url
     if url:
         print(f"spark: the Connect server at {url} (warm)")
-        return
-    print("spark: embedded session (cold start; `f1-pipeline spark start` keeps one warm)")
+        return Engine()
+    archive = ClassArchive(settings.spark_class_folder)
+    # Only a JVM started here, and stopped here at the end, records one.
+    recording = not archive.path.is_file() and not jvm_running()
+    print(
+        "spark: embedded session (cold start; `f1-pipeline spark start` keeps one warm)"
+        + ("; recording its class archive for later cold starts" if recording else "")
+    )
     jvm_log = None if verbose else settings.dagster_home / "logs" / "spark-jvm.log"
-    local_session(spark_config(settings.spark_master), jvm_log=jvm_log)
+    options = archive.java_options(record=recording)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start") as pool:
+        starting = pool.submit(_start_embedded, settings, options, jvm_log)
+        pool.shutdown(wait=False)
+    return Engine(starting, archive if recording else None)
+
+
+def _start_embedded(settings: Settings, java_options: list[str], jvm_log: Path | None) -> None:
+    from f1_pipeline.core.spark import jit_options, local_session, spark_config
+    from f1_pipeline.core.storage import layout
+    from f1_pipeline.defs.resources import storage_resource
+
+    storage = storage_resource(settings).get()
+    source_bytes = sum(
+        storage.info(layout.source_csv(table)).size
+        for table in layout.SOURCE_TABLES
+        if storage.exists(layout.source_csv(table))
+    )
+    options = [*java_options, *jit_options(source_bytes)]
+    local_session(spark_config(settings.spark_master, java_options=options), jvm_log=jvm_log)

@@ -24,13 +24,16 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
 
 def command(settings: Settings, args: argparse.Namespace) -> int:
     from f1_pipeline.core import engine
-    from f1_pipeline.core.spark import spark_config
+    from f1_pipeline.core.spark import ClassArchive, spark_config
     from f1_pipeline.defs.instance import prepare_home
 
     home = prepare_home(settings.dagster_home, settings.dagster_storage)
     if args.spark_command == "start":
         try:
-            server = engine.start(home, spark_config(settings.spark_master), args.port)
+            # The server's JVM maps the class archive a cold `f1-pipeline run` recorded.
+            classes = ClassArchive(settings.spark_class_folder).java_options()
+            conf = spark_config(settings.spark_master, java_options=classes)
+            server = engine.start(home, conf, args.port)
         except engine.EngineError as err:
             raise CommandError(str(err)) from err
         print(

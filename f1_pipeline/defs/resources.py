@@ -14,7 +14,7 @@ from typing import Any
 from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, ResourceDependency
 from pydantic import Field, PrivateAttr
 
-from f1_pipeline.core.spark import DEFAULT_MASTER, spark_config
+from f1_pipeline.core.spark import DEFAULT_MASTER, ClassArchive, spark_config
 from f1_pipeline.core.storage import S3Root, Storage, open_storage
 from f1_pipeline.core.storage.s3 import s3_client
 from f1_pipeline.defs.alerts import AlertsResource
@@ -59,7 +59,6 @@ class UploadQueueResource(ConfigurableResource):
         default=20, description="Long poll per sensor tick (0-20 s): an upload is seen at once."
     )
 
-
     def client(self) -> Any:
         return aws_client("sqs", self.region, self.max_attempts, self.endpoint_url)
 
@@ -101,6 +100,11 @@ class StepRunnerResource(ConfigurableResource):
     dagster_home: str | None = Field(
         default=None, description="Where `f1-pipeline spark start` records its server."
     )
+    spark_classes: str | None = Field(
+        default=None,
+        description="The embedded JVM's class archive folder (F1_SPARK_CLASSES; mapped when "
+        "`f1-pipeline run` has recorded one: faster cold starts).",
+    )
     latest_season: int | None = Field(
         default=None,
         description="The latest season an upload may hold (F1_LATEST_SEASON); unset: next year.",
@@ -125,7 +129,11 @@ class StepRunnerResource(ConfigurableResource):
         storage = self.storage.get()
         if self.mode == "local":
             home = Path(self.dagster_home) if self.dagster_home else None
-            return LocalSpark(storage, spark_config(self.spark_master), self.spark_remote, home)
+            classes = ClassArchive(Path(self.spark_classes)) if self.spark_classes else None
+            conf = spark_config(
+                self.spark_master, java_options=classes.java_options() if classes else ()
+            )
+            return LocalSpark(storage, conf, self.spark_remote, home)
         from f1_pipeline.defs.runners.glue import GlueSpark
 
         root = parse_data_root(self.storage.data_root)
@@ -166,6 +174,7 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         spark_master=settings.spark_master,
         spark_remote=settings.spark_remote,
         dagster_home=str(settings.dagster_home),
+        spark_classes=str(settings.spark_class_folder),
         latest_season=settings.latest_season,
         glue_job_name=glue.job_name if glue else None,
         glue_poll_seconds=glue.poll_seconds if glue else 5.0,

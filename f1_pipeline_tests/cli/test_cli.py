@@ -58,7 +58,30 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
         assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 2
 
 
+def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, tmp_path):
+    classes = tmp_path / "classes"
+    env = {**os.environ, "F1_DATA_ROOT": str(data_root), "F1_SPARK_CLASSES": str(classes),
+           "F1_DAGSTER_URL": "http://127.0.0.1:9"}  # fmt: skip
+    script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
+    runs = []
+    for home in ("first", "second"):
+        env["DAGSTER_HOME"] = str(tmp_path / home)
+        proc = subprocess.run([script, "run"], env=env, capture_output=True, text=True,
+                              timeout=600)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == ""
+        runs.append(proc.stdout)
+    [archive] = classes.glob("spark-classes-*.jsa")
+    assert "recording its class archive" in runs[0]
+    assert f"spark: class archive recorded ({archive})" in runs[0]
+    assert "class archive" not in runs[1]
+    # The second JVM mapped it: Java says nothing (it warns when it cannot use an archive).
+    assert "[cds]" not in (tmp_path / "second" / "logs" / "spark-jvm.log").read_text()
+    assert "summary: 7 season(s) 2018..2024, 14 files written" in runs[1]
+
+
 def _console_run(data_root, tmp_path, *args):
+
     env = {**os.environ, "F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(tmp_path / "home"),
            "F1_DAGSTER_URL": "http://127.0.0.1:9"}  # fmt: skip
     script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
