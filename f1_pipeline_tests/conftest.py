@@ -43,7 +43,6 @@ def spark_classes(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-
     """The suite's single Spark session, configured exactly as the pipeline's resource.
 
     The resource's getOrCreate() returns this session, so assets reuse it. In the Connect

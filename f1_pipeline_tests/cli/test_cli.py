@@ -81,7 +81,6 @@ def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, t
 
 
 def _console_run(data_root, tmp_path, *args):
-
     env = {**os.environ, "F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(tmp_path / "home"),
            "F1_DAGSTER_URL": "http://127.0.0.1:9"}  # fmt: skip
     script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")

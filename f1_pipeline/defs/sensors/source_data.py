@@ -31,7 +31,12 @@ from dagster import (
 
 from f1_pipeline.core.lineage import read_commit, tables_match
 from f1_pipeline.core.storage import Storage, layout
-from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, SOURCE_VERSIONS_TAG, TRIGGER_TAG
+from f1_pipeline.defs.constants import (
+    SENSOR_INTERVAL_SECONDS,
+    SOURCE_CHECKSUMS_TAG,
+    SOURCE_VERSIONS_TAG,
+    TRIGGER_TAG,
+)
 from f1_pipeline.defs.jobs import ingest_job
 from f1_pipeline.defs.resources import StorageResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
@@ -44,7 +49,6 @@ from f1_pipeline.defs.sensors.runs import (
 )
 
 SOURCE_KEYS = tuple(layout.source_csv(t) for t in layout.SOURCE_TABLES)
-INTERVAL_SECONDS = 5
 # A new listing is looked at again this long after, within the same tick: unchanged, it has
 # settled and is ingested at once, rather than a whole sensor round (5 s or more) later.
 # Uploads further apart than this are two ingests (the second after the first). None:
@@ -132,7 +136,7 @@ def decide(
 
 @sensor(
     job=ingest_job,
-    minimum_interval_seconds=INTERVAL_SECONDS,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Keeps the cleaned layer built from the current source-data/ (S3 or the "
     "local root): ingests a new or changed upload once it settles, one ingest at a time, "

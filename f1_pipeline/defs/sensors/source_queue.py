@@ -35,11 +35,11 @@ from dagster import (
 )
 
 from f1_pipeline.core.storage import ObjectNotFound, S3Root, Storage
+from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import ingest_job
 from f1_pipeline.defs.resources import StorageResource, UploadQueueResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
 from f1_pipeline.defs.sensors.source_data import (
-    INTERVAL_SECONDS,
     SOURCE_KEYS,
     Listing,
     SourceCursor,
@@ -141,7 +141,7 @@ class UploadQueue:
 @sensor(
     job=ingest_job,
     name="source_queue_sensor",
-    minimum_interval_seconds=INTERVAL_SECONDS,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Keeps the cleaned layer built from the current source-data/, woken by the "
     "bucket's upload events on the SQS queue (F1_SOURCE_QUEUE_URL) instead of listing the "

@@ -38,14 +38,18 @@ from f1_pipeline.core.lineage import (
     withdrawn_seasons,
 )
 from f1_pipeline.core.storage import layout
-from f1_pipeline.defs.constants import SEASONS_PARTITIONS, STALE_SEASONS_TAG, TRIGGER_TAG
+from f1_pipeline.defs.constants import (
+    SEASONS_PARTITIONS,
+    SENSOR_INTERVAL_SECONDS,
+    STALE_SEASONS_TAG,
+    TRIGGER_TAG,
+)
 from f1_pipeline.defs.jobs import season_stats_job
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, season_partitions
 from f1_pipeline.defs.resources import StorageResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
 from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, last_outcome, retry_delay, runs_ended
 
-INTERVAL_SECONDS = 5
 # A tick that finds an ingest or season run under way waits (up to this long, well inside
 # Dagster's 60 s sensor timeout) for it to end and then decides at once: the season run
 # follows the ingest within a second instead of at the daemon's next round (5 s or more).
@@ -74,7 +78,7 @@ def season_run_requests(
 
 @sensor(
     job=season_stats_job,
-    minimum_interval_seconds=INTERVAL_SECONDS,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Republishes the season_stats partitions whose data changed (the cleaned "
     "layer's per-season fingerprints vs results/_manifest.json) and withdraws seasons the "
