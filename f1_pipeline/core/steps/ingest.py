@@ -12,6 +12,7 @@ the publish leaves tables the commit record does not describe, which readers det
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,15 +110,18 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             for table in _SPECS
         }
         races, results = staged["races"].df, staged["results"].df
+        # The fingerprints are computed meanwhile, by a Spark job of their own: each action
+        # is a round trip (most of a small upload's time over Spark Connect), and the two
+        # share the machine's cores at scale. Discarded if a check fails.
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="fingerprints"))
+        computing = pool.submit(lambda: season_fingerprints(races, results).collect())
         with ctx.phase("checks"):
             outcomes = _checks(ctx, races, results)
         for table, table_outcomes in outcomes.items():
             fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
         with ctx.phase("fingerprints"):
-            fingerprints = {
-                str(r["season"]): r["fingerprint"]
-                for r in season_fingerprints(races, results).collect()
-            }
+            fingerprints = {str(r["season"]): r["fingerprint"] for r in computing.result()}
+
         with ctx.phase("metadata"):
             metadata = {
                 t: dataframe_metadata(s.df, s.rows, _SPECS[t].cleaned_columns)
