@@ -89,9 +89,16 @@ class ClassArchive:
         if self.path.is_file():
             return [f"-XX:SharedArchiveFile={self.path}", *quiet]
         if record:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                return []  # an unwritable folder: no archive, the run goes on
             return [f"-XX:ArchiveClassesAtExit={self.recording}", *quiet]
         return []
+
+    def discard(self) -> None:
+        """Drop this process's recording (its JVM did not exit cleanly)."""
+        self.recording.unlink(missing_ok=True)
 
     def adopt(self) -> bool:
         """Put the archive this process's JVM wrote at its exit in place (atomically: a
@@ -133,7 +140,8 @@ def jvm_running() -> bool:
     """Whether this process already has an embedded Spark (a new session would reuse it)."""
     from pyspark import SparkContext
 
-    return SparkContext._active_spark_context is not None
+    # A stopped session leaves its gateway JVM up: a new session would run in it.
+    return SparkContext._active_spark_context is not None or SparkContext._gateway is not None
 
 
 def stop_local_jvm(timeout: float = 120.0) -> bool:

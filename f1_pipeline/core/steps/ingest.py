@@ -112,7 +112,8 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         races, results = staged["races"].df, staged["results"].df
         # The fingerprints are computed meanwhile, by a Spark job of their own: each action
         # is a round trip (most of a small upload's time over Spark Connect), and the two
-        # share the machine's cores at scale. Discarded if a check fails.
+        # share the machine's cores at scale. If a check fails, the step still waits for
+        # that job to end (the staged files it reads outlive it), then reports the check.
         pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="fingerprints"))
         computing = pool.submit(lambda: season_fingerprints(races, results).collect())
         with ctx.phase("checks"):

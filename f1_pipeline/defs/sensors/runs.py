@@ -43,8 +43,8 @@ def runs_in_flight(instance: DagsterInstance, job_names: Sequence[str]) -> list[
     ]
 
 
-def runs_ended(
-    instance: DagsterInstance, job_names: Sequence[str], seconds: float, poll: float = 0.25
+def in_flight_after(
+    instance: DagsterInstance, job_names: Sequence[str], seconds: float, poll: float = 0.5
 ) -> list[str]:
     """:func:`runs_in_flight`, waiting up to ``seconds`` for them to end: empty as soon as
     none is left, else the ids still in flight when the time is up."""

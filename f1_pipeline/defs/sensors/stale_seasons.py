@@ -48,7 +48,7 @@ from f1_pipeline.defs.jobs import season_stats_job
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, season_partitions
 from f1_pipeline.defs.resources import StorageResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
-from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, last_outcome, retry_delay, runs_ended
+from f1_pipeline.defs.sensors.runs import PUBLISH_JOBS, in_flight_after, last_outcome, retry_delay
 
 # A tick that finds an ingest or season run under way waits (up to this long, well inside
 # Dagster's 60 s sensor timeout) for it to end and then decides at once: the season run
@@ -85,7 +85,7 @@ def season_run_requests(
     "data no longer has; retries a failed season run until the manifest matches.",
 )
 def stale_seasons_sensor(context: SensorEvaluationContext, storage: StorageResource):
-    if runs_ended(context.instance, PUBLISH_JOBS, HANDOVER_SECONDS):
+    if in_flight_after(context.instance, PUBLISH_JOBS, HANDOVER_SECONDS):
         return SkipReason("an ingest or season run is in progress")
 
     store = storage.get()
