@@ -154,10 +154,9 @@ def _choose_engine(settings: Settings, verbose: bool) -> Engine:
         + ("; recording its class archive for later cold starts" if recording else "")
     )
     jvm_log = None if verbose else settings.dagster_home / "logs" / "spark-jvm.log"
-    options = archive.java_options(record=recording)
+    options = archive.java_options(record=recording)  # none when it cannot record
     _start_embedded(settings, options, jvm_log)
-    recorder = archive if recording and any("ArchiveClassesAtExit" in o for o in options) else None
-    return Engine(recorder)
+    return Engine(archive if recording and options else None)
 
 
 def _start_embedded(settings: Settings, java_options: list[str], jvm_log: Path | None) -> None:

@@ -120,10 +120,13 @@ def _stale(path: Path, seconds: float = 3600.0) -> bool:
 
 
 def _java() -> Path | None:
-    """The java Spark's launcher runs (see :func:`require_java`)."""
+    """Where Spark's launcher looks for java: ``$JAVA_HOME/bin/java`` (Spark's own
+    variable, read as spark-class does), else the PATH's."""
     java_home = os.environ.get("JAVA_HOME")
-    found = Path(java_home) / "bin" / "java" if java_home else shutil.which("java")
-    return Path(found).resolve() if found else None
+    if java_home:
+        return Path(java_home) / "bin" / "java"
+    found = shutil.which("java")
+    return Path(found) if found else None
 
 
 def _runtime_key() -> str:
@@ -131,6 +134,7 @@ def _runtime_key() -> str:
     import pyspark
 
     java = _java()
+    java = java.resolve() if java else None
     stamp = f"{java}:{java.stat().st_mtime_ns}" if java and java.exists() else "no-java"
     text = f"{stamp}|{pyspark.__version__}|{Path(pyspark.__file__).parent}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -176,12 +180,12 @@ def require_java() -> None:
     """Raise :class:`JavaMissing` unless a ``java`` is where Spark's launcher looks for it
     (``$JAVA_HOME/bin/java``, else the PATH): a clear sentence now rather than a Py4J error
     after retries."""
-    java_home = os.environ.get("JAVA_HOME")  # Spark's own variable, read as spark-class does
-    if java_home and os.access(Path(java_home) / "bin" / "java", os.X_OK):
+    java = _java()
+    if java is not None and os.access(java, os.X_OK):
         return
-    if not java_home and shutil.which("java"):
-        return
+    java_home = os.environ.get("JAVA_HOME")
     where = f"JAVA_HOME={java_home} has no bin/java" if java_home else "no java on the PATH"
+
     raise JavaMissing(
         f"Spark needs Java 17 and {where}: install a JDK or JRE 17 (e.g. `apt-get install "
         "openjdk-17-jre-headless`) or point JAVA_HOME at one; or use a running Spark Connect "

@@ -122,7 +122,6 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
         with ctx.phase("fingerprints"):
             fingerprints = {str(r["season"]): r["fingerprint"] for r in computing.result()}
-
         with ctx.phase("metadata"):
             metadata = {
                 t: dataframe_metadata(s.df, s.rows, _SPECS[t].cleaned_columns)
