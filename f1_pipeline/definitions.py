@@ -5,10 +5,11 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from f1_pipeline.defs.assets import cleaned, raw, stats
+from f1_pipeline.defs.assets.checks import freshness_check
 from f1_pipeline.defs.catalog import catalogued
 from f1_pipeline.defs.jobs import jobs
 from f1_pipeline.defs.resources import build_resources
-from f1_pipeline.defs.schedules import race_weekend_schedule
+from f1_pipeline.defs.schedules import freshness_schedule, race_weekend_schedule
 from f1_pipeline.defs.sensors import sensors_for
 from f1_pipeline.settings import Settings
 
@@ -21,9 +22,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or Settings.from_env()
     return Definitions(
         assets=catalogued([*raw.assets, *cleaned.assets, *stats.assets], settings),
+        asset_checks=[freshness_check(settings.freshness_grace_hours)],
         jobs=jobs,
         sensors=sensors_for(settings),
-        schedules=[race_weekend_schedule(settings.race_weekend_cron)],
+        schedules=[
+            race_weekend_schedule(settings.race_weekend_cron),
+            freshness_schedule(settings.freshness_cron),
+        ],
         resources=build_resources(settings),
         # One process per run: a run's steps share one Spark session (one JVM) instead of each
         # step process starting its own, and killing a run's process stops all of its work.

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from f1_pipeline.core.holds import HoldPolicy
 from f1_pipeline.core.storage.root import S3Root
 from f1_pipeline.core.transforms.schema import latest_plausible_season
 
@@ -23,6 +24,10 @@ DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_DAGSTER_HOME = ".dagster"
 # Monday 06:00 UTC: after every race weekend, Sunday races in the Americas included.
 DEFAULT_RACE_WEEKEND_CRON = "0 6 * * 1"
+# The data's freshness is checked every six hours (a provider sending nothing triggers no
+# ingest), and a race is overdue 36 h after its start with no results.
+DEFAULT_FRESHNESS_CRON = "15 */6 * * *"
+DEFAULT_FRESHNESS_GRACE_HOURS = 36.0
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 # A secret (webhook URLs embed tokens): the resource references it by name, never by value.
 ALERT_WEBHOOK_ENV = "F1_ALERT_WEBHOOK_URL"
@@ -94,6 +99,13 @@ class Settings:
     # Where embedded Spark JVMs keep their class archive (F1_SPARK_CLASSES; ~200 MB, see
     # f1_pipeline.core.spark.ClassArchive); None: `spark/` in the Dagster home.
     spark_classes: Path | None = None
+    # When an upload is held rather than published (F1_HOLD_MAX_SHRINK_PERCENT; a vanished
+    # season and a race losing its winner are always held).
+    hold: HoldPolicy = field(default_factory=HoldPolicy)
+    # The freshness check: how long after a race's start its results may be missing
+    # (F1_FRESHNESS_GRACE_HOURS), and when the check runs on its own (F1_FRESHNESS_CRON).
+    freshness_grace_hours: float = DEFAULT_FRESHNESS_GRACE_HOURS
+    freshness_cron: str = DEFAULT_FRESHNESS_CRON
 
     def __post_init__(self) -> None:
         if self.source_queue_url and not isinstance(self.data_root, S3Root):
@@ -136,6 +148,25 @@ class Settings:
             alert_webhook_url=_parse_webhook(env.get(ALERT_WEBHOOK_ENV) or None),
             race_weekend_cron=_parse_cron(
                 env.get("F1_RACE_WEEKEND_CRON") or DEFAULT_RACE_WEEKEND_CRON
+            ),
+            freshness_cron=_parse_cron(
+                env.get("F1_FRESHNESS_CRON") or DEFAULT_FRESHNESS_CRON, "F1_FRESHNESS_CRON"
+            ),
+            freshness_grace_hours=_parse_number(
+                "F1_FRESHNESS_GRACE_HOURS",
+                env.get("F1_FRESHNESS_GRACE_HOURS"),
+                DEFAULT_FRESHNESS_GRACE_HOURS,
+                0.0,
+                24.0 * 366,
+            ),
+            hold=HoldPolicy(
+                max_shrink_percent=_parse_number(
+                    "F1_HOLD_MAX_SHRINK_PERCENT",
+                    env.get("F1_HOLD_MAX_SHRINK_PERCENT"),
+                    HoldPolicy().max_shrink_percent,
+                    0.0,
+                    100.0,
+                )
             ),
             dagster_url=_parse_url("F1_DAGSTER_URL", env.get("F1_DAGSTER_URL"))
             or DEFAULT_DAGSTER_URL,
@@ -279,6 +310,18 @@ def _parse_positive_int(name: str, value: str | None, default: int) -> int:
     return number
 
 
+def _parse_number(name: str, value: str | None, default: float, low: float, high: float) -> float:
+    if value is None or not value.strip():
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:
+        raise SettingsError(f"{name}={value!r}: use a number from {low:g} to {high:g}")
+    return number
+
+
 def _parse_webhook(value: str | None) -> str | None:
     if value is not None and not re.match(r"^https?://[^/\s]+", value):
         raise SettingsError(f"{ALERT_WEBHOOK_ENV} is not an http(s) URL")
@@ -322,7 +365,7 @@ def _cron_field_ok(field_text: str, low: int, high: int, names: tuple[str, ...])
 _CRON_MACROS = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually")
 
 
-def _parse_cron(value: str) -> str:
+def _parse_cron(value: str, name: str = "F1_RACE_WEEKEND_CRON") -> str:
     if value.strip().lower() in _CRON_MACROS:
         return value.strip().lower()
     fields = value.split()
@@ -330,7 +373,7 @@ def _parse_cron(value: str) -> str:
         _cron_field_ok(text, low, high, names)
         for text, (_, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
     ):
-        raise SettingsError(f"F1_RACE_WEEKEND_CRON={value!r} is not a valid cron expression")
+        raise SettingsError(f"{name}={value!r} is not a valid cron expression")
     return " ".join(fields)
 
 

@@ -27,12 +27,13 @@ def python_problem(version: Sequence[int]) -> str | None:
 if (_problem := python_problem(tuple(sys.version_info[:3]))) is not None:
     sys.exit(f"f1-pipeline: {_problem}")
 
-from f1_pipeline.cli import backfill, bootstrap, glue, run, spark, upload  # noqa: E402
+from f1_pipeline.cli import accept, backfill, bootstrap, glue, run, spark, upload  # noqa: E402
 from f1_pipeline.cli.errors import CommandError, as_command_error  # noqa: E402
 from f1_pipeline.settings import Settings, SettingsError  # noqa: E402
 
 COMMANDS = {
     "run": run,
+    "accept": accept,
     "backfill": backfill,
     "upload": upload,
     "bootstrap": bootstrap,

@@ -23,7 +23,7 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
 
 
 def command(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.cli import backfill_client as client
+    from f1_pipeline.cli import webserver as client
     from f1_pipeline.defs.constants import TRIGGER_TAG
 
     check_plausible(args.seasons, settings.last_plausible_season)

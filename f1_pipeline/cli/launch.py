@@ -1,7 +1,7 @@
-"""Running the pipeline in this process, through Dagster (``f1-pipeline run``).
-
-A full run is two Dagster runs: ingest (raw + cleaned, which registers the
-seasons present) and then season_stats over the requested seasons as one run.
+"""Running the publish job for ``f1-pipeline run``: in this process through Dagster, or, when
+a Dagster daemon serves the home, submitted to its run queue through the webserver and
+followed from here. Either way one upload is one run (the ingest, then the season stats
+over a range of season partitions), and its progress lines are printed as they come.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from dagster import (
     AssetKey,
     DagsterEventType,
     DagsterInstance,
+    DagsterRunStatus,
     Definitions,
-    ExecuteInProcessResult,
 )
 
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.core.steps.base import PROGRESS_PREFIX
 from f1_pipeline.defs.assets.stats import SEASON_STATS
-from f1_pipeline.defs.constants import ALL_ASSETS_JOB, SEASONS_PARTITIONS
-from f1_pipeline.defs.failures import BAD_INPUT_METADATA
-from f1_pipeline.defs.partitions import contiguous_ranges, range_tags
+from f1_pipeline.defs.constants import PUBLISH_JOB
+from f1_pipeline.defs.failures import BAD_INPUT_METADATA, HELD_METADATA
+from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
+from f1_pipeline.defs.sensors.runs import flag
+
+TERMINAL = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
 def _run_config(verbose: bool) -> dict:
@@ -45,36 +48,10 @@ class Materialized:
 
 
 @dataclass
-class StageResult:
+class RunResult:
     run_ids: list[str] = field(default_factory=list)
     materialized: list[Materialized] = field(default_factory=list)
     seconds: float = 0.0
-    skipped: list[str] = field(default_factory=list)  # seasons asked for, not in the data
-
-
-def _failure_message(result: ExecuteInProcessResult, ui_url: str | None) -> str:
-    """One short block: what is wrong, what that means for the outputs, where the log is."""
-    problems, bad_input = [], False
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.STEP_FAILURE:
-            data = event.step_failure_data
-            user = data.user_failure_data
-            text = user.description if user else None
-            flag = user.metadata.get(BAD_INPUT_METADATA) if user else None
-            bad_input |= bool(flag is not None and flag.value)
-
-            error = data.error
-            while text is None and error is not None:
-                text, error = (error.message.strip() if not error.cause else None), error.cause
-            problems.append(f"  {text}")
-    where = f"{ui_url}/runs/{result.run_id}" if ui_url else f"run {result.run_id}"
-    if bad_input:
-        head = "the upload was refused; nothing was published (previous outputs are unchanged):"
-    else:
-        head = f"run {result.run_id} failed:"
-    lines = [head, *(problems or [f"  run {result.run_id} failed"])]
-    lines.append(f"  full log: {where} (the Dagster UI: `make ui`; --verbose prints it here)")
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -90,6 +67,35 @@ class Console:
         if self.ui_url:
             return ", ".join(f"{self.ui_url}/runs/{r}" for r in run_ids)
         return f"run {', '.join(run_ids)}"
+
+
+def failure_message(instance: DagsterInstance, run_id: str, ui_url: str | None) -> str:
+    """One short block: what is wrong, what that means for the outputs, where the log is."""
+    problems, refused, held = [], False, False
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
+        event = record.dagster_event
+        if event is None:
+            continue
+        data = event.step_failure_data
+        user = data.user_failure_data
+        text = user.description if user else None
+        metadata = user.metadata if user else {}
+        refused |= flag(metadata, BAD_INPUT_METADATA) or flag(metadata, HELD_METADATA)
+        held |= flag(metadata, HELD_METADATA)
+        error = data.error
+        while text is None and error is not None:
+            text, error = (error.message.strip() if not error.cause else None), error.cause
+        problems.append(f"  {text}")
+    where = f"{ui_url}/runs/{run_id}" if ui_url else f"run {run_id}"
+    if held:
+        head = "the upload was held; nothing was published (previous outputs are unchanged):"
+    elif refused:
+        head = "the upload was refused; nothing was published (previous outputs are unchanged):"
+    else:
+        head = f"run {run_id} failed:"
+    lines = [head, *(problems or [f"  run {run_id} failed"])]
+    lines.append(f"  full log: {where} (the Dagster UI: `make ui`; --verbose prints it here)")
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -123,66 +129,73 @@ def _progress(instance: DagsterInstance, run_id: str, console: Console) -> Itera
         thread.join(timeout=10)
 
 
-def _execute(
+def _collect(instance: DagsterInstance, run_id: str, result: RunResult) -> None:
+    result.run_ids.append(run_id)
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+        event = record.dagster_event
+        mat = event.step_materialization_data.materialization if event else None
+        if mat is None:
+            continue
+        metadata = {k: v.value for k, v in mat.metadata.items()}
+        result.materialized.append(
+            Materialized(run_id, mat.asset_key.to_user_string(), mat.partition, metadata)
+        )
+
+
+def execute(
     defs: Definitions,
     instance: DagsterInstance,
-    keys: Sequence[AssetKey],
-    tags: dict,
-    stage: StageResult,
+    assets: Sequence[AssetKey],
+    tags: dict[str, str],
     console: Console,
+    result: RunResult,
 ) -> None:
+    """One run of the publish job's ``assets`` in this process."""
     run_id = str(uuid.uuid4())
     with _progress(instance, run_id, console):
-        result = defs.resolve_job_def(ALL_ASSETS_JOB).execute_in_process(
+        done = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
             run_config=_run_config(console.verbose),
             instance=instance,
-            asset_selection=list(keys),
+            asset_selection=list(assets),
             tags=tags,
             raise_on_error=False,
             run_id=run_id,
         )
-    stage.run_ids.append(result.run_id)
-    if not result.success:
-        raise CommandError(_failure_message(result, console.ui_url))
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        metadata = {k: v.value for k, v in mat.metadata.items()}
-        stage.materialized.append(
-            Materialized(result.run_id, mat.asset_key.to_user_string(), mat.partition, metadata)
-        )
+    if not done.success:
+        result.run_ids.append(run_id)
+        raise CommandError(failure_message(instance, run_id, console.ui_url))
+    _collect(instance, run_id, result)
 
 
-def ingest(
-    defs: Definitions, instance: DagsterInstance, console: Console = Console()
-) -> StageResult:
-    """Materialise the raw and cleaned layers (registering season partitions)."""
-    start, stage = time.monotonic(), StageResult()
-    keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k != SEASON_STATS]
-    _execute(defs, instance, keys, {}, stage, console)
-    stage.seconds = time.monotonic() - start
-    return stage
-
-
-def publish_seasons(
-    defs: Definitions,
+def submit(
+    url: str,
     instance: DagsterInstance,
-    seasons: Sequence[int],
-    console: Console = Console(),
-) -> StageResult:
-    """Materialise season_stats for ``seasons``: one run per contiguous range of partitions
-    (one run in the usual case), each a single Spark job over its seasons."""
-    start, stage = time.monotonic(), StageResult()
-    order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
-    wanted = [str(s) for s in seasons]
-    unknown = sorted(set(wanted) - set(order), key=int)
-    if len(unknown) == len(wanted):
-        raise CommandError(
-            f"season(s) {', '.join(unknown)} are not in the data; seasons available: "
-            f"{', '.join(sorted(order, key=int)) or 'none'}"
-        )
-    # A season the data no longer has is reported, never a reason to publish nothing.
-    stage.skipped = unknown
-    for first, last in contiguous_ranges(order, [s for s in wanted if s in order]):
-        _execute(defs, instance, [SEASON_STATS], range_tags(first, last), stage, console)
-    stage.seconds = time.monotonic() - start
-    return stage
+    assets: Sequence[AssetKey],
+    tags: dict[str, str],
+    console: Console,
+    result: RunResult,
+    timeout: float = 3600.0,
+) -> None:
+    """One run of the publish job's ``assets``, submitted to the run queue the daemon serves
+    (through the webserver at ``url``) and followed until it ends."""
+    from f1_pipeline.cli import webserver
+
+    run_id = webserver.launch_run(url, PUBLISH_JOB, assets, tags)
+    print(f"    queued as {url}/runs/{run_id} (the daemon runs it)", flush=True)
+    deadline = time.monotonic() + timeout
+    with _progress(instance, run_id, console):
+        while True:
+            run = instance.get_run_by_id(run_id)
+            if run is not None and run.status in TERMINAL:
+                break
+            if time.monotonic() > deadline:
+                raise CommandError(f"run {run_id} still running after {timeout:.0f}s")
+            time.sleep(0.25)
+    if run.status != DagsterRunStatus.SUCCESS:
+        result.run_ids.append(run_id)
+        raise CommandError(failure_message(instance, run_id, url))
+    _collect(instance, run_id, result)
+
+
+PUBLISH_ASSETS = sorted(PUBLISHED_ASSETS, key=lambda k: k.to_user_string())
+STATS_ONLY = [SEASON_STATS]

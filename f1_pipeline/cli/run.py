@@ -1,8 +1,11 @@
-"""``f1-pipeline run``: ingest, then every season's stats, in this process through Dagster."""
+"""``f1-pipeline run``: the upload into published seasons, as one Dagster run (the ingest, then
+every season whose data or code changed; more runs only for --seasons that are not adjacent
+partitions). In this process, or through the run queue when a daemon serves the home."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,36 +15,64 @@ from f1_pipeline.cli.seasons import check_plausible, parse_seasons
 from f1_pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
     from f1_pipeline.cli import launch
     from f1_pipeline.core.spark import ClassArchive
 
 SEASON_LINES = 30  # more seasons than this are summarised in one line
+# A daemon whose heartbeat is older than this is taken as stopped (it beats every ~30 s).
+DAEMON_HEARTBEAT_SECONDS = 90.0
 
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     run = commands.add_parser(
         "run",
         parents=parents,
-        help="ingest the source CSVs and publish per-season stats (all seasons by default)",
+        help="ingest the source CSVs and publish the seasons they changed (one run)",
     )
     run.add_argument(
         "--seasons", type=parse_seasons, help="only these seasons, e.g. 2023,2024 or 2018-2024"
     )
+    run.add_argument(
+        "--accept", metavar="UPLOAD", help="accept this held upload first (see `accept`)"
+    )
+
+
+def daemon_serves(instance: DagsterInstance) -> bool:
+    """Whether a Dagster daemon is running for this instance (a recent heartbeat)."""
+    now = time.time()
+    beats = instance.get_daemon_heartbeats().values()
+    return any(now - beat.timestamp < DAEMON_HEARTBEAT_SECONDS for beat in beats)
 
 
 def command(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `--help` and argument errors stay fast.
     from f1_pipeline.cli import launch
-    from f1_pipeline.cli.backfill_client import webserver_up
+    from f1_pipeline.cli.errors import usage_error
+    from f1_pipeline.cli.webserver import webserver_up
+    from f1_pipeline.defs.instance import open_instance
 
     check_plausible(args.seasons, settings.last_plausible_season)
     started = time.monotonic()
-    engine = _choose_engine(settings, args.verbose)
+    instance = open_instance(settings.dagster_home, settings.dagster_storage)
+    # Runs are linked in the UI when its webserver is up (it shows this home's runs).
+    ui_url = settings.dagster_url if webserver_up(settings.dagster_url) else None
+    queue = daemon_serves(instance)
+    if queue and ui_url is None:
+        raise usage_error(
+            f"a Dagster daemon serves DAGSTER_HOME={settings.dagster_home}, and `f1-pipeline "
+            "run` would run beside its queue: point F1_DAGSTER_URL at its webserver (runs are "
+            "submitted through it), or stop the daemon"
+        )
+    if args.accept:
+        from f1_pipeline.cli.accept import accept_upload
+
+        accept_upload(settings, args.accept.strip())
+    engine = Engine() if queue else _choose_engine(settings, args.verbose)
     try:
-        # Runs are linked in the UI when its webserver is up (it shows this home's runs).
-        ui_url = settings.dagster_url if webserver_up(settings.dagster_url) else None
         console = launch.Console(verbose=args.verbose, ui_url=ui_url)
-        return _run(settings, args, console, started)
+        return _run(settings, args, instance, console, ui_url if queue else None, started)
     finally:
         engine.finish()
 
@@ -49,67 +80,110 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
 def _run(
     settings: Settings,
     args: argparse.Namespace,
+    instance: DagsterInstance,
     console: launch.Console,
+    queue_url: str | None,
     started: float,
 ) -> int:
     from f1_pipeline.cli import launch
     from f1_pipeline.cli.errors import CommandError
-    from f1_pipeline.core.lineage import read_commit, read_json, vanished_seasons
-    from f1_pipeline.core.storage import layout
+    from f1_pipeline.core.lineage import read_commit
+    from f1_pipeline.core.upload import listing, peek_seasons
     from f1_pipeline.definitions import build_definitions
-    from f1_pipeline.defs.instance import open_instance
+    from f1_pipeline.defs.assets.raw import report_new_uploads
+    from f1_pipeline.defs.constants import SEASONS_PARTITIONS, SOURCE_CHECKSUMS_TAG, TRIGGER_TAG
+    from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, register_seasons
     from f1_pipeline.defs.resources import storage_resource
 
-    instance = open_instance(settings.dagster_home, settings.dagster_storage)
     defs = build_definitions(settings)
     storage = storage_resource(settings).get()
     print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
-
-    print("[1/2] ingest: raw + cleaned layers ...", flush=True)
-    ingest = launch.ingest(defs, instance, console)
-    for m in ingest.materialized:
-        rows = m.metadata.get("dagster/row_count", "?")
-        print(f"  {m.asset:<22} {rows:>8} rows")
-    print(f"  done in {ingest.seconds:.1f}s ({console.runs(ingest.run_ids)})")
-
-    # The seasons in the data just ingested, and any published season it no longer has.
-    commit = read_commit(storage) or {}
-    in_data = commit.get("seasons", {})
-    vanished = vanished_seasons(in_data, read_json(storage, layout.manifest()) or {})
-    targets = args.seasons or sorted({*map(int, in_data), *map(int, vanished)})
-    if not targets:
+    files = listing(storage)
+    seasons = {
+        *peek_seasons(storage, settings.last_plausible_season),
+        *map(int, (read_commit(storage) or {}).get("seasons", {})),
+    }
+    register_seasons(instance, seasons)
+    order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    if not order:
         raise CommandError("the upload holds no seasons: nothing to publish")
-    print(f"[2/2] season stats: {len(targets)} season(s) in one Spark job ...", flush=True)
-    stats = launch.publish_seasons(defs, instance, targets, console)
-    # Each season partition's event carries that season's own counts.
-    seasons = sorted(stats.materialized, key=lambda m: int(m.partition or 0))
+    wanted = [str(s) for s in args.seasons] if args.seasons else None
+    ranges = (
+        contiguous_ranges(order, [s for s in wanted if s in order])
+        if wanted
+        else [(order[0], order[-1])]
+    )
+    if not ranges:
+        raise CommandError(
+            f"season(s) {', '.join(wanted or [])} are not in the data; seasons available: "
+            f"{', '.join(sorted(order, key=int))}"
+        )
+    report_new_uploads(instance, storage, files)
+    base = {TRIGGER_TAG: "cli", SOURCE_CHECKSUMS_TAG: json.dumps(files, sort_keys=True)}
+    result = launch.RunResult()
+    count = sum(order.index(b) - order.index(a) + 1 for a, b in ranges)
+    how = "submitted to the daemon's queue" if queue_url else "in this process"
+    print(f"run: ingest + {count} season(s) {ranges[0][0]}..{ranges[-1][1]} ({how}) ...",
+          flush=True)  # fmt: skip
+    start = time.monotonic()
+    for n, (first, last) in enumerate(ranges):
+        assets = launch.PUBLISH_ASSETS if n == 0 else launch.STATS_ONLY
+        tags = {**base, **range_tags(first, last)}
+        if queue_url:
+            launch.submit(queue_url, instance, assets, tags, console, result)
+        else:
+            launch.execute(defs, instance, assets, tags, console, result)
+    result.seconds = time.monotonic() - start
+    _report(settings, args, result, console, [s for s in wanted or [] if s not in order], started)
+    return 0
+
+
+def _report(
+    settings: Settings,
+    args: argparse.Namespace,
+    result: launch.RunResult,
+    console: launch.Console,
+    skipped: list[str],
+    started: float,
+) -> None:
+    tables = [m for m in result.materialized if m.partition is None]
+    for m in tables:
+        rows = m.metadata.get("dagster/row_count", "?")
+        note = " (unchanged)" if m.metadata.get("unchanged") else ""
+        print(f"  {m.asset:<22} {rows:>8} rows{note}")
+    seasons = sorted(
+        (m for m in result.materialized if m.partition), key=lambda m: int(m.partition or 0)
+    )
     races = sum(m.metadata.get("dagster/row_count", 0) for m in seasons)
     files = sum(m.metadata.get("file_count", 0) for m in seasons)
+    unchanged = sum(1 for m in seasons if m.metadata.get("unchanged"))
     for m in seasons if len(seasons) <= SEASON_LINES else []:
         if m.metadata.get("withdrawn"):
-            print(f"  season {m.partition}: withdrawn (no races in the data; its files removed)")
+            print(f"  season {m.partition}: withdrawn (accepted; its files kept out of view)")
+        elif m.metadata.get("not_in_data"):
+            print(f"  season {m.partition}: not in the data (its withdrawal was not accepted)")
         else:
-            print(f"  season {m.partition}: {m.metadata['dagster/row_count']} races")
+            note = " (unchanged)" if m.metadata.get("unchanged") else ""
+            print(f"  season {m.partition}: {m.metadata.get('dagster/row_count', 0)} races{note}")
     if len(seasons) > SEASON_LINES:
-        withdrawn = sum(1 for m in seasons if m.metadata.get("withdrawn"))
-        print(f"  {len(seasons)} seasons, {races} races, {withdrawn} withdrawn")
-    for season in stats.skipped:
+        print(f"  {len(seasons)} seasons, {races} races, {unchanged} unchanged")
+    for season in skipped:
         print(f"  season {season}: not in the data (nothing to publish)")
-    print(f"  done in {stats.seconds:.1f}s ({console.runs(stats.run_ids)})")
-
+    print(f"  done in {result.seconds:.1f}s ({console.runs(result.run_ids)})")
+    span = f"{seasons[0].partition}..{seasons[-1].partition}" if seasons else "none"
     print(
-        f"summary: {len(targets)} season(s) {targets[0]}..{targets[-1]}, {files} files "
-        f"written under {str(settings.data_root).rstrip('/')}/results, {races} races, "
+        f"summary: {len(seasons)} season(s) {span}, {len(seasons) - unchanged} rewritten, "
+        f"{unchanged} unchanged, {files} files written under "
+        f"{str(settings.data_root).rstrip('/')}/results, {races} races, "
         f"{time.monotonic() - started:.1f}s"
     )
-    return 0
 
 
 @dataclass
 class Engine:
-    """The Spark the runs use, chosen (and an embedded one started) before anything else.
-    Starting the JVM on a thread while Dagster loads was tried: on 2 cores the two compete
-    and the command got no faster (cold, sample: 12.3 s vs 10.5-12.1 s)."""
+    """The Spark the runs use, chosen (and an embedded one started) before the run. Starting
+    the JVM on a thread while Dagster loads was tried: on 2 cores the two compete and the
+    command got no faster (cold, sample: 12.3 s vs 10.5-12.1 s)."""
 
     recording: ClassArchive | None = None  # the class archive its JVM records, to adopt
 

@@ -108,6 +108,13 @@ def vanished_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any
     )
 
 
+def published_seasons(manifest: Mapping[str, Any]) -> list[str]:
+    """Seasons the manifest has published (and not withdrawn), oldest first."""
+    return sorted(
+        (s for s, e in manifest.get("seasons", {}).items() if not e.get("withdrawn")), key=int
+    )
+
+
 def withdrawn_seasons(manifest: Mapping[str, Any]) -> list[str]:
     return sorted(
         (s for s, e in manifest.get("seasons", {}).items() if e.get("withdrawn")), key=int

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from pathlib import Path
 
 from dagster import (
@@ -17,7 +16,6 @@ from dagster import (
     AssetsDefinition,
     AssetSpec,
     BetaWarning,
-    FreshnessPolicy,
     MetadataValue,
     link_code_references_to_git,
     with_source_code_references,
@@ -36,10 +34,10 @@ from f1_pipeline.settings import Settings
 
 OWNERS = ["team:f1-data"]
 
-# The race-weekend promise: stats for the latest race by Monday 09:00 UTC, i.e. a season
-# materialisation between Sunday 13:00 UTC (after a European race) and then. The schedule
-# republishes the current season on Monday morning, so in season this holds without an upload.
-FRESHNESS = FreshnessPolicy.cron(deadline_cron="0 9 * * 1", lower_bound_delta=timedelta(hours=20))
+# The freshness signal is the results_up_to_date check (defs/assets/checks.py): it goes red
+# when the provider is late with a race's results. A cron freshness policy on the season
+# stats would go red every week without a race (winter and summer breaks) once nothing
+# republishes regardless.
 
 _COLUMNS = {
     CLEANED_RACES: RACES.cleaned_columns,
@@ -88,19 +86,21 @@ def _describe(settings: Settings) -> Callable[[AssetSpec], AssetSpec]:
                 "`Race Fastest Lap`."
             )
         return spec.replace_attributes(
-            kinds={*spec.kinds, *kinds},
-            owners=OWNERS,
-            metadata=metadata,
-            freshness_policy=FRESHNESS if name == SEASON_STATS else spec.freshness_policy,
+            kinds={*spec.kinds, *kinds}, owners=OWNERS, metadata=metadata
         )
 
     return describe
 
 
-def catalogued(assets: Sequence[AssetsDefinition], settings: Settings) -> list[AssetsDefinition]:
+def catalogued(
+    assets: Sequence[AssetsDefinition | AssetSpec], settings: Settings
+) -> list[AssetsDefinition | AssetSpec]:
     """``assets`` with their catalog signals and code references (linked to the repository
-    when ``F1_CODE_REPOSITORY_URL`` is set, else local file references)."""
-    described = [a.map_asset_specs(_describe(settings)) for a in assets]
+    when ``F1_CODE_REPOSITORY_URL`` is set, else local file references). External assets
+    (the raw uploads' specs) get the same signals; they have no code to reference."""
+    describe = _describe(settings)
+    specs = [describe(a) for a in assets if isinstance(a, AssetSpec)]
+    described = [a.map_asset_specs(describe) for a in assets if isinstance(a, AssetsDefinition)]
     with warnings.catch_warnings():
         # Source code references are a beta API: nothing for a user of the CLI to act on.
         warnings.simplefilter("ignore", BetaWarning)
@@ -115,4 +115,4 @@ def catalogued(assets: Sequence[AssetsDefinition], settings: Settings) -> list[A
                     file_anchor_path_in_repository="f1_pipeline/__init__.py",
                 ),
             )
-    return [a for a in referenced if isinstance(a, AssetsDefinition)]
+    return [*specs, *(a for a in referenced if isinstance(a, AssetsDefinition))]

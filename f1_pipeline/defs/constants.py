@@ -1,4 +1,4 @@
-"""Names defined once: resource keys, asset groups, partitions, jobs, run tags."""
+"""Names defined once: resource keys, asset groups, partitions, jobs, pools, run tags."""
 
 STORAGE_KEY = "storage"
 # Runs the Spark steps (locally or as Glue job runs): not a Spark session.
@@ -11,24 +11,38 @@ CLEANED_GROUP = "cleaned"
 STATS_GROUP = "stats"
 
 SEASONS_PARTITIONS = "seasons"
-ALL_ASSETS_JOB = "f1_job"
-INGEST_JOB = "ingest_job"
-SEASON_STATS_JOB = "season_stats_job"
+# The run that turns an upload into published seasons: the ingest and the season stats.
+PUBLISH_JOB = "f1_job"
+FRESHNESS_JOB = "freshness_check_job"
 
-# Run pools (Dagster concurrency, checked when a run leaves the queue): the ingest rewrites
-# cleaned/, one at a time; season runs each write their own seasons' files, two at a time.
+# Concurrency pools, one per output, at op granularity (defs/instance/dagster.yaml): the
+# step writing an output claims its pool's only slot wherever it runs — a run the daemon
+# launched, the CLI, `dagster asset materialize`, `dg launch` — so two runs never write the
+# same outputs at once.
 CLEANED_POOL = "cleaned_layer"
 SEASONS_POOL = "season_stats"
-POOL_LIMITS = {CLEANED_POOL: 1, SEASONS_POOL: 2}
+POOL_LIMITS = {CLEANED_POOL: 1, SEASONS_POOL: 1}
 
 # Run tags.
 TRIGGER_TAG = "f1/trigger"  # what requested the run: a sensor, the schedule, the CLI
-SOURCE_CHECKSUMS_TAG = "f1/source_checksums"  # the upload an ingest run was asked to read
+SOURCE_CHECKSUMS_TAG = "f1/source_checksums"  # the upload a run was asked to read
 SOURCE_VERSIONS_TAG = "f1/source_versions"  # its S3 VersionIds (none on a local root)
-STALE_SEASONS_TAG = "f1/stale_seasons"  # the data state a stale-seasons run was asked for
+STATE_TAG = "f1/state"  # the state of data and code a sensor's run was requested for
+ACCEPT_TAG = "f1/accept"  # the held upload (its id) a run is told to accept
+CHECK_TIME_TAG = "f1/check_time"  # the clock a checks-only run evaluates freshness at
+
+# Dagster's own run tags we read or set.
+RETRY_NUMBER_TAG = "dagster/retry_number"
+MAX_RETRIES_TAG = "dagster/max_retries"
 
 # Sensors are evaluated at every round of Dagster's sensor daemon (a round every 5 s, its
 # floor). A minimum interval equal to the round, 5 s, skipped every other round: a tick is
 # stamped a little after its round starts, so one round later 5 s have not quite passed
 # (measured: ticks every 10 s, an upload seen 5 s later on average instead of 2.5 s).
 SENSOR_INTERVAL_SECONDS = 1
+
+# Runs over up to this many seasons carry each season's own metadata on its event (Dagster's
+# add_asset_metadata, whose cost grows with the square of the seasons: 200 covers every real
+# export, ~75 seasons); above it, the seasons' events carry Dagster's own record and the
+# run's metadata points at the manifest, which has every season's facts.
+PER_SEASON_METADATA_MAX = 200

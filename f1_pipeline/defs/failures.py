@@ -1,55 +1,70 @@
-"""How a step's failures end it: retried when transient, failed for good otherwise (bad
-input is marked so, and the sensors never retry it in a loop)."""
+"""How a step's failures end it. Dagster does the retrying (the steps' ``RetryPolicy``, run
+retries in the instance); this decides what is worth a retry:
+
+- a held upload, bad input or a failed blocking check: a ``Failure`` that is never retried,
+  marked so (run metadata) that the sensors wait for a new upload or an acceptance;
+- a transient fault (S3 or Glue throttling and connection errors, a Spark session that did
+  not start, a Glue job run lost to Glue itself): raised as is, for the step's RetryPolicy;
+- anything else: a ``Failure`` that is not retried (retrying cannot fix a bug or a
+  configuration), with the original error as its cause.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from dagster import AssetExecutionContext, Failure, MetadataValue, RetryRequested
+from dagster import AssetExecutionContext, Failure, MetadataValue
 
-from f1_pipeline.core.steps.checks import ChecksFailed
+from f1_pipeline.core.steps.checks import UploadHeld
 from f1_pipeline.core.storage import ObjectNotFound
 from f1_pipeline.core.transforms.errors import InvalidInputError
-from f1_pipeline.defs.retries import MAX_RETRIES, backoff_seconds, is_transient
+from f1_pipeline.defs.retries import is_transient
 
-# Step-failure metadata saying the upload itself is bad: the sensors wait for a new upload
-# instead of retrying.
+# Step-failure metadata: the upload itself is refused (bad input) or held. The sensors then
+# wait for a new upload (or an acceptance) instead of requesting it again.
 BAD_INPUT_METADATA = "f1/bad_input"
-_BAD_INPUT_ERRORS = (InvalidInputError.__name__, ChecksFailed.__name__)
+HELD_METADATA = "f1/held"
 
 
-def is_bad_input_message(message: str) -> bool:
-    """A Glue job's error message (its last exception line) says the input was refused."""
-    return any(f"{name}:" in message for name in _BAD_INPUT_ERRORS)
+class TransientFailure(RuntimeError):
+    """A fault worth retrying, classified from structured data (an error code, a job run's
+    state, the exception class a Glue job reported): the step's RetryPolicy retries it."""
 
 
-@contextmanager
-def failure_policy(context: AssetExecutionContext) -> Iterator[None]:
-    """Bad input (a missing file, an unparseable value) becomes a Failure whose description
-    is the message, never retried: retrying cannot fix it. S3 connection errors, throttling
-    and Spark start failures are retried with exponential backoff and jitter."""
-    try:
-        yield
-    except InvalidInputError as err:
-        metadata: dict[str, MetadataValue] = {
-            "file": MetadataValue.text(err.source),
-            BAD_INPUT_METADATA: MetadataValue.bool(True),
-        }
+def refused(err: InvalidInputError | ObjectNotFound) -> Failure:
+    metadata: dict[str, Any] = {BAD_INPUT_METADATA: MetadataValue.bool(True)}
+    if isinstance(err, UploadHeld):
+        metadata[HELD_METADATA] = MetadataValue.bool(True)
+    if isinstance(err, InvalidInputError):
+        metadata["file"] = MetadataValue.text(err.source)
         if err.line is not None:
             metadata["line"] = MetadataValue.int(err.line)
         if err.column is not None:
             metadata["column"] = MetadataValue.text(err.column)
-        raise Failure(description=str(err), metadata=metadata, allow_retries=False) from err
-    except ObjectNotFound as err:
-        bad = {BAD_INPUT_METADATA: MetadataValue.bool(True)}
-        raise Failure(description=str(err), metadata=bad, allow_retries=False) from err
+    return Failure(description=str(err), metadata=metadata, allow_retries=False)
+
+
+@contextmanager
+def failure_policy(context: AssetExecutionContext) -> Iterator[None]:
+    """See the module: refused input and permanent errors become a ``Failure`` that is never
+    retried; transient faults are raised for the step's RetryPolicy."""
+    try:
+        yield
+    except Failure:
+        raise
+    except (InvalidInputError, ObjectNotFound) as err:
+        raise refused(err) from err
     except Exception as err:
-        if not is_transient(err):
+        if isinstance(err, TransientFailure) or is_transient(err):
+            context.log.warning(
+                f"transient failure ({type(err).__name__}: {str(err)[:300]}); Dagster retries "
+                f"the step (attempt {context.retry_number + 1})"
+            )
             raise
-        wait = backoff_seconds(context.retry_number)
-        context.log.warning(
-            f"transient failure ({type(err).__name__}: {str(err)[:300]}); "
-            f"retry {context.retry_number + 1}/{MAX_RETRIES} in {wait:.1f}s"
-        )
-        raise RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait) from err
+        raise Failure(
+            description=f"{type(err).__name__}: {err}".strip(),
+            metadata={"error": MetadataValue.text(type(err).__name__)},
+            allow_retries=False,
+        ) from err

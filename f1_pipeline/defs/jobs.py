@@ -1,29 +1,32 @@
-"""Asset jobs: everything, the ingest (raw + cleaned), and the season stats."""
+"""Asset jobs: the publish job (an upload becomes one run) and the checks-only job."""
 
-from dagster import AssetSelection, define_asset_job
+from __future__ import annotations
 
+from dagster import AssetCheckKey, AssetSelection, define_asset_job
+
+from f1_pipeline.defs.assets.checks import FRESHNESS_CHECK
+from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.defs.assets.stats import SEASON_STATS
-from f1_pipeline.defs.constants import ALL_ASSETS_JOB, INGEST_JOB, SEASON_STATS_JOB
+from f1_pipeline.defs.constants import FRESHNESS_JOB, PUBLISH_JOB
 
-# How many of each run at once is the assets' pools' business (defs/instance/dagster.yaml),
-# so a run launched from any page is throttled the same way.
+# What the publish job writes: "in flight" is decided by these, whatever launched a run.
+PUBLISHED_ASSETS = frozenset({CLEANED_RACES, CLEANED_RESULTS, SEASON_STATS})
 
+# How many runs of each at once is the assets' pools' business (defs/instance/dagster.yaml),
+# so a run launched from any page, or in-process, is held back the same way.
 f1_job = define_asset_job(
-    ALL_ASSETS_JOB,
-    selection=AssetSelection.all(),
-    description="Ingest the source CSVs, clean them, and publish per-season stats.",
+    PUBLISH_JOB,
+    selection=AssetSelection.assets(*PUBLISHED_ASSETS),
+    description="An upload into published seasons, in one run: ingest the source CSVs (held "
+    "when they would remove published data), then publish the seasons whose data or code "
+    "changed; the others are recorded as unchanged. Launched over every season partition.",
 )
 
-ingest_job = define_asset_job(
-    INGEST_JOB,
-    selection=AssetSelection.all() - AssetSelection.assets(SEASON_STATS),
-    description="Ingest the source CSVs into the raw and cleaned layers (registers seasons).",
+freshness_check_job = define_asset_job(
+    FRESHNESS_JOB,
+    selection=AssetSelection.checks(AssetCheckKey(SEASON_STATS, FRESHNESS_CHECK)),
+    description="The results-freshness check alone: a provider who sends nothing triggers no "
+    "ingest, so the check also runs on its own schedule.",
 )
 
-season_stats_job = define_asset_job(
-    SEASON_STATS_JOB,
-    selection=AssetSelection.assets(SEASON_STATS),
-    description="Publish the selected seasons' stats (many seasons: one run, one Spark job).",
-)
-
-jobs = [f1_job, ingest_job, season_stats_job]
+jobs = [f1_job, freshness_check_job]

@@ -14,6 +14,8 @@ from typing import Any
 from dagster import AssetExecutionContext, ConfigurableResource, EnvVar, ResourceDependency
 from pydantic import Field, PrivateAttr
 
+from f1_pipeline.core.code_version import code_versions
+from f1_pipeline.core.holds import HoldPolicy
 from f1_pipeline.core.spark import DEFAULT_MASTER, ClassArchive, spark_config
 from f1_pipeline.core.storage import S3Root, Storage, open_storage
 from f1_pipeline.core.storage.s3 import s3_client
@@ -53,10 +55,10 @@ class UploadQueueResource(ConfigurableResource):
     endpoint_url: str | None = Field(default=None, description="SQS-compatible endpoint.")
     region: str | None = Field(default=None, description="The queue's AWS region.")
     max_attempts: int = Field(default=5, description="botocore's attempts per SQS call.")
-    # SQS's longest poll: a tick spends most of the daemon's time listening (the next tick
-    # starts up to 5 s after one ends; an upload landing in that gap waits for it).
+    # A tick holds its thread for about this long listening (ticks stay short: waiting is
+    # the daemon's business); the next tick starts at the daemon's next round.
     wait_seconds: int = Field(
-        default=20, description="Long poll per sensor tick (0-20 s): an upload is seen at once."
+        default=3, description="Long poll per sensor tick (0-20 s): an upload is seen at once."
     )
 
     def client(self) -> Any:
@@ -109,6 +111,11 @@ class StepRunnerResource(ConfigurableResource):
         default=None,
         description="The latest season an upload may hold (F1_LATEST_SEASON); unset: next year.",
     )
+    hold_max_shrink_percent: float = Field(
+        default=HoldPolicy().max_shrink_percent,
+        description="An upload removing more than this share of a season's races or results "
+        "is held until accepted (F1_HOLD_MAX_SHRINK_PERCENT).",
+    )
     glue_job_name: str | None = Field(default=None, description="The Glue job (glue mode).")
     glue_poll_seconds: float = Field(default=5.0, description="Job run state poll interval.")
     glue_max_wait_minutes: int = Field(
@@ -154,6 +161,16 @@ class StepRunnerResource(ConfigurableResource):
     def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:
         return self.runner().run(context, step, params)
 
+    def hold_policy(self) -> HoldPolicy:
+        return HoldPolicy(max_shrink_percent=self.hold_max_shrink_percent)
+
+    def code_versions(self) -> dict[str, str] | None:
+        """The versions of the code the steps run: this process's modules locally, the
+        deployed job's wheel in Glue mode (None when the deployed job does not say)."""
+        if self.mode == "local":
+            return code_versions()
+        return self.runner().code_versions()
+
 
 def storage_resource(settings: Settings) -> StorageResource:
     return StorageResource(
@@ -176,6 +193,7 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         dagster_home=str(settings.dagster_home),
         spark_classes=str(settings.spark_class_folder),
         latest_season=settings.latest_season,
+        hold_max_shrink_percent=settings.hold.max_shrink_percent,
         glue_job_name=glue.job_name if glue else None,
         glue_poll_seconds=glue.poll_seconds if glue else 5.0,
         glue_max_wait_minutes=glue.max_wait_minutes if glue else 120,

@@ -1,17 +1,18 @@
-"""Which failures are worth retrying, and how long to wait before the next attempt."""
+"""Which failures are worth retrying, and the retry policy the steps declare (Dagster does the
+retrying: exponential backoff with jitter, shown on the asset's definition)."""
 
 from __future__ import annotations
 
-import random
-
 from boto3.exceptions import RetriesExceededError
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, SSLError
+from dagster import Backoff, Jitter, RetryPolicy
 
 from f1_pipeline.core.storage import ObjectChanged
 
-MAX_RETRIES = 4
-BASE_SECONDS = 2.0
-CAP_SECONDS = 60.0
+# About 2, 4, 8, 16 s (±50 %): a transient S3 or Spark fault gets half a minute to pass.
+RETRY_POLICY = RetryPolicy(
+    max_retries=4, delay=2.0, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+)
 
 _THROTTLING_CODES = {
     "SlowDown",
@@ -51,9 +52,3 @@ def is_transient(err: BaseException) -> bool:
     if isinstance(err, Py4JNetworkError):
         return True
     return isinstance(err, PySparkRuntimeError) and err.getCondition() in _SPARK_START_FAILURES
-
-
-def backoff_seconds(retry_number: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with jitter: about 2, 4, 8, 16 s (±50%), capped at a minute."""
-    jitter = (rng or random).uniform(0.5, 1.5)
-    return min(CAP_SECONDS, BASE_SECONDS * 2**retry_number) * jitter

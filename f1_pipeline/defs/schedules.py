@@ -1,4 +1,8 @@
-"""After every race weekend, republish the current season."""
+"""Schedules: after every race weekend, publish what is due (never republish regardless: that
+would make stale data look fresh); every few hours, check the data's freshness (a provider who
+sends nothing triggers no ingest)."""
+
+from __future__ import annotations
 
 from dagster import (
     DefaultScheduleStatus,
@@ -10,35 +14,73 @@ from dagster import (
 )
 
 from f1_pipeline.core.lineage import read_commit
-from f1_pipeline.defs.constants import SEASONS_PARTITIONS, TRIGGER_TAG
-from f1_pipeline.defs.jobs import season_stats_job
-from f1_pipeline.defs.resources import StorageResource
+from f1_pipeline.core.upload import listing
+from f1_pipeline.defs.constants import CHECK_TIME_TAG, TRIGGER_TAG
+from f1_pipeline.defs.jobs import f1_job, freshness_check_job
+from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
+from f1_pipeline.defs.sensors.state import decide, read_state
 
 
 def race_weekend_schedule(cron: str) -> ScheduleDefinition:
-    """Materialise the tick's season (the year of its scheduled time, UTC) on ``cron``.
-    A season with no races in the cleaned data (not yet, or withdrawn) is a clean skip."""
+    """On ``cron``: the publish run when the upload, the code or the published seasons are out
+    of step (the sensors' own decision); otherwise a skip saying since when nothing is new."""
 
     @schedule(
         name="race_weekend_schedule",
         cron_schedule=cron,
         execution_timezone="UTC",
-        job=season_stats_job,
+        job=f1_job,
         default_status=DefaultScheduleStatus.RUNNING,
-        description=f"Republishes the current season's stats after race weekends ({cron} UTC).",
+        description=f"After race weekends ({cron} UTC): publishes what the data or code changed "
+        'since the last run, if anything; otherwise records "nothing new since" the upload.',
     )
-    def _schedule(context: ScheduleEvaluationContext, storage: StorageResource):
-        tick_time = context.scheduled_execution_time
-        season = str(tick_time.year)
-        in_data = (read_commit(storage.get()) or {}).get("seasons", {})
-        if season not in in_data:
-            return SkipReason(f"season {season} has no races in the cleaned data")
-        if season not in context.instance.get_dynamic_partitions(SEASONS_PARTITIONS):
-            return SkipReason(f"season {season} is not a partition yet (the sensors add it)")
+    def _schedule(
+        context: ScheduleEvaluationContext,
+        storage: StorageResource,
+        step_runner: StepRunnerResource,
+    ):
+        store = storage.get()
+        tick = context.scheduled_execution_time
+        state = read_state(
+            store, listing(store), step_runner.code_versions(), step_runner.latest_season or 9999
+        )
+        if not state.due:
+            commit = read_commit(store) or {}
+            since = f"upload {commit.get('upload') or state.upload or '(none)'}"
+            if commit.get("ingested_at"):
+                since += f", ingested {commit['ingested_at']}"
+            return SkipReason(f"nothing new since {since}")
+        key = f"race-weekend-{tick:%Y-%m-%dT%H:%M}"
+        decision = decide(
+            context.instance, context.repository_def, store, state, "race_weekend_schedule", key
+        )
+        if decision.request is None:
+            return SkipReason(decision.reason)
+        if decision.partition_requests:
+            # A schedule cannot add partitions: the upload sensor registers new seasons.
+            return SkipReason(f"{decision.reason}; new season partitions first (the sensors)")
+        context.log.info(decision.reason)
+        return decision.request
+
+    return _schedule
+
+
+def freshness_schedule(cron: str) -> ScheduleDefinition:
+    """On ``cron``: the results-freshness check alone, at the tick's time (a fixed clock)."""
+
+    @schedule(
+        name="freshness_schedule",
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        job=freshness_check_job,
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=f"Checks the results' freshness ({cron} UTC), upload or not.",
+    )
+    def _schedule(context: ScheduleEvaluationContext):
+        tick = context.scheduled_execution_time
         return RunRequest(
-            run_key=f"race-weekend-{tick_time:%Y-%m-%dT%H:%M}",
-            partition_key=season,
-            tags={TRIGGER_TAG: "race_weekend_schedule"},
+            run_key=f"freshness-{tick:%Y-%m-%dT%H:%M}",
+            tags={TRIGGER_TAG: "freshness_schedule", CHECK_TIME_TAG: tick.isoformat()},
         )
 
     return _schedule

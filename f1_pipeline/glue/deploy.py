@@ -8,6 +8,7 @@ sets nothing of the job's, so no value has two owners."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from f1_pipeline.core.code_version import wheel_code_versions
 from f1_pipeline.core.storage import ObjectNotFound, layout
 from f1_pipeline.core.storage.s3 import S3Storage
 
@@ -127,7 +129,14 @@ def job_log_group(job_name: str) -> str:
     return f"/aws-glue/f1-pipeline/{job_name}"
 
 
-def job_arguments(storage: S3Storage, wheel_name: str, job_name: str) -> dict[str, str]:
+# The job argument carrying the code versions of the deployed wheel (see
+# f1_pipeline.core.code_version): what the Dagster side compares published seasons with.
+CODE_VERSIONS_ARG = "--f1-code-versions"
+
+
+def job_arguments(
+    storage: S3Storage, wheel_name: str, job_name: str, code: dict[str, str] | None = None
+) -> dict[str, str]:
     """The job arguments deploy owns (the stack sets none); any others on the job are kept."""
     modules = (
         f"{storage.uri(layout.glue_wheel(wheel_name))},dagster-pipes=={version('dagster-pipes')}"
@@ -144,6 +153,7 @@ def job_arguments(storage: S3Storage, wheel_name: str, job_name: str) -> dict[st
         "--spark-event-logs-path": storage.uri(layout.SPARK_UI_PREFIX),
         "--enable-continuous-cloudwatch-log": "true",
         "--continuous-log-logGroup": job_log_group(job_name),
+        **({CODE_VERSIONS_ARG: json.dumps(code, sort_keys=True)} if code else {}),
     }
 
 
@@ -177,7 +187,7 @@ def deploy(
         "PythonVersion": "3",
         "ScriptLocation": storage.uri(layout.glue_entry_script()),
     }
-    arguments = job_arguments(storage, wheel.name, job_name)
+    arguments = job_arguments(storage, wheel.name, job_name, wheel_code_versions(wheel))
     if existing is None:
         glue.create_job(
             Name=job_name, Role=role_arn, Command=command, DefaultArguments=arguments,

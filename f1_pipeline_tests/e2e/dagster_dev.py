@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from f1_pipeline.cli.backfill_client import graphql
+from f1_pipeline.cli.webserver import graphql
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline_tests.conftest import REPO
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from f1_pipeline.cli import main
-from f1_pipeline.cli.backfill_client import graphql, season_partitions
+from f1_pipeline.cli.webserver import graphql, season_partitions
 from f1_pipeline.defs.instance import prepare_home
 from f1_pipeline_tests.e2e.dagster_dev import dagster_dev, wait_until
 

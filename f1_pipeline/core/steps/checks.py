@@ -22,6 +22,12 @@ class ChecksFailed(InvalidInputError):
     """A blocking check failed: the data is refused, nothing derived from it is published."""
 
 
+class UploadHeld(ChecksFailed):
+    """The upload would remove published data: held until an explicit acceptance names it
+    (see :mod:`f1_pipeline.core.holds`). Never retried: only a person, or a new upload, can
+    move it on."""
+
+
 @dataclass(frozen=True)
 class Check:
     """A blocking check: it passes when ``violations`` is empty. ``order`` names the column

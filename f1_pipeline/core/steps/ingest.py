@@ -1,12 +1,16 @@
 """The ingest: both source files into the cleaned layer, all or nothing.
 
 The whole upload is validated first — each file's encoding and values, then the checks
-within and between the tables — with both tables staged and nothing published. Only then
-is the cleaned layer replaced: both tables, their lineage files, and last the commit
+within and between the tables, then whether it would remove published data (a held upload,
+see :mod:`f1_pipeline.core.holds`) — with both tables staged and nothing published. Only
+then is the cleaned layer replaced: both tables, their lineage files, and last the commit
 record (``cleaned/_season_fingerprints.json``), which names the exact table versions it
-describes. A failure anywhere leaves ``cleaned/`` and ``results/`` untouched; a kill during
-the publish leaves tables the commit record does not describe, which readers detect (see
-:func:`f1_pipeline.core.lineage.read_commit`) and the next ingest replaces.
+describes, the upload, the cleaning code's version and per-season summaries. A failure
+anywhere leaves ``cleaned/`` and ``results/`` untouched; a kill during the publish leaves
+tables the commit record does not describe, which readers detect (see
+:func:`f1_pipeline.core.lineage.tables_match`) and the next ingest replaces.
+
+An upload the cleaned layer is already built from, by the same code, is not cleaned again.
 """
 
 from __future__ import annotations
@@ -20,15 +24,38 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from f1_pipeline.core.lineage import source_record, write_json
-from f1_pipeline.core.steps.base import StepContext, StepResult
-from f1_pipeline.core.steps.checks import Check, evaluate, fail_on_failed_checks
+from f1_pipeline.core.code_version import code_versions
+from f1_pipeline.core.holds import (
+    HoldPolicy,
+    held_changes,
+    hold_message,
+    read_acceptance,
+    record_acceptance,
+    record_hold,
+    upload_id,
+)
+from f1_pipeline.core.lineage import (
+    published_seasons,
+    read_commit,
+    read_json,
+    source_record,
+    tables_match,
+    write_json,
+)
+from f1_pipeline.core.steps.base import CheckOutcome, StepContext, StepResult
+from f1_pipeline.core.steps.checks import (
+    Check,
+    ChecksFailed,
+    UploadHeld,
+    evaluate,
+    fail_on_failed_checks,
+)
 from f1_pipeline.core.steps.encoding import check_utf8
-from f1_pipeline.core.steps.io import StagedFile
+from f1_pipeline.core.steps.io import Pinned, StagedFile
 from f1_pipeline.core.steps.metadata import capped, dataframe_metadata, object_metadata
 from f1_pipeline.core.storage import ObjectInfo, layout
 from f1_pipeline.core.transforms.cleaning import validated_table
-from f1_pipeline.core.transforms.fingerprints import season_fingerprints
+from f1_pipeline.core.transforms.fingerprints import season_summaries
 from f1_pipeline.core.transforms.quality import duplicate_keys, orphan_results
 from f1_pipeline.core.transforms.reading import LINE
 from f1_pipeline.core.transforms.schema import RACES, RESULTS, TableSpec, latest_plausible_season
@@ -36,6 +63,15 @@ from f1_pipeline.core.transforms.schema import RACES, RESULTS, TableSpec, latest
 CLEANED_RACES = "cleaned/races"
 CLEANED_RESULTS = "cleaned/results"
 ASSETS = {"races": CLEANED_RACES, "results": CLEANED_RESULTS}
+HOLD_CHECK = "no_published_data_removed"
+# Every blocking check of the ingest, by asset.
+CHECKS = (
+    (CLEANED_RACES, "race_id_unique"),
+    (CLEANED_RACES, "season_round_unique"),
+    (CLEANED_RACES, HOLD_CHECK),
+    (CLEANED_RESULTS, "result_id_unique"),
+    (CLEANED_RESULTS, "race_id_in_races"),
+)
 
 _SPECS: Mapping[str, TableSpec] = {"races": RACES, "results": RESULTS}
 
@@ -50,16 +86,11 @@ class StagedTable:
 
 
 @contextmanager
-def _staged(
-    ctx: StepContext, table: str, version_id: str | None, max_season: int
-) -> Iterator[StagedTable]:
-    """Pin ``source-data/{table}.csv``, check its encoding, clean it into a staged Parquet
-    file and yield that, read back. Nothing is published here."""
-    key = layout.source_csv(table)
-    uri = ctx.storage.uri(key)
+def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> Iterator[StagedTable]:
+    """Check the pinned ``source-data/{table}.csv``'s encoding, clean it into a staged
+    Parquet file and yield that, read back. Nothing is published here."""
+    uri = ctx.storage.uri(pinned.info.key)
     with ExitStack() as stack:
-        with ctx.phase(f"pin {table}"):
-            pinned = stack.enter_context(ctx.io.input(key, version_id))
         with ctx.phase(f"utf-8 {table}"):
             check_utf8(pinned.chunks(), uri)
         with ctx.phase(f"validate {table}"):
@@ -76,8 +107,8 @@ def _staged(
         yield StagedTable(table, df, rows, staged, pinned.info)
 
 
-def _checks(ctx: StepContext, races: DataFrame, results: DataFrame) -> dict[str, list]:
-    """Every blocking check, in one evaluation, reported as soon as it is done; by table."""
+def _data_checks(races: DataFrame, results: DataFrame) -> list[CheckOutcome]:
+    """The blocking checks within and between the tables, in one evaluation."""
     checks = [
         Check(CLEANED_RACES, "race_id_unique", duplicate_keys(races, "race_id"),
               ("race_id", "count", "lines"), "lines"),
@@ -88,40 +119,113 @@ def _checks(ctx: StepContext, races: DataFrame, results: DataFrame) -> dict[str,
         Check(CLEANED_RESULTS, "race_id_in_races", orphan_results(results, races),
               ("result_id", "race_id", LINE), LINE),
     ]  # fmt: skip
-    outcomes = evaluate(checks)
-    for outcome in outcomes:
-        ctx.report_check(outcome)
-    return {
-        "races": [o for o in outcomes if o.asset == CLEANED_RACES],
-        "results": [o for o in outcomes if o.asset == CLEANED_RESULTS],
-    }
+    return evaluate(checks)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """The hold check's verdict on an upload: what it would remove, and its acceptance."""
+
+    upload: str
+    changes: list[str]
+    acceptance: dict[str, Any] | None
+    problem: str = ""  # why an acceptance the run carried does not apply
+
+    @property
+    def held(self) -> bool:
+        return bool(self.changes) and self.acceptance is None
+
+    def outcome(self) -> CheckOutcome:
+        metadata: dict[str, Any] = {"upload": self.upload, "removes": "; ".join(self.changes)}
+        if self.acceptance:
+            metadata["accepted_by"] = self.acceptance["accepted_by"]
+            metadata["accepted_at"] = self.acceptance["accepted_at"]
+        if self.problem:
+            metadata["acceptance_refused"] = self.problem
+        return CheckOutcome(CLEANED_RACES, HOLD_CHECK, not self.held, metadata)
+
+
+def _hold(
+    ctx: StepContext,
+    uid: str,
+    summaries: Mapping[str, Mapping[str, Any]],
+    commit: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> Hold:
+    """Compare the upload with the last accepted one and the published seasons."""
+    manifest = read_json(ctx.storage, layout.manifest()) or {}
+    withdrawn_before = commit.get("withdrawals_accepted") or {}
+    published = [s for s in published_seasons(manifest) if s not in withdrawn_before]
+    before = {s: v for s, v in (commit.get("season_summaries") or {}).items()}
+    for season in commit.get("seasons") or {}:
+        if season not in withdrawn_before:
+            before.setdefault(season, {})
+    changes = held_changes(before, published, summaries, HoldPolicy.from_params(params.get("hold")))
+    if not changes:
+        return Hold(uid, [], None)
+    accepted = read_acceptance(ctx.storage, uid)
+    asked = params.get("accept") or {}
+    problem = ""
+    if accepted is None and asked.get("upload") == uid:
+        accepted = record_acceptance(ctx.storage, uid, asked.get("by") or {}, changes)
+    elif accepted is None and asked.get("upload"):
+        problem = f"the run accepts upload {asked['upload']}, not this one ({uid})"
+    return Hold(uid, changes, accepted, problem)
+
+
+def _unchanged(commit: Mapping[str, Any] | None, pinned: Mapping[str, Pinned], code: str) -> bool:
+    """Whether the cleaned layer is built from exactly this upload by this code."""
+    if not commit or commit.get("code_version") != code:
+        return False
+    sources = commit.get("sources") or {}
+    return all((sources.get(t) or {}).get("checksum") == p.info.checksum for t, p in pinned.items())
 
 
 def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
-    """``params["versions"]`` (optional): the source object versions to read, per table;
-    the current ones otherwise. ``params["latest_season"]`` (optional): the latest plausible
-    season; next year otherwise. Returns both tables' metadata and the seasons found."""
+    """``params``: ``versions`` (optional): the source object versions to read, per table;
+    ``latest_season``: the latest plausible season (next year by default); ``hold``: the
+    :class:`HoldPolicy`; ``accept``: ``{"upload", "by"}`` when the run accepts a held upload.
+    Returns both tables' metadata, the seasons found and the upload's id."""
     storage, versions = ctx.storage, params.get("versions") or {}
     max_season = int(params.get("latest_season") or latest_plausible_season())
+    code = code_versions()["cleaning"]
+    commit = read_commit(storage)
 
     with ExitStack() as stack:
-        staged = {
-            table: stack.enter_context(_staged(ctx, table, versions.get(table), max_season))
-            for table in _SPECS
-        }
+        with ctx.phase("pin"):
+            pinned = {
+                t: stack.enter_context(ctx.io.input(layout.source_csv(t), versions.get(t)))
+                for t in _SPECS
+            }
+        uid = upload_id({t: p.info.checksum for t, p in pinned.items()})
+        if _unchanged(commit, pinned, code) and commit and tables_match(storage, commit):
+            ctx.log.info(f"the cleaned layer is built from upload {uid} by this code: unchanged")
+            # The same data, checked by the same code when it was built: the checks hold.
+            verified = {"unchanged": True, "checked_by_run": commit.get("ingest_run_id")}
+            for asset, name in CHECKS:
+                ctx.report_check(CheckOutcome(asset, name, True, verified))
+            return _unchanged_result(storage, commit, uid)
+        staged = {t: stack.enter_context(_staged(ctx, t, pinned[t], max_season)) for t in _SPECS}
         races, results = staged["races"].df, staged["results"].df
-        # The fingerprints are computed meanwhile, by a Spark job of their own: each action
-        # is a round trip (most of a small upload's time over Spark Connect), and the two
-        # share the machine's cores at scale. If a check fails, the step still waits for
-        # that job to end (the staged files it reads outlive it), then reports the check.
-        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="fingerprints"))
-        computing = pool.submit(lambda: season_fingerprints(races, results).collect())
+        # The season summaries are computed meanwhile, by a Spark job of their own: each
+        # action is a round trip (most of a small upload's time over Spark Connect). If a
+        # check fails, the step still waits for that job to end (the staged files it reads
+        # outlive it), then reports the check.
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="summaries"))
+        computing = pool.submit(lambda: season_summaries(races, results).collect())
         with ctx.phase("checks"):
-            outcomes = _checks(ctx, races, results)
-        for table, table_outcomes in outcomes.items():
+            outcomes = _data_checks(races, results)
+            summaries = {str(r["season"]): r.asDict() for r in computing.result()}
+        hold = _hold(ctx, uid, summaries, commit or {}, params)
+        outcomes.append(hold.outcome())
+        for outcome in outcomes:
+            ctx.report_check(outcome)
+        for table, asset in ASSETS.items():
+            table_outcomes = [o for o in outcomes if o.asset == asset and o.name != HOLD_CHECK]
             fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
-        with ctx.phase("fingerprints"):
-            fingerprints = {str(r["season"]): r["fingerprint"] for r in computing.result()}
+        if hold.held:
+            record_hold(storage, uid, _sources(storage, staged), hold.changes, ctx.run_id)
+            raise UploadHeld(storage.uri(layout.SOURCE_PREFIX), hold_message(uid, hold.changes))
         with ctx.phase("metadata"):
             metadata = {
                 t: dataframe_metadata(s.df, s.rows, _SPECS[t].cleaned_columns)
@@ -130,35 +234,79 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         # Everything is validated: publish the tables, their lineage, then the commit record.
         with ctx.phase("publish"):
             published = {t: s.file.publish(layout.cleaned_parquet(t)) for t, s in staged.items()}
-    sources = {t: source_record(storage, s.source) for t, s in staged.items()}
-
+    sources = _sources(storage, staged)
     for table, source in sources.items():
         write_json(storage, layout.cleaned_lineage(table), {"source": source})
-    write_json(
-        storage,
-        layout.season_fingerprints(),
-        {
-            "ingest_run_id": ctx.run_id,
-            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "sources": sources,
-            "tables": {t: table_record(info) for t, info in published.items()},
-            "seasons": fingerprints,
+    fingerprints = {s: v["fingerprint"] for s, v in summaries.items()}
+    record = {
+        "ingest_run_id": ctx.run_id,
+        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "upload": uid,
+        "code_version": code,
+        "sources": sources,
+        "tables": {t: table_record(info, staged[t].rows) for t, info in published.items()},
+        "seasons": fingerprints,
+        "season_summaries": {
+            s: {"races": v["races"], "results": v["results"], "winners": list(v["winners"])}
+            for s, v in summaries.items()
         },
-    )
+        "withdrawals_accepted": _withdrawals(commit or {}, hold, fingerprints),
+    }
+    write_json(storage, layout.season_fingerprints(), record)
     seasons = sorted(int(s) for s in fingerprints)
     ctx.log.info(
-        f"ingested {metadata['races']['dagster/row_count']} races and "
-        f"{metadata['results']['dagster/row_count']} results over {len(seasons)} seasons"
+        f"ingested upload {uid}: {staged['races'].rows} races and {staged['results'].rows} "
+        f"results over {len(seasons)} seasons"
     )
     materializations = {
         ASSETS[t]: {**metadata[t], **object_metadata(storage, published[t]), "source": sources[t]}
         for t in staged
     }
     materializations[CLEANED_RACES]["seasons"] = capped(seasons)
+    materializations[CLEANED_RACES]["upload"] = uid
     materializations[CLEANED_RESULTS]["season_fingerprints"] = capped(fingerprints)
-    return StepResult(materializations, {"seasons": seasons})
+    return StepResult(materializations, {"seasons": seasons, "upload": uid, "unchanged": False})
 
 
-def table_record(info: ObjectInfo) -> dict[str, Any]:
+def _sources(storage: Any, staged: Mapping[str, StagedTable]) -> dict[str, dict[str, Any]]:
+    return {t: source_record(storage, s.source) for t, s in staged.items()}
+
+
+def _withdrawals(
+    commit: Mapping[str, Any], hold: Hold, fingerprints: Mapping[str, str]
+) -> dict[str, Any]:
+    """Seasons whose withdrawal was accepted (carried from upload to upload until a season
+    comes back): the stats step withdraws them, and they are not held again."""
+    carried = dict(commit.get("withdrawals_accepted") or {})
+    if hold.acceptance is not None:
+        gone = set(commit.get("seasons") or {}) | set(commit.get("season_summaries") or {})
+        for season in gone - set(fingerprints):
+            carried.setdefault(season, {"upload": hold.upload, **hold.acceptance})
+    return {s: v for s, v in carried.items() if s not in fingerprints}
+
+
+def _unchanged_result(storage: Any, commit: Mapping[str, Any], uid: str) -> StepResult:
+    """Both tables as the commit record names them: nothing was rewritten."""
+    materializations = {}
+    for table, asset in ASSETS.items():
+        record = commit["tables"][table]
+        info = storage.info(record["key"], record.get("version_id"))
+        materializations[asset] = {
+            **object_metadata(storage, info),
+            "unchanged": True,
+            "built_by_run": commit.get("ingest_run_id"),
+        }
+        if record.get("rows") is not None:
+            materializations[asset]["dagster/row_count"] = record["rows"]
+    seasons = sorted(int(s) for s in commit.get("seasons") or {})
+    return StepResult(materializations, {"seasons": seasons, "upload": uid, "unchanged": True})
+
+
+def table_record(info: ObjectInfo, rows: int | None = None) -> dict[str, Any]:
     """How the commit record names a published table: exactly this version."""
-    return {"key": info.key, "version_id": info.version_id, "checksum": info.checksum}
+    return {"key": info.key, "version_id": info.version_id, "checksum": info.checksum,
+            "rows": rows}  # fmt: skip
+
+
+__all__ = ["ASSETS", "CLEANED_RACES", "CLEANED_RESULTS", "HOLD_CHECK", "ChecksFailed",
+           "ingest_step"]  # fmt: skip

@@ -1,7 +1,11 @@
 """The stats step: per-season ``results/stats_{year}.json`` (the contract) and Parquet tables.
 
-Rows are computed by Spark; every file is rendered before any is written, then the manifest
-records what each season was computed from.
+Of the seasons it is given, only those whose data or code changed since they were published
+are computed (one Spark job) and rewritten; the others keep their files and their versions,
+and their record says so. Every file is rendered before any is written, then the manifest
+records what each season was computed from: the data's fingerprint, the upload, and the
+versions of the cleaning and stats code. A season the data no longer has is withdrawn only
+when its withdrawal was accepted (see :mod:`f1_pipeline.core.holds`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any
 
+from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.contract import contract_json, rows_by_season, season_table_parquet
 from f1_pipeline.core.lineage import check_table, read_commit, read_json, record_published
 from f1_pipeline.core.steps.base import Phases, StepContext, StepResult
@@ -22,12 +27,59 @@ from f1_pipeline.core.transforms.stats import race_stats, with_epoch_micros
 SEASON_STATS = "results/season_stats"
 
 
+def season_code(commit: Mapping[str, Any]) -> dict[str, str | None]:
+    """The code a season published now is computed by: the cleaning code that built the
+    cleaned layer and this process's stats code."""
+    return {"cleaning": commit.get("code_version"), "stats": code_versions()["stats"]}
+
+
+def stale_seasons(
+    commit: Mapping[str, Any], manifest: Mapping[str, Any], seasons: Sequence[str] | None = None
+) -> list[str]:
+    """Seasons of the data (of ``seasons`` when given) not published from it by this code:
+    never published, withdrawn, another fingerprint, or other code. Oldest first."""
+    code = season_code(commit)
+    published = manifest.get("seasons", {})
+    fingerprints = commit.get("seasons") or {}
+    candidates = fingerprints if seasons is None else [s for s in seasons if s in fingerprints]
+    return sorted(
+        (
+            s
+            for s in candidates
+            if (entry := published.get(s)) is None
+            or entry.get("withdrawn")
+            or entry.get("fingerprint") != fingerprints[s]
+            or entry.get("code") != code
+        ),
+        key=int,
+    )
+
+
+def withdrawable_seasons(
+    commit: Mapping[str, Any], manifest: Mapping[str, Any], seasons: Sequence[str] | None = None
+) -> list[str]:
+    """Published seasons the data no longer has whose withdrawal was accepted."""
+    accepted = commit.get("withdrawals_accepted") or {}
+    fingerprints = commit.get("seasons") or {}
+    published = manifest.get("seasons", {})
+    candidates = published if seasons is None else seasons
+    return sorted(
+        (
+            s
+            for s in candidates
+            if s in published and not published[s].get("withdrawn")
+            and s not in fingerprints and s in accepted
+        ),
+        key=int,
+    )  # fmt: skip
+
+
 def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
-    """``params["seasons"]``: the seasons (partition keys) to compute and publish. A season
-    that is no longer in the data is withdrawn (its files removed, the manifest saying so)
-    rather than failing the others."""
+    """``params["seasons"]``: the seasons (partition keys) of the run. Those whose data or
+    code changed are computed and published; those unchanged are reported with their
+    published versions; those the data no longer has are withdrawn if accepted, else kept."""
     storage = ctx.storage
-    seasons = sorted(int(s) for s in params["seasons"])
+    seasons = [str(s) for s in sorted(int(s) for s in params["seasons"])]
     if not seasons:
         raise ValueError("the season stats step needs at least one season")
     commit = read_commit(storage)
@@ -35,10 +87,76 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
         raise InvalidInputError(
             storage.uri(layout.season_fingerprints()), "no cleaned data yet: ingest an upload"
         )
-    tables = commit.get("tables", {})
+    manifest = read_json(storage, layout.manifest()) or {}
+    stale = stale_seasons(commit, manifest, seasons)
+    withdraw = withdrawable_seasons(commit, manifest, seasons)
+    in_data = commit.get("seasons") or {}
+    kept = [s for s in seasons if s not in in_data and s not in withdraw]
+    rows = _compute(ctx, commit, [int(s) for s in stale]) if stale else []
+    by_season = rows_by_season(rows)
+    files, entries = publish_season_files(storage, by_season, commit, ctx.phase)
+    with ctx.phase("manifest"):
+        entries |= withdraw_seasons(storage, withdraw, commit, ctx.run_id)
+        if entries:
+            record_published(storage, entries, ctx.run_id)
+    for race in shared_drives(rows):
+        ctx.log.warning(
+            f"{race['season']} round {race['round']} ({race['race_name']}): "
+            f"{race['winner_rows']} position-1 rows (shared drive); winner taken from the "
+            "lowest resultId"
+        )
+    if withdraw:
+        ctx.log.warning(
+            f"season(s) {', '.join(withdraw)} withdrawn as accepted: their files are out of "
+            "view and kept (versions on a versioned bucket, archive/ on a local root)"
+        )
+    if kept:
+        ctx.log.warning(
+            f"season(s) {', '.join(kept)} are not in the data but their withdrawal was never "
+            "accepted: their published files are kept"
+        )
+    unchanged = [s for s in seasons if s in in_data and s not in stale]
+    ctx.log.info(
+        f"published {len(files)} files for {len(by_season)} season(s); {len(unchanged)} unchanged"
+    )
+    with ctx.phase("metadata"):
+        per_season = {
+            str(season): season_metadata(
+                storage,
+                season_rows,
+                {k: files[k] for k in (layout.stats_json(season), layout.stats_parquet(season))},
+                in_data.get(str(season)),
+            )
+            for season, season_rows in by_season.items()
+        }
+        published = read_json(storage, layout.manifest()) or manifest
+        for season in unchanged:
+            per_season[season] = unchanged_metadata(storage, published["seasons"][season])
+        for season in withdraw:
+            per_season[season] = {"withdrawn": True, "dagster/row_count": 0,
+                                  "kept_at": entries[season]["kept_at"]}  # fmt: skip
+        for season in kept:
+            per_season[season] = {"not_in_data": True, "withdrawal_accepted": False}
+    return StepResult(
+        {SEASON_STATS: run_metadata(storage, seasons, stale, withdraw, commit)},
+        {
+            "seasons": sorted(int(s) for s in by_season),
+            "rewritten": stale,
+            "unchanged": unchanged,
+            "withdrawn": [int(s) for s in withdraw],
+            "season_metadata": per_season,
+        },
+    )
+
+
+def _compute(
+    ctx: StepContext, commit: Mapping[str, Any], seasons: Sequence[int]
+) -> list[dict[str, Any]]:
+    """The stats rows of ``seasons``: one Spark job over the cleaned tables the commit
+    record names."""
+    storage, tables = ctx.storage, commit.get("tables", {})
     with (
-        ctx.io.input(races_key := layout.cleaned_parquet("races"), _version(tables, "races"))
-        as races_in,
+        ctx.io.input(layout.cleaned_parquet("races"), _version(tables, "races")) as races_in,
         ctx.io.input(layout.cleaned_parquet("results"), _version(tables, "results"))
         as results_in,
     ):  # fmt: skip
@@ -50,43 +168,7 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
         results = ctx.session.read.parquet(results_in.spark_path)
         stats = with_epoch_micros(race_stats(races, results, seasons))
         with ctx.phase("spark"):
-            rows = [r.asDict() for r in stats.collect()]
-    by_season = rows_by_season(rows)
-    manifest = read_json(storage, layout.manifest()) or {}
-    withdrawn = [s for s in seasons if s not in by_season]
-    files, entries = publish_season_files(storage, by_season, commit, ctx.phase)
-    with ctx.phase("manifest"):
-        entries |= withdraw_seasons(storage, withdrawn, commit, manifest)
-        if entries:
-            record_published(storage, entries, ctx.run_id)
-    for race in shared_drives(rows):
-        ctx.log.warning(
-            f"{race['season']} round {race['round']} ({race['race_name']}): "
-            f"{race['winner_rows']} position-1 rows (shared drive); winner taken from the "
-            "lowest resultId"
-        )
-    if withdrawn:
-        ctx.log.warning(
-            f"season(s) {', '.join(map(str, withdrawn))} have no races in {storage.uri(races_key)}"
-            ": withdrawn (their published files removed; earlier versions stay in a "
-            "versioned bucket)"
-        )
-    ctx.log.info(f"published {len(files)} files for {len(by_season)} season(s)")
-    with ctx.phase("metadata"):
-        fingerprints = commit.get("seasons", {})
-        per_season = {
-            str(season): season_metadata(
-                storage,
-                season_rows,
-                {k: files[k] for k in (layout.stats_json(season), layout.stats_parquet(season))},
-                fingerprints.get(str(season)),
-            )
-            for season, season_rows in by_season.items()
-        }
-    return StepResult(
-        {SEASON_STATS: run_metadata(storage, seasons, withdrawn, commit)},
-        {"seasons": sorted(by_season), "withdrawn": withdrawn, "season_metadata": per_season},
-    )
+            return [r.asDict() for r in stats.collect()]
 
 
 def _version(tables: Mapping[str, Any], table: str) -> str | None:
@@ -100,8 +182,8 @@ def publish_season_files(
     phase: Phases | None = None,
 ) -> tuple[dict[str, ObjectInfo], dict[str, dict[str, Any]]]:
     """Write each season's JSON and Parquet; return what was written and each season's
-    manifest entry: the fingerprint and source versions of the data read. Files are
-    written concurrently (each write is atomic on its own); the manifest comes after."""
+    manifest entry: the fingerprint, upload and code of what was computed. Files are written
+    concurrently (each write is atomic on its own); the manifest comes after."""
     phase = phase or Phases()
     # Render everything before writing anything: a rendering error publishes nothing.
     with phase("render"):
@@ -118,12 +200,18 @@ def publish_season_files(
         done = dict(zip([k for k, _ in pending], _write_all(storage, pending, report), strict=True))
     written: dict[str, ObjectInfo] = {}
     entries = {}
+    summaries = commit.get("season_summaries") or {}
     for season, files in rendered.items():
         infos = {key: done[key] for key in files}
         written.update(infos)
+        summary = summaries.get(str(season)) or {}
         entries[str(season)] = {
             "fingerprint": commit.get("seasons", {}).get(str(season)),
+            "upload": commit.get("upload"),
             "sources": commit.get("sources", {}),
+            "code": season_code(commit),
+            "races": summary.get("races", len(by_season[season])),
+            "results": summary.get("results"),
             "files": {key: info.version for key, info in infos.items()},
         }
     return written, entries
@@ -152,25 +240,25 @@ def _write_all(
 
 
 def withdraw_seasons(
-    storage: Storage,
-    seasons: Sequence[int],
-    commit: Mapping[str, Any],
-    manifest: Mapping[str, Any],
+    storage: Storage, seasons: Sequence[str], commit: Mapping[str, Any], run_id: str
 ) -> dict[str, dict[str, Any]]:
-    """Remove the files of seasons the data no longer has; return their manifest entries
-    (withdrawn, by which upload). A season never published leaves no entry."""
+    """Take the files of accepted withdrawals out of view, keeping them (a delete marker on a
+    versioned bucket, ``archive/<run>/`` on a local root); return their manifest entries:
+    withdrawn, by which upload and acceptance, and where the old files are."""
+    accepted = commit.get("withdrawals_accepted") or {}
     entries = {}
     for season in seasons:
         keys = (layout.stats_json(season), layout.stats_parquet(season))
-        removed = [key for key in keys if storage.delete(key)]
-        if removed or str(season) in manifest.get("seasons", {}):
-            entries[str(season)] = {
-                "withdrawn": True,
-                "fingerprint": None,
-                "sources": commit.get("sources", {}),
-                "withdrawn_by_ingest": commit.get("ingest_run_id"),
-                "files": {key: None for key in keys},
-            }
+        kept = {key: storage.withdraw(key, layout.archived(key, run_id)) for key in keys}
+        entries[season] = {
+            "withdrawn": True,
+            "fingerprint": None,
+            "sources": commit.get("sources", {}),
+            "withdrawn_by_ingest": commit.get("ingest_run_id"),
+            "accepted": accepted.get(season),
+            "kept_at": {key: where for key, where in kept.items() if where},
+            "files": {key: None for key in keys},
+        }
     return entries
 
 
@@ -205,14 +293,33 @@ def season_metadata(
     }
 
 
+def unchanged_metadata(storage: Storage, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A season the run did not rewrite: its files as published, with their versions."""
+    files = entry.get("files") or {}
+    return {
+        "unchanged": True,
+        "dagster/row_count": entry.get("races") or 0,
+        "file_count": 0,
+        "files": {storage.uri(key): version for key, version in files.items()},
+        "fingerprint": entry.get("fingerprint"),
+        "published_by_run": entry.get("run_id"),
+    }
+
+
 def run_metadata(
-    storage: Storage, seasons: Sequence[int], withdrawn: Sequence[int], commit: Mapping[str, Any]
+    storage: Storage,
+    seasons: Sequence[str],
+    rewritten: Sequence[str],
+    withdrawn: Sequence[str],
+    commit: Mapping[str, Any],
 ) -> dict[str, Any]:
     """What holds for the whole run: Dagster puts it on every partition's event, so it is
     small and says it is the run's."""
     return {
         "run_season_count": len(seasons),
+        "run_rewritten_seasons": capped(list(rewritten)),
         "withdrawn_seasons": capped(list(withdrawn)),
+        "upload": commit.get("upload"),
         # Which upload the stats were computed from, in one line per file (the manifest and
         # the cleaned tables' lineage hold the full records).
         "source_versions": {

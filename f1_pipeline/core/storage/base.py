@@ -103,6 +103,13 @@ class Storage(abc.ABC):
         there was nothing to delete."""
 
     @abc.abstractmethod
+    def withdraw(self, key: str, archive_key: str) -> str | None:
+        """Take a published object out of view without losing it: on a versioned bucket a
+        delete marker (every version stays readable), on a local root a move to
+        ``archive_key``. Returns where the old content stays, or None when there was
+        nothing to withdraw."""
+
+    @abc.abstractmethod
     def spark_uri(self, key: str) -> str:
         """Where a Spark session reading the root directly finds ``key`` (a path locally,
         ``s3://`` on S3, which Glue's Spark reads natively and local pyspark cannot)."""

@@ -46,6 +46,33 @@ def manifest() -> str:
     return f"{RESULTS_PREFIX}_manifest.json"
 
 
+def hold_record(upload: str) -> str:
+    """What held upload ``upload`` would have removed (see :mod:`f1_pipeline.core.holds`)."""
+    return f"{CLEANED_PREFIX}_holds/{_token(upload)}.json"
+
+
+def acceptance_record(upload: str) -> str:
+    """Who accepted held upload ``upload``, when and from where."""
+    return f"{CLEANED_PREFIX}_accepted/{_token(upload)}.json"
+
+
+# Withdrawn files on a local root are moved here, never unlinked: outside every table's
+# folder, so no reader or query picks them up. (A versioned bucket keeps them as versions
+# behind a delete marker instead.)
+ARCHIVE_PREFIX = "archive/"
+
+
+def archived(key: str, stamp: str) -> str:
+    """Where ``key`` is kept once withdrawn by the run or upload named ``stamp``."""
+    return f"{ARCHIVE_PREFIX}{_token(stamp)}/{key}"
+
+
+def _token(value: str) -> str:
+    if not value or "/" in value or value.startswith("."):
+        raise ValueError(f"bad key component {value!r}")
+    return value
+
+
 STAGING_PREFIX = f"{CLEANED_PREFIX}_staging/"
 SCRIPTS_PREFIX = "scripts/"
 PIPES_PREFIX = "pipes/"
@@ -57,9 +84,7 @@ SCRATCH_PREFIXES = (PIPES_PREFIX, STAGING_PREFIX)
 def staging_prefix(token: str) -> str:
     """Run-private scratch space for Spark reading and writing the root directly (Glue):
     pinned copies of the inputs and not-yet-published outputs. Removed after each step."""
-    if not token or "/" in token:
-        raise ValueError(f"bad staging token {token!r}")
-    return f"{STAGING_PREFIX}{token}/"
+    return f"{STAGING_PREFIX}{_token(token)}/"
 
 
 # Hadoop's S3 filesystems on EMR and Glue (EMRFS) mark a "directory" they create with an

@@ -37,6 +37,16 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+# Checksums by file, process-wide: a sensor lists source-data/ every few seconds through a
+# storage object built for that tick; a file is re-hashed only when its size or
+# modification time changed.
+_CHECKSUMS: dict[Path, tuple[tuple[int, int, int], str]] = {}
+
+
+def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -50,9 +60,6 @@ class LocalStorage(Storage):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
-        # The sensor lists source-data/ every few seconds: re-hash a file only when its
-        # size or modification time changed.
-        self._checksums: dict[Path, tuple[int, int, str]] = {}
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -80,12 +87,12 @@ class LocalStorage(Storage):
             raise ObjectNotFound(f"{path}: file not found") from None
         if not path.is_file():
             raise ObjectNotFound(f"{path}: file not found")
-        cached = self._checksums.get(path)
-        if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns):
-            checksum = cached[2]
+        cached = _CHECKSUMS.get(path)
+        if cached and cached[0] == _stamp(stat):
+            checksum = cached[1]
         else:
             checksum = sha256_file(path)
-            self._checksums[path] = (stat.st_size, stat.st_mtime_ns, checksum)
+            _CHECKSUMS[path] = (_stamp(stat), checksum)
         return ObjectInfo(key=key, size=stat.st_size, checksum=checksum)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
@@ -121,6 +128,15 @@ class LocalStorage(Storage):
         path.unlink(missing_ok=True)
         return existed
 
+    def withdraw(self, key: str, archive_key: str) -> str | None:
+        source, target = self._path(key), self._path(archive_key)
+        if not source.is_file():
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)  # a rename: never a copy that could be cut halfway
+        _CHECKSUMS.pop(source, None)
+        return str(target)
+
     def iter_lines(self, key: str) -> Iterator[bytes]:
         path = self._path(key)
         try:
@@ -133,12 +149,7 @@ class LocalStorage(Storage):
         with self._atomic_target(key) as tmp:
             tmp.write_bytes(data)
             # The checksum of what is in hand, not of the file read back.
-            written = tmp.stat()
-            self._checksums[self._path(key)] = (
-                written.st_size,
-                written.st_mtime_ns,
-                hashlib.sha256(data).hexdigest(),
-            )
+            _CHECKSUMS[self._path(key)] = (_stamp(tmp.stat()), hashlib.sha256(data).hexdigest())
         return self.info(key)
 
     def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:

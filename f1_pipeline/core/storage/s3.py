@@ -133,6 +133,20 @@ class S3Storage(Storage):
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         return True
 
+    def withdraw(self, key: str, archive_key: str) -> str | None:
+        try:
+            current = self.info(key)
+        except ObjectNotFound:
+            return None
+        # A delete marker on a versioned bucket (bootstrap turns versioning on): the version
+        # withdrawn stays readable by its id. An unversioned bucket keeps no versions: the
+        # object is copied to the archive first.
+        kept = f"{self.uri(key)}?versionId={current.version_id}"
+        if current.version_id is None:
+            kept = self.uri(self.copy(key, archive_key).key)
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        return kept
+
     def iter_lines(self, key: str) -> Iterator[bytes]:
         try:
             body = self.client.get_object(**self._get_args(key, None))["Body"]

@@ -1,10 +1,96 @@
-"""The cleaned layer's blocking check specs; the checks themselves are in
-:mod:`f1_pipeline.core.steps.checks` and run before anything is published."""
+"""Checks beside their assets: the cleaned layer's blocking check specs (evaluated by the
+ingest step before anything is published, see :mod:`f1_pipeline.core.steps.checks`), and the
+results-freshness check on the season stats (plain Python over the cleaned tables:
+:mod:`f1_pipeline.core.freshness`)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the check's context annotation.
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
-from dagster import AssetCheckSpec, AssetKey
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    AssetsDefinition,
+    MetadataValue,
+    asset_check,
+)
+
+from f1_pipeline.core.freshness import freshness_of
+from f1_pipeline.core.lineage import read_commit
+from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
+from f1_pipeline.core.steps.metadata import markdown_table
+from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
+from f1_pipeline.defs.constants import CHECK_TIME_TAG
+from f1_pipeline.defs.metadata import to_dagster
+from f1_pipeline.defs.resources import StorageResource
+
+SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
+CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
+FRESHNESS_CHECK = "results_up_to_date"
 
 
 def blocking_check(asset_key: AssetKey, name: str, description: str) -> AssetCheckSpec:
     return AssetCheckSpec(name, asset=asset_key, blocking=True, description=description)
+
+
+def check_time(tags: Mapping[str, str]) -> datetime:
+    """The clock a run checks freshness at: its schedule tick's time when a schedule
+    launched it (a fixed clock), else now."""
+    value = tags.get(CHECK_TIME_TAG)
+    return datetime.fromisoformat(value) if value else datetime.now(UTC)
+
+
+def freshness_check(grace_hours: float) -> AssetsDefinition:
+    """The freshness signal of the season stats: no race may be missing its results more
+    than ``grace_hours`` after its start (counted after the last race that has results)."""
+
+    @asset_check(
+        asset=SEASON_STATS,
+        name=FRESHNESS_CHECK,
+        additional_deps=[CLEANED_RESULTS],
+        blocking=False,
+        description=f"Every race that started more than {grace_hours:g} h ago has results in "
+        "the latest accepted upload (races after the last one with results). Fails as a "
+        "warning, naming the races: the provider is late. Runs after every ingest and on "
+        "its own schedule.",
+    )
+    def results_up_to_date(
+        context: AssetCheckExecutionContext, storage: StorageResource
+    ) -> AssetCheckResult:
+        store = storage.get()
+        commit = read_commit(store)
+        now = check_time(context.run.tags)
+        if commit is None:
+            return AssetCheckResult(passed=True, description="no accepted upload yet")
+        fresh = freshness_of(store, commit, now, timedelta(hours=grace_hours))
+        context.log.info(fresh.summary())
+        rows = [
+            {
+                "season": r.season,
+                "round": r.round,
+                "race": r.name,
+                "start (UTC)": f"{r.start:%F %R}",
+            }
+            for r in fresh.overdue[:20]
+        ]
+        return AssetCheckResult(
+            passed=fresh.passed,
+            severity=AssetCheckSeverity.WARN,
+            description=fresh.summary(),
+            metadata={
+                "overdue_races": len(fresh.overdue),
+                "overdue": to_dagster(
+                    {"x": markdown_table(rows, ("season", "round", "race", "start (UTC)"))}
+                )["x"],
+                "last_race_with_results": fresh.last_with_results.describe()
+                if fresh.last_with_results
+                else "none",
+                "checked_at": MetadataValue.text(now.isoformat(timespec="seconds")),
+                "upload": commit.get("upload") or "",
+            },
+        )
+
+    return results_up_to_date

@@ -1,8 +1,9 @@
 """Cleaned layer: typed, validated races and results as Parquet under ``cleaned/``.
 
 Both tables are one step, :func:`f1_pipeline.core.steps.ingest.ingest_step` (run by the
-``step_runner`` resource, locally or as one Glue job run): the whole upload is validated
-before either table is replaced, so the cleaned layer is never half old, half new.
+``step_runner`` resource, locally or as one Glue job run): the whole upload is validated,
+and held if it would remove published data, before either table is replaced, so the cleaned
+layer is never half old, half new. An upload it is already built from is not cleaned again.
 """
 
 import json
@@ -15,17 +16,26 @@ from dagster import (
     multi_asset,
 )
 
+from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.steps.ingest import CLEANED_RACES as RACES_KEY
 from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
+from f1_pipeline.core.steps.ingest import HOLD_CHECK
 from f1_pipeline.defs.assets.checks import blocking_check
 from f1_pipeline.defs.assets.raw import RAW_RACES, RAW_RESULTS
-from f1_pipeline.defs.constants import CLEANED_GROUP, CLEANED_POOL, SOURCE_VERSIONS_TAG
+from f1_pipeline.defs.constants import (
+    ACCEPT_TAG,
+    CLEANED_GROUP,
+    CLEANED_POOL,
+    SOURCE_VERSIONS_TAG,
+)
 from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.partitions import register_seasons
 from f1_pipeline.defs.resources import StepRunnerResource
+from f1_pipeline.defs.retries import RETRY_POLICY
 
 CLEANED_RACES = AssetKey.from_user_string(RACES_KEY)
 CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
+CODE_VERSION = code_versions()["cleaning"]
 
 
 @multi_asset(
@@ -35,6 +45,7 @@ CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
             CLEANED_RACES,
             deps=[RAW_RACES],
             group_name=CLEANED_GROUP,
+            code_version=CODE_VERSION,
             description="Typed, validated races (raceId, season, round, name, date, time), "
             "each row with its source line. Registers every season found as a partition of "
             "results/season_stats.",
@@ -43,6 +54,7 @@ CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
             CLEANED_RESULTS,
             deps=[RAW_RESULTS, CLEANED_RACES],
             group_name=CLEANED_GROUP,
+            code_version=CODE_VERSION,
             description="Typed, validated results (resultId, raceId, driverId, position, "
             "fastest lap as in the source and in milliseconds). With it, per-season content "
             "fingerprints, so only the seasons an upload changed are republished.",
@@ -51,6 +63,13 @@ CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
     check_specs=[
         blocking_check(CLEANED_RACES, "race_id_unique", "Each raceId appears once."),
         blocking_check(CLEANED_RACES, "season_round_unique", "Each (year, round) appears once."),
+        blocking_check(
+            CLEANED_RACES,
+            HOLD_CHECK,
+            "The upload removes no published data: no season withdrawn, no race losing its "
+            "winner, no season losing more than the set share of its races or results. "
+            "Otherwise it is held until accepted (`f1-pipeline accept`, or the f1/accept tag).",
+        ),
         blocking_check(CLEANED_RESULTS, "result_id_unique", "Each resultId appears once."),
         blocking_check(
             CLEANED_RESULTS, "race_id_in_races", "Every result's raceId exists in races.csv."
@@ -58,19 +77,27 @@ CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
     ],
     can_subset=False,
     pool=CLEANED_POOL,
+    retry_policy=RETRY_POLICY,
 )
 def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResource):
     """The upload, validated as a whole, then both cleaned tables published together."""
-    # The source versions the run was asked for (S3 VersionIds from the sensor), if any.
-    versions = json.loads(context.run.tags.get(SOURCE_VERSIONS_TAG, "{}"))
+    tags = context.run.tags
+    params = {
+        # The source versions the run was asked for (S3 VersionIds from the sensor), if any.
+        "versions": json.loads(tags.get(SOURCE_VERSIONS_TAG, "{}")),
+        "latest_season": step_runner.latest_season,
+        "hold": step_runner.hold_policy().to_params(),
+    }
+    if tags.get(ACCEPT_TAG):
+        by = {"via": "dagster run", "run_id": context.run.run_id, "tag": ACCEPT_TAG}
+        params["accept"] = {"upload": tags[ACCEPT_TAG].strip(), "by": by}
     with failure_policy(context):
-        params = {"versions": versions, "latest_season": step_runner.latest_season}
         run = step_runner.run(context, "ingest", params)
-
         yield from run.checks
         run.raise_error()
     added = register_seasons(context.instance, run.data["seasons"])
-    context.log.info(f"new season partitions: {added or 'none'}")
+    if added:
+        context.log.info(f"new season partitions: {added}")
     for key, metadata in run.materializations.items():
         if key == RACES_KEY:
             metadata = {**metadata, "new_season_partitions": added}

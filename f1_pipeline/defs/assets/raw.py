@@ -1,52 +1,70 @@
-"""Raw layer: the provider's CSV uploads, exactly as received."""
+"""Raw layer: the provider's CSV uploads, exactly as received.
 
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    AssetsDefinition,
-    DataVersion,
-    MaterializeResult,
-    asset,
-)
+Dagster does not produce them, so they are external assets (``AssetSpec``s): their
+materialisations are the uploads, reported by whatever sees one (the upload sensors, the
+CLI) with the object's size, checksum, version and a data version, so the catalog shows
+which upload each cleaned table was built from.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetKey, AssetMaterialization, AssetSpec, DagsterInstance, DataVersion
 
 from f1_pipeline.core.steps.metadata import object_metadata
-from f1_pipeline.core.storage import layout
+from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
 from f1_pipeline.defs.constants import RAW_GROUP
-from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.metadata import to_dagster
-from f1_pipeline.defs.resources import StorageResource
 
 RAW_RACES = AssetKey(["source_data", "races"])
 RAW_RESULTS = AssetKey(["source_data", "results"])
+RAW_KEYS = {"races": RAW_RACES, "results": RAW_RESULTS}
 
-_DESCRIPTIONS = {
-    "races": "races.csv as uploaded by the data provider (Ergast-derived): one row per race.",
-    "results": "results.csv as uploaded by the data provider (Ergast-derived): one row per "
+raw_races = AssetSpec(
+    RAW_RACES,
+    group_name=RAW_GROUP,
+    description="races.csv as uploaded by the data provider (Ergast-derived): one row per race.",
+)
+raw_results = AssetSpec(
+    RAW_RESULTS,
+    group_name=RAW_GROUP,
+    description="results.csv as uploaded by the data provider (Ergast-derived): one row per "
     "driver per race.",
-}
-
-
-def _source_csv_asset(asset_key: AssetKey, table: str) -> AssetsDefinition:
-    @asset(key=asset_key, group_name=RAW_GROUP, description=_DESCRIPTIONS[table])
-    def _source_csv(context: AssetExecutionContext, storage: StorageResource):
-        store = storage.get()
-        key = layout.source_csv(table)
-        with failure_policy(context):
-            info = store.info(key)
-            data_lines = sum(1 for line in store.iter_lines(key) if line.strip()) - 1
-        context.log.info(f"{store.uri(key)}: {info.size} bytes, {data_lines} data rows")
-        return MaterializeResult(
-            metadata={
-                **to_dagster(object_metadata(store, info)),
-                "dagster/row_count": max(data_lines, 0),
-            },
-            data_version=DataVersion(info.version),
-        )
-
-    return _source_csv
-
-
-raw_races = _source_csv_asset(RAW_RACES, "races")
-raw_results = _source_csv_asset(RAW_RESULTS, "results")
+)
 
 assets = [raw_races, raw_results]
+
+
+def source_events(storage: Storage, files: dict[str, str]) -> list[AssetMaterialization]:
+    """The uploads of ``files`` (source key -> checksum) as materialisations of the raw
+    assets: where each object is, which version, and its data version."""
+    events = []
+    for table, asset_key in RAW_KEYS.items():
+        key = layout.source_csv(table)
+        if key not in files:
+            continue
+        try:
+            info = storage.info(key)
+        except ObjectNotFound:
+            continue
+        events.append(
+            AssetMaterialization(
+                asset_key=asset_key,
+                metadata=to_dagster(object_metadata(storage, info)),
+                tags={"dagster/data_version": DataVersion(info.version).value},
+            )
+        )
+    return events
+
+
+def report_new_uploads(instance: DagsterInstance, storage: Storage, files: dict[str, str]) -> int:
+    """Report the uploads of ``files`` the catalog does not show yet (outside any run, as the
+    sensors do through their results); how many were reported."""
+    reported = 0
+    for event in source_events(storage, files):
+        latest = instance.get_latest_materialization_event(event.asset_key)
+        shown = latest.asset_materialization if latest else None
+        old = shown.metadata.get("checksum") if shown else None
+        if old is None or old.value != event.metadata["checksum"].value:
+            instance.report_runless_asset_event(event)
+            reported += 1
+    return reported

@@ -1,7 +1,8 @@
 """Stats layer: per-season ``results/stats_{year}.json`` (the contract) and Parquet tables.
 
-The work is :mod:`f1_pipeline.core.steps.stats`, run by the ``step_runner`` resource
-locally or on Glue.
+The work is :mod:`f1_pipeline.core.steps.stats`, run by the ``step_runner`` resource locally
+or on Glue: of the run's seasons, those whose data or code changed are rewritten, the others
+keep their files and their record says "unchanged" with their versions.
 """
 
 from dagster import (
@@ -9,16 +10,19 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     MaterializeResult,
+    MetadataValue,
     asset,
 )
 
+from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
-from f1_pipeline.defs.constants import SEASONS_POOL, STATS_GROUP
+from f1_pipeline.defs.constants import PER_SEASON_METADATA_MAX, SEASONS_POOL, STATS_GROUP
 from f1_pipeline.defs.failures import failure_policy
-from f1_pipeline.defs.metadata import add_partition_metadata, to_dagster
+from f1_pipeline.defs.metadata import to_dagster
 from f1_pipeline.defs.partitions import season_partitions
 from f1_pipeline.defs.resources import StepRunnerResource
+from f1_pipeline.defs.retries import RETRY_POLICY
 
 SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
 
@@ -31,6 +35,8 @@ SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
     # Many seasons in one run are one Spark job, not one session per season.
     backfill_policy=BackfillPolicy.single_run(),
     pool=SEASONS_POOL,
+    retry_policy=RETRY_POLICY,
+    code_version=code_versions()["stats"],
 )
 def season_stats(
     context: AssetExecutionContext, step_runner: StepRunnerResource
@@ -38,26 +44,23 @@ def season_stats(
     """Per season: results/stats_{year}.json (one element per race, sorted by round: name,
     round, UTC datetime, winning driverId, the winner's fastest lap) and a Parquet table that
     adds the race's overall fastest lap, its driver and lap times in milliseconds."""
+    keys = context.partition_keys
     with failure_policy(context):
-        seasons = sorted(int(k) for k in context.partition_keys)
-        run = step_runner.run(context, "season_stats", {"seasons": seasons})
+        run = step_runner.run(context, "season_stats", {"seasons": keys})
         run.raise_error()
-    withdrawn = run.data.get("withdrawn", [])
-    if withdrawn:
-        context.log.warning(f"withdrawn (no races in the data any more): {withdrawn}")
-    # Each season partition's event carries that season's own facts; the run's shared
-    # metadata (MaterializeResult) is added to all of them.
     per_season = run.data.get("season_metadata", {})
-    add_partition_metadata(
-        context,
-        {
-            key: to_dagster(per_season[key])
-            if key in per_season
-            else {"withdrawn": True, "dagster/row_count": 0}
-            for key in context.partition_keys
-        },
-    )
-    return MaterializeResult(metadata=run.materializations[STATS_KEY])
+    metadata = dict(run.materializations[STATS_KEY])
+    if len(keys) <= PER_SEASON_METADATA_MAX:
+        # Each season's event carries its own facts; the run's shared metadata (the
+        # MaterializeResult's) is added to every one of them, so it is small.
+        for key in keys:
+            context.add_asset_metadata(to_dagster(per_season.get(key, {})), partition_key=key)
+    else:
+        metadata["per_season"] = MetadataValue.text(
+            f"{len(keys)} seasons: each season's files, versions and fingerprint are in the "
+            "manifest"
+        )
+    return MaterializeResult(metadata=metadata)
 
 
 assets = [season_stats]

@@ -35,3 +35,9 @@ class StepRunner(abc.ABC):
     def run(
         self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]
     ) -> StepRun: ...
+
+    def code_versions(self) -> dict[str, str] | None:
+        """The versions of the code the steps run (see f1_pipeline.core.code_version)."""
+        from f1_pipeline.core.code_version import code_versions
+
+        return code_versions()

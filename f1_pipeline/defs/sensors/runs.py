@@ -1,16 +1,25 @@
-"""What the sensors need to know about runs: which are under way, and how the last run they
-requested for a given state of the data ended (to retry it, or to wait for new data)."""
+"""What the sensors need to know about runs: which are under way on the platform's outputs
+(whatever launched them), and how the last run requested for a state of data and code ended.
+
+Retrying is Dagster's (the steps' RetryPolicy, run retries in the instance); a sensor only
+reads how things ended to explain what it waits for."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
+    RepositoryDefinition,
+    RunsFilter,
+)
 
-from f1_pipeline.defs.constants import ALL_ASSETS_JOB, INGEST_JOB, SEASON_STATS_JOB
-from f1_pipeline.defs.failures import BAD_INPUT_METADATA
+from f1_pipeline.defs.failures import BAD_INPUT_METADATA, HELD_METADATA
 
 IN_FLIGHT = [
     DagsterRunStatus.NOT_STARTED,
@@ -20,50 +29,48 @@ IN_FLIGHT = [
     DagsterRunStatus.CANCELING,
 ]
 
-# Runs that write the cleaned layer (the CLI's full run included).
-INGEST_JOBS = (INGEST_JOB, ALL_ASSETS_JOB)
-PUBLISH_JOBS = (INGEST_JOB, ALL_ASSETS_JOB, SEASON_STATS_JOB)
 
-# A failed request is retried after 10, 20, 40, 80 s ..., then every 10 min, until the
-# outputs match the inputs (or new data arrives).
-RETRY_BASE_SECONDS = 10.0
-RETRY_CAP_SECONDS = 600.0
-
-
-def retry_delay(attempts: int) -> float:
-    return min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+def run_assets(run, repository: RepositoryDefinition | None) -> Collection[AssetKey] | None:
+    """The assets a run writes: its asset selection, or for a whole-job run its job's assets
+    (None: unknown, e.g. a job this code location no longer has)."""
+    if run.asset_selection is not None:
+        return run.asset_selection
+    if repository is None or not repository.has_job(run.job_name):
+        return None
+    return repository.get_job(run.job_name).asset_layer.selected_asset_keys
 
 
-def runs_in_flight(instance: DagsterInstance, job_names: Sequence[str]) -> list[str]:
-    """Ids of the runs of ``job_names`` that are queued or running."""
-    return [
-        run.run_id
-        for name in job_names
-        for run in instance.get_runs(RunsFilter(job_name=name, statuses=IN_FLIGHT), limit=5)
-    ]
-
-
-def in_flight_after(
-    instance: DagsterInstance, job_names: Sequence[str], seconds: float, poll: float = 0.5
+def runs_in_flight(
+    instance: DagsterInstance,
+    assets: Collection[AssetKey],
+    repository: RepositoryDefinition | None = None,
 ) -> list[str]:
-    """:func:`runs_in_flight`, waiting up to ``seconds`` for them to end: empty as soon as
-    none is left, else the ids still in flight when the time is up."""
-    deadline = time.monotonic() + seconds
-    while True:
-        busy = runs_in_flight(instance, job_names)
-        if not busy or time.monotonic() >= deadline:
-            return busy
-        time.sleep(poll)
+    """Ids of the queued or running runs that write any of ``assets``, whoever launched them
+    (a sensor, the schedule, a Materialize in the UI, a backfill, the CLI). A run whose assets
+    cannot be told counts as writing them."""
+    busy = []
+    for run in instance.get_runs(RunsFilter(statuses=IN_FLIGHT), limit=50):
+        keys = run_assets(run, repository)
+        if keys is None or set(keys) & set(assets):
+            busy.append(run.run_id)
+    return busy
+
+
+def flag(metadata: Mapping[str, Any], name: str) -> bool:
+    """A true boolean metadata entry (the failure flags steps set)."""
+    value = metadata.get(name)
+    return value is not None and bool(value.value)
 
 
 @dataclass(frozen=True)
 class Outcome:
     """How the latest run tagged ``tag=value`` ended: ``status`` None while none exists or it
-    is still under way."""
+    is still under way (a run Dagster is about to retry counts as under way)."""
 
     run_id: str | None
     status: str | None  # "SUCCESS", "FAILURE", "CANCELED"
-    bad_input: bool = False  # failed on the data itself: a retry cannot help
+    refused: bool = False  # failed on the data itself (bad input): a retry cannot help
+    held: bool = False  # held: waiting for an acceptance or a new upload
     message: str = ""
 
 
@@ -72,7 +79,7 @@ def last_outcome(instance: DagsterInstance, tag: str, value: str) -> Outcome:
     if not runs:
         return Outcome(None, None)
     run = runs[0]
-    if run.status in IN_FLIGHT:
+    if run.status in IN_FLIGHT or run.tags.get("dagster/will_retry") == "true":
         return Outcome(run.run_id, None)
     if run.status != DagsterRunStatus.FAILURE:
         return Outcome(run.run_id, run.status.value)
@@ -81,7 +88,7 @@ def last_outcome(instance: DagsterInstance, tag: str, value: str) -> Outcome:
         user = event.step_failure_data.user_failure_data if event else None
         if user is None:
             continue
-        flag = user.metadata.get(BAD_INPUT_METADATA)
-        if flag is not None and flag.value:
-            return Outcome(run.run_id, "FAILURE", True, (user.description or "")[:500])
+        refused, held = (flag(user.metadata, name) for name in (BAD_INPUT_METADATA, HELD_METADATA))
+        if refused or held:
+            return Outcome(run.run_id, "FAILURE", True, held, (user.description or "")[:600])
     return Outcome(run.run_id, "FAILURE")

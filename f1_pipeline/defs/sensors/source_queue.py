@@ -2,11 +2,12 @@
 SQS queue (``F1_SOURCE_QUEUE_URL``), in place of listing ``source-data/`` every tick.
 
 A message only says "look now": the decision is the listing sensor's own
-(:func:`f1_pipeline.defs.sensors.source_data.settled`), on the source objects' current
-checksums read with two HEAD requests, so the guarantees are the same: a burst of uploads
-becomes one ingest (the settle window), an identical re-upload does nothing, a write in the same
-second is seen (checksums, not times), a failed ingest is retried. Between uploads a tick
-makes no S3 request at all; it long-polls the queue, so an upload is seen within a second.
+(:func:`f1_pipeline.defs.sensors.source_data.evaluate`), on the source objects' current
+checksums read with two HEAD requests, so the guarantees are the same: a burst of uploads is
+one run, an identical re-upload nothing, a write in the same second is seen (checksums, not
+times). Between uploads a tick long-polls the queue (a few seconds: ticks stay short) and
+reads the bucket only while work is pending, when the code version changed, or once a minute
+(a hand-deleted output is noticed then).
 
 A message is deleted only after the tick that read it has been recorded (with its run
 request): the tick keeps the messages' receipts in its cursor and the next tick deletes them.
@@ -19,8 +20,8 @@ event) is logged and deleted.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -34,17 +35,13 @@ from dagster import (
     sensor,
 )
 
-from f1_pipeline.core.storage import ObjectNotFound, S3Root, Storage
+from f1_pipeline.core.storage import S3Root
+from f1_pipeline.core.upload import SOURCE_KEYS, head_listing
 from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
-from f1_pipeline.defs.jobs import ingest_job
-from f1_pipeline.defs.resources import StorageResource, UploadQueueResource
+from f1_pipeline.defs.jobs import f1_job
+from f1_pipeline.defs.resources import StepRunnerResource, StorageResource, UploadQueueResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
-from f1_pipeline.defs.sensors.source_data import (
-    SOURCE_KEYS,
-    Listing,
-    SourceCursor,
-    settled,
-)
+from f1_pipeline.defs.sensors.source_data import UploadCursor, evaluate
 from f1_pipeline.settings import parse_data_root
 
 # Longer than any tick and the interval between two: a message read by a tick stays hidden
@@ -52,13 +49,18 @@ from f1_pipeline.settings import parse_data_root
 VISIBILITY_SECONDS = 120
 BATCH = 10  # SQS's most per receive and per delete
 MAX_BATCHES = 20  # per tick: a burst of 200 events is read in one tick
+# Between uploads the bucket is still looked at this often: outputs deleted by hand, or a
+# Glue job redeployed, are noticed without an upload.
+RECONCILE_SECONDS = 60.0
 
 
 @dataclass
 class QueueCursor(JsonCursor):
-    source: str = ""  # the listing sensor's cursor (SourceCursor), dumped
+    source: str = ""  # the listing sensor's cursor (UploadCursor), dumped
     receipts: list[str] = field(default_factory=list)  # to delete: read by the recorded tick
-    primed: bool = False  # the first tick looks at the bucket whatever the queue holds
+    in_sync: bool = False  # the last look found nothing due: wait for an event
+    code: str = ""  # the code versions of that look
+    looked_at: float = 0.0  # when (epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -93,15 +95,6 @@ def parse_message(body: str, root: S3Root) -> Event:
         if relative in SOURCE_KEYS:
             keys.add(relative)
     return Event(frozenset(keys))
-
-
-def head_listing(store: Storage) -> Listing:
-    """The source objects' checksums, read one by one (no bucket listing)."""
-    listing = {}
-    for key in SOURCE_KEYS:
-        with suppress(ObjectNotFound):
-            listing[key] = store.info(key).checksum
-    return listing
 
 
 class UploadQueue:
@@ -139,16 +132,19 @@ class UploadQueue:
 
 
 @sensor(
-    job=ingest_job,
+    job=f1_job,
     name="source_queue_sensor",
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Keeps the cleaned layer built from the current source-data/, woken by the "
-    "bucket's upload events on the SQS queue (F1_SOURCE_QUEUE_URL) instead of listing the "
-    "bucket: the same decisions as the listing sensor, with no S3 request between uploads.",
+    description="Keeps the published seasons built from the current source-data/ and code, "
+    "woken by the bucket's upload events on the SQS queue (F1_SOURCE_QUEUE_URL) instead of "
+    "listing the bucket: the same decisions as the listing sensor.",
 )
 def source_queue_sensor(
-    context: SensorEvaluationContext, storage: StorageResource, upload_queue: UploadQueueResource
+    context: SensorEvaluationContext,
+    storage: StorageResource,
+    upload_queue: UploadQueueResource,
+    step_runner: StepRunnerResource,
 ):
     cursor = QueueCursor.load(context.cursor)
     queue = UploadQueue(upload_queue.client(), upload_queue.queue_url)
@@ -169,23 +165,30 @@ def source_queue_sensor(
             context.log.warning(f"dropped message {message.get('MessageId')}: {event.problem}")
         changed |= event.keys
     receipts = [m["ReceiptHandle"] for m in messages]
-
-    source = SourceCursor.load(cursor.source or None)
-    if not changed and cursor.primed and source == SourceCursor():
+    code = json.dumps(step_runner.code_versions(), sort_keys=True)
+    now = time.time()
+    quiet = cursor.in_sync and cursor.code == code and now - cursor.looked_at < RECONCILE_SECONDS
+    if not changed and quiet:
         reason = (
             f"no upload events ({len(messages)} other message(s))"
             if messages
             else ("no upload events")
         )
-        after = QueueCursor(cursor.source, receipts, primed=True)
+        after = QueueCursor(cursor.source, receipts, True, code, cursor.looked_at)
         return SensorResult(skip_reason=SkipReason(reason), cursor=after.dump())
     if changed:
         context.log.info(f"upload events for {', '.join(sorted(changed))}")
     store = storage.get()
-    tick = settled(context, store, lambda: head_listing(store), source, "source_queue_sensor")
-    after = QueueCursor(tick.cursor.dump(), receipts, primed=True)
+    source = UploadCursor.load(cursor.source or None)
+    tick = evaluate(
+        context, store, step_runner, lambda: head_listing(store), source, "source_queue_sensor"
+    )
+    after = QueueCursor(tick.cursor.dump(), receipts, tick.in_sync, code, now)
+    result = tick.result
     return SensorResult(
-        run_requests=tick.result.run_requests,
-        skip_reason=tick.result.skip_reason,
+        run_requests=result.run_requests,
+        skip_reason=result.skip_reason,
         cursor=after.dump(),
+        dynamic_partitions_requests=result.dynamic_partitions_requests,
+        asset_events=result.asset_events,
     )

@@ -1,7 +1,6 @@
-"""The GraphQL client ``f1-pipeline backfill`` uses: season backfills through the webserver.
-
-Backfills are executed by the Dagster daemon, so they are launched through the
-webserver that `make ui` starts, exactly as the UI's partition picker does.
+"""The webserver's GraphQL API, as the CLI uses it: season backfills (executed by the
+daemon, launched as the UI's partition picker does) and runs submitted to the daemon's queue
+(`f1-pipeline run` beside a running daemon).
 """
 
 from __future__ import annotations
@@ -12,8 +11,13 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+from dagster import AssetKey
+
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.defs.assets.stats import SEASON_STATS
+
+LOCATION = "f1_pipeline"  # workspace.yaml's and [tool.dg]'s code location name
+REPOSITORY = "__repository__"  # the one a Definitions object makes
 
 SEASON_STATS_KEY = {"path": list(SEASON_STATS.path)}
 TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
@@ -127,3 +131,37 @@ def backfill_progress(url: str, backfill_id: str, seasons: Sequence[str]) -> dic
         if m["runId"] in run_ids
     }
     return {"status": backfill["status"], "runs": backfill["runs"], "materialized": done}
+
+
+_LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on RunConflict { message }
+    ... on UnauthorizedError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+
+
+def launch_run(url: str, job: str, assets: Sequence[AssetKey], tags: dict[str, str]) -> str:
+    """Submit a run of ``job``'s ``assets`` with ``tags`` to the instance's run queue (the
+    daemon launches it, within the pools and run limits); its run id."""
+    params = {
+        "selector": {
+            "repositoryLocationName": LOCATION,
+            "repositoryName": REPOSITORY,
+            "jobName": job,
+            "assetSelection": [{"path": list(key.path)} for key in assets],
+        },
+        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+        "runConfigData": {},
+    }
+    result = graphql(url, _LAUNCH_RUN, {"params": params})["launchRun"]
+    if result["__typename"] != "LaunchRunSuccess":
+        detail = result.get("message") or "; ".join(e["message"] for e in result.get("errors", []))
+        raise CommandError(f"the webserver at {url} refused the run: {detail or result}")
+    return result["run"]["runId"]

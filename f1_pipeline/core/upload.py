@@ -1,0 +1,65 @@
+"""What is uploaded now: the source files' checksums, the upload's id, and the seasons it
+holds (a quick look at races.csv, before any run: the run's season partitions must exist
+when it is launched). Validation is the ingest's: a value that does not parse is skipped
+here and refused there."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+
+from f1_pipeline.core.holds import upload_id
+from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
+from f1_pipeline.core.transforms.reading import parse_header
+from f1_pipeline.core.transforms.schema import FIRST_SEASON, RACES
+
+SOURCE_KEYS = tuple(layout.source_csv(t) for t in layout.SOURCE_TABLES)
+Listing = dict[str, str]  # source key -> checksum
+
+_SEASON_SOURCE = next(f.source for f in RACES.fields if f.season)
+
+
+def listing(storage: Storage) -> Listing:
+    """The source objects' checksums, from one listing of ``source-data/``."""
+    return {o.key: o.checksum for o in storage.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
+
+
+def head_listing(storage: Storage) -> Listing:
+    """The source objects' checksums, read one by one (no bucket listing)."""
+    found = {}
+    for key in SOURCE_KEYS:
+        with suppress(ObjectNotFound):
+            found[key] = storage.info(key).checksum
+    return found
+
+
+def listing_upload_id(files: Mapping[str, str]) -> str | None:
+    """The id of the upload a complete listing shows (None while a file is missing)."""
+    if set(files) != set(SOURCE_KEYS):
+        return None
+    return upload_id({t: files[layout.source_csv(t)] for t in layout.SOURCE_TABLES})
+
+
+def seasons_in(lines: Iterable[bytes], latest: int) -> list[int]:
+    """The plausible seasons a races.csv names in its season column, sorted."""
+    rows = iter(lines)
+    header = parse_header(next(rows, b"").decode("utf-8", "replace"))
+    if _SEASON_SOURCE not in header:
+        return []
+    column = header.index(_SEASON_SOURCE)
+    found = set()
+    text = (line.decode("utf-8", "replace") for line in rows)
+    for row in csv.reader(text):
+        value = row[column].strip() if len(row) > column else ""
+        if value.isdigit() and FIRST_SEASON <= int(value) <= latest:
+            found.add(int(value))
+    return sorted(found)
+
+
+def peek_seasons(storage: Storage, latest: int) -> list[int]:
+    """The seasons the uploaded races.csv holds ([] when there is none)."""
+    try:
+        return seasons_in(storage.iter_lines(layout.source_csv("races")), latest)
+    except ObjectNotFound:
+        return []

@@ -1,0 +1,210 @@
+"""The one decision every trigger takes: is what is published built from the current upload
+by the current code, and if not, which run makes it so.
+
+Work is due when the upload differs from what the cleaned layer was built from, when the
+cleaning code changed, when a season is not published from the current data by the current
+code, or when an accepted withdrawal is not done yet. It is one run of the publish job over
+every season partition (an upload becomes one run: the ingest, then the seasons it changed;
+the others are recorded as unchanged). The request is made once per state of data and
+code: a run that failed after Dagster's own retries is not requested again until the data
+or the code changes, an acceptance is recorded, or a person retries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dagster import (
+    AddDynamicPartitionsRequest,
+    AssetMaterialization,
+    DagsterInstance,
+    DeleteDynamicPartitionsRequest,
+    RepositoryDefinition,
+    RunRequest,
+)
+
+from f1_pipeline.core.holds import read_acceptance
+from f1_pipeline.core.lineage import read_commit, read_json, tables_match
+from f1_pipeline.core.steps.stats import stale_seasons, withdrawable_seasons
+from f1_pipeline.core.storage import Storage, layout
+from f1_pipeline.core.upload import Listing, listing_upload_id, peek_seasons
+from f1_pipeline.defs.assets.raw import source_events
+from f1_pipeline.defs.constants import (
+    SEASONS_PARTITIONS,
+    SOURCE_CHECKSUMS_TAG,
+    SOURCE_VERSIONS_TAG,
+    STATE_TAG,
+    TRIGGER_TAG,
+)
+from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
+from f1_pipeline.defs.partitions import range_tags, season_partitions
+from f1_pipeline.defs.sensors.runs import Outcome, last_outcome, runs_in_flight
+
+
+def built_from(storage: Storage, commit: Mapping[str, Any] | None) -> Listing:
+    """The source checksums the cleaned layer was built from: empty before any ingest, and
+    when its tables are not the ones its commit record names (an interrupted ingest)."""
+    if commit is None or not tables_match(storage, commit):
+        return {}
+    return {s["key"]: s["checksum"] for s in (commit.get("sources") or {}).values() if s}
+
+
+def _seasons(values: Sequence[str]) -> str:
+    return ", ".join(values[:10]) + (f" (+{len(values) - 10} more)" if len(values) > 10 else "")
+
+
+@dataclass(frozen=True)
+class State:
+    """The platform's state for one listing of the uploaded files."""
+
+    files: Listing
+    upload: str | None
+    reasons: list[str]  # why a run is due; empty: in sync
+    seasons: list[str]  # the seasons a run covers: in the data and the new upload
+    withdrawn: list[str]  # seasons withdrawn from the manifest (their partitions go)
+    accepted: bool = False  # an acceptance is recorded for this upload
+    upload_changed: bool = False  # the files differ from what the cleaned layer was built from
+    digest: str = ""
+
+    @property
+    def due(self) -> bool:
+        return bool(self.reasons)
+
+
+def read_state(
+    storage: Storage,
+    files: Listing,
+    code: Mapping[str, str] | None,
+    latest_season: int,
+) -> State:
+    """Compare the upload (``files``) and ``code`` with the commit record and the manifest.
+    ``code``: the versions the runs would use (None: unknown; judged from the data only)."""
+    commit = read_commit(storage)
+    manifest = read_json(storage, layout.manifest()) or {}
+    built = built_from(storage, commit)
+    uid = listing_upload_id(files)
+    reasons: list[str] = []
+    in_data = sorted((commit or {}).get("seasons") or {}, key=int)
+    seasons = set(in_data)
+    if files != built:
+        changed = sorted(k for k in files if built.get(k) != files[k]) or ["a file"]
+        reasons.append(f"{', '.join(changed)} changed")
+        seasons |= {str(s) for s in peek_seasons(storage, latest_season)}
+    elif commit is not None and code and commit.get("code_version") != code["cleaning"]:
+        reasons.append("the cleaning code changed")
+    elif commit is not None:
+        stale = stale_seasons(commit, manifest, code["stats"] if code else None)
+        if stale:
+            reasons.append(f"season(s) {_seasons(stale)} not published from this data and code")
+        withdraw = withdrawable_seasons(commit, manifest)
+        if withdraw:
+            reasons.append(f"season(s) {_seasons(withdraw)} to withdraw (accepted)")
+    published = manifest.get("seasons", {})
+    withdrawn = sorted(
+        (s for s, e in published.items() if e.get("withdrawn") and s not in seasons), key=int
+    )
+    accepted = bool(reasons and uid and read_acceptance(storage, uid))
+    text = json.dumps(
+        {"files": files, "code": code, "reasons": reasons, "accepted": accepted}, sort_keys=True
+    )
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return State(
+        files, uid, reasons, sorted(seasons, key=int), withdrawn, accepted, files != built, digest
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    request: RunRequest | None
+    reason: str
+    partition_requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = field(
+        default_factory=list
+    )
+    asset_events: list[AssetMaterialization] = field(default_factory=list)
+
+
+def partition_order(
+    instance: DagsterInstance, state: State
+) -> tuple[list[str], list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest]]:
+    """The season partitions once the state's seasons are added and withdrawn ones removed
+    (in Dagster's order: registration order), and the requests doing it."""
+    registered = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    missing = [s for s in state.seasons if s not in registered]
+    gone = [s for s in state.withdrawn if s in registered]
+    requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = []
+    if missing:
+        requests.append(season_partitions.build_add_request(missing))
+    if gone:
+        requests.append(season_partitions.build_delete_request(gone))
+    return [*[s for s in registered if s not in gone], *missing], requests
+
+
+def decide(
+    instance: DagsterInstance,
+    repository: RepositoryDefinition | None,
+    storage: Storage,
+    state: State,
+    trigger: str,
+    run_key: str,
+) -> Decision:
+    """The run request for ``state`` (None with the reason when none is due or allowed)."""
+    order, partition_requests = partition_order(instance, state)
+    if not state.files:
+        return Decision(None, "no source files uploaded yet", partition_requests)
+    if not state.due:
+        return Decision(None, "published seasons are built from the current upload and code",
+                        partition_requests)  # fmt: skip
+    why = "; ".join(state.reasons)
+    busy = runs_in_flight(instance, PUBLISHED_ASSETS, repository)
+    if busy:
+        return Decision(None, f"{why}; waiting for run {busy[0]} (it writes the same outputs)")
+    outcome = last_outcome(instance, STATE_TAG, state.digest)
+    if outcome.run_id is not None:
+        return Decision(None, _waiting(why, outcome, state))
+    if not order:
+        return Decision(None, f"{why}; the upload names no season", partition_requests)
+    tags = {
+        TRIGGER_TAG: trigger,
+        STATE_TAG: state.digest,
+        SOURCE_CHECKSUMS_TAG: json.dumps(state.files, sort_keys=True),
+        SOURCE_VERSIONS_TAG: json.dumps(_versions(storage, state.files), sort_keys=True),
+        **range_tags(order[0], order[-1]),
+    }
+    request = RunRequest(run_key=run_key, tags=tags)
+    events = source_events(storage, state.files) if state.upload_changed else []
+    return Decision(request, f"{why}: requesting run {run_key}", partition_requests, events)
+
+
+def _waiting(why: str, outcome: Outcome, state: State) -> str:
+    if outcome.status is None:
+        return f"{why}; waiting for run {outcome.run_id}"
+    if outcome.held:
+        return (
+            f"upload {state.upload} held (run {outcome.run_id}): {outcome.message}; waiting for "
+            "an acceptance or a new upload"
+        )
+    if outcome.refused:
+        return f"upload refused (run {outcome.run_id}): {outcome.message}; waiting for a new upload"
+    if outcome.status == "SUCCESS":
+        return f"{why}; run {outcome.run_id} succeeded and this is still due: nothing to retry"
+    return (
+        f"{why}; run {outcome.run_id} ended {outcome.status} after Dagster's retries: not "
+        "requested again until the data or code changes; re-execute it in the UI or run "
+        "`f1-pipeline run`"
+    )
+
+
+def _versions(storage: Storage, files: Listing) -> dict[str, str]:
+    """The S3 VersionIds of the files (none on a local root), pinned in the run's tags."""
+    versions = {}
+    for table in layout.SOURCE_TABLES:
+        key = layout.source_csv(table)
+        if key in files:
+            version = storage.info(key).version_id
+            if version:
+                versions[table] = version
+    return versions
