@@ -26,11 +26,6 @@ def expected_dir() -> Path:
     return EXPECTED
 
 
-# `make test-connect`: the same tests with every session a Spark Connect client of a real
-# server on loopback (the warm engine's path), started here and stopped at the end.
-CONNECT_LANE = os.environ.get("F1_TEST_SPARK_CONNECT") == "1"
-
-
 @pytest.fixture(scope="session", autouse=True)
 def spark_classes(tmp_path_factory):
     """The console-script runs' cold JVMs share one class archive, as on a user's machine:
@@ -43,37 +38,38 @@ def spark_classes(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    """The suite's single Spark session, configured exactly as the pipeline's resource.
+    """The suite's Spark session, configured exactly as the pipeline's.
 
-    The resource's getOrCreate() returns this session, so assets reuse it. In the Connect
-    lane: a session on a Connect server this fixture runs, which the pipeline's resources
-    use too (F1_SPARK_REMOTE).
+    On Spark 4: a client of this process's private Spark Connect server, which the
+    pipeline's runs in this process use too (the local engine's path). On the Spark 3.5
+    lane (Glue 5's Spark, what ships to the Glue job): a classic session, as the job's.
     """
+    import pyspark
+
     from f1_pipeline.core.spark import local_session, spark_config
 
-    if not CONNECT_LANE:
+    if pyspark.__version__.startswith("3."):
         session = local_session(spark_config())
         yield session
         session.stop()
         return
     from f1_pipeline.core import engine
 
-    home = tmp_path_factory.mktemp("connect_home")
-    server = engine.start(home, spark_config("local[2]"), port=0)
-    os.environ["F1_SPARK_REMOTE"] = server.url
+    log = tmp_path_factory.mktemp("spark") / "spark-private.log"
+    server = engine.private_server(spark_config("local[2]"), log)
     try:
-        yield engine.connect(server.url, spark_config())
+        yield server.session(spark_config())
     finally:
-        os.environ.pop("F1_SPARK_REMOTE", None)
-        engine.stop(home)
+        engine.stop_private_server()
 
 
-def local_settings(data_root: Path | str):
-    """Local-mode settings over ``data_root`` with the suite's Spark: the embedded session,
-    or in the Connect lane the fixture's server (never a server some `make ui` runs)."""
+def local_settings(data_root: Path | str, **overrides):
+    """Local-mode settings over ``data_root`` with the suite's Spark (this process's private
+    server), and a Dagster home beside it (never a warm server some `make ui` runs)."""
     from f1_pipeline.settings import Settings
 
-    return Settings(data_root=Path(data_root), spark_remote=os.environ.get("F1_SPARK_REMOTE"))
+    home = Path(data_root).parent / "dagster_home"
+    return Settings(data_root=Path(data_root), dagster_home=home, **overrides)
 
 
 @pytest.fixture

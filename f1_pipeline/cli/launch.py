@@ -22,11 +22,16 @@ from dagster import (
 )
 
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.core.lineage import read_commit
 from f1_pipeline.core.steps.base import PROGRESS_PREFIX
+from f1_pipeline.core.storage import Storage
+from f1_pipeline.core.upload import listing, peek_seasons
+from f1_pipeline.defs.assets.raw import report_new_uploads
 from f1_pipeline.defs.assets.stats import SEASON_STATS
-from f1_pipeline.defs.constants import PUBLISH_JOB
+from f1_pipeline.defs.constants import PUBLISH_JOB, SEASONS_PARTITIONS
 from f1_pipeline.defs.failures import BAD_INPUT_METADATA, HELD_METADATA
 from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
+from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, register_seasons
 from f1_pipeline.defs.sensors.runs import flag
 
 TERMINAL = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
@@ -198,4 +203,73 @@ def submit(
 
 
 PUBLISH_ASSETS = sorted(PUBLISHED_ASSETS, key=lambda k: k.to_user_string())
+CLEANED_ONLY = [k for k in PUBLISH_ASSETS if k != SEASON_STATS]
 STATS_ONLY = [SEASON_STATS]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one `run` does: the season ranges (one run each, the first with the ingest), and
+    the seasons asked for that are not in the data."""
+
+    ranges: list[tuple[str, str]]
+    seasons: int
+    skipped: list[str]
+
+
+def plan(
+    instance: DagsterInstance, storage: Storage, latest: int, wanted: Sequence[int] | None
+) -> Plan:
+    """Register the seasons the upload and the cleaned layer hold as partitions, and split
+    the runs: every season partition (one run), or ``wanted`` (a run per adjacent range)."""
+    seasons = {
+        *peek_seasons(storage, latest),
+        *map(int, (read_commit(storage) or {}).get("seasons", {})),
+    }
+    register_seasons(instance, seasons)
+    order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    if not order:
+        raise CommandError("the upload holds no seasons: nothing to publish")
+    if wanted is None:
+        return Plan([(order[0], order[-1])], len(order), [])
+    keys = [str(s) for s in wanted]
+    ranges = contiguous_ranges(order, [s for s in keys if s in order])
+    if not ranges:
+        raise CommandError(
+            f"season(s) {', '.join(keys)} are not in the data; seasons available: "
+            f"{', '.join(sorted(order, key=int))}"
+        )
+    return Plan(ranges, sum(1 for s in keys if s in order), [s for s in keys if s not in order])
+
+
+def publish(
+    defs: Definitions,
+    instance: DagsterInstance,
+    storage: Storage,
+    plan_: Plan,
+    tags: dict[str, str],
+    console: Console = Console(),
+    queue_url: str | None = None,
+) -> RunResult:
+    """The runs of ``plan_``: the first ingests and publishes its range, the others (only for
+    seasons that are not adjacent partitions) publish theirs; in this process, or submitted to
+    the daemon's queue through the webserver at ``queue_url``."""
+    report_new_uploads(instance, storage, listing(storage))
+    result, start = RunResult(), time.monotonic()
+    for n, (first, last) in enumerate(plan_.ranges):
+        assets = PUBLISH_ASSETS if n == 0 else STATS_ONLY
+        run_tags = {**tags, **range_tags(first, last)}
+        if queue_url:
+            submit(queue_url, instance, assets, run_tags, console, result)
+        else:
+            execute(defs, instance, assets, run_tags, console, result)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def ingest(defs: Definitions, instance: DagsterInstance, console: Console = Console()) -> RunResult:
+    """The cleaned layer alone (as a UI Materialize of the cleaned tables does)."""
+    result, start = RunResult(), time.monotonic()
+    execute(defs, instance, CLEANED_ONLY, {}, console, result)
+    result.seconds = time.monotonic() - start
+    return result

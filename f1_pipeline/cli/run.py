@@ -8,7 +8,6 @@ import argparse
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from f1_pipeline.cli.seasons import check_plausible, parse_seasons
@@ -50,27 +49,30 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `--help` and argument errors stay fast.
     from f1_pipeline.cli import launch
     from f1_pipeline.cli.errors import usage_error
-    from f1_pipeline.cli.webserver import webserver_up
-    from f1_pipeline.defs.instance import open_instance
+    from f1_pipeline.cli.webserver import daemon_healthy, webserver_up
 
     check_plausible(args.seasons, settings.last_plausible_season)
     started = time.monotonic()
-    instance = open_instance(settings.dagster_home, settings.dagster_storage)
-    # Runs are linked in the UI when its webserver is up (it shows this home's runs).
+    # Runs are linked in the UI when its webserver is up (it shows this home's runs), and
+    # submitted to its daemon's queue when that serves the home.
     ui_url = settings.dagster_url if webserver_up(settings.dagster_url) else None
-    queue = daemon_serves(instance)
-    if queue and ui_url is None:
-        raise usage_error(
-            f"a Dagster daemon serves DAGSTER_HOME={settings.dagster_home}, and `f1-pipeline "
-            "run` would run beside its queue: point F1_DAGSTER_URL at its webserver (runs are "
-            "submitted through it), or stop the daemon"
-        )
-    if args.accept:
-        from f1_pipeline.cli.accept import accept_upload
-
-        accept_upload(settings, args.accept.strip())
+    queue = ui_url is not None and daemon_healthy(ui_url)
+    # A private Spark server boots in its own process while Dagster loads in this one.
     engine = Engine() if queue else _choose_engine(settings, args.verbose)
     try:
+        from f1_pipeline.defs.instance import open_instance
+
+        instance = open_instance(settings.dagster_home, settings.dagster_storage)
+        if not queue and daemon_serves(instance):
+            raise usage_error(
+                f"a Dagster daemon serves DAGSTER_HOME={settings.dagster_home}, and "
+                "`f1-pipeline run` would run beside its queue: point F1_DAGSTER_URL at its "
+                "webserver (runs are then submitted through it), or stop the daemon"
+            )
+        if args.accept:
+            from f1_pipeline.cli.accept import accept_upload
+
+            accept_upload(settings, args.accept.strip())
         console = launch.Console(verbose=args.verbose, ui_url=ui_url)
         return _run(settings, args, instance, console, ui_url if queue else None, started)
     finally:
@@ -86,61 +88,26 @@ def _run(
     started: float,
 ) -> int:
     from f1_pipeline.cli import launch
-    from f1_pipeline.cli.errors import CommandError
-    from f1_pipeline.core.lineage import read_commit
-    from f1_pipeline.core.upload import listing, peek_seasons
+    from f1_pipeline.core.upload import listing
     from f1_pipeline.definitions import build_definitions
-    from f1_pipeline.defs.assets.raw import report_new_uploads
-    from f1_pipeline.defs.constants import SEASONS_PARTITIONS, SOURCE_CHECKSUMS_TAG, TRIGGER_TAG
-    from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, register_seasons
+    from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, TRIGGER_TAG
     from f1_pipeline.defs.resources import storage_resource
 
     defs = build_definitions(settings)
     storage = storage_resource(settings).get()
     print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
-    files = listing(storage)
-    seasons = {
-        *peek_seasons(storage, settings.last_plausible_season),
-        *map(int, (read_commit(storage) or {}).get("seasons", {})),
-    }
-    register_seasons(instance, seasons)
-    order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
-    if not order:
-        raise CommandError("the upload holds no seasons: nothing to publish")
-    wanted = [str(s) for s in args.seasons] if args.seasons else None
-    ranges = (
-        contiguous_ranges(order, [s for s in wanted if s in order])
-        if wanted
-        else [(order[0], order[-1])]
-    )
-    if not ranges:
-        raise CommandError(
-            f"season(s) {', '.join(wanted or [])} are not in the data; seasons available: "
-            f"{', '.join(sorted(order, key=int))}"
-        )
-    report_new_uploads(instance, storage, files)
-    base = {TRIGGER_TAG: "cli", SOURCE_CHECKSUMS_TAG: json.dumps(files, sort_keys=True)}
-    result = launch.RunResult()
-    count = sum(order.index(b) - order.index(a) + 1 for a, b in ranges)
+    plan = launch.plan(instance, storage, settings.last_plausible_season, args.seasons)
+    first, last = plan.ranges[0][0], plan.ranges[-1][1]
     how = "submitted to the daemon's queue" if queue_url else "in this process"
-    print(f"run: ingest + {count} season(s) {ranges[0][0]}..{ranges[-1][1]} ({how}) ...",
-          flush=True)  # fmt: skip
-    start = time.monotonic()
-    for n, (first, last) in enumerate(ranges):
-        assets = launch.PUBLISH_ASSETS if n == 0 else launch.STATS_ONLY
-        tags = {**base, **range_tags(first, last)}
-        if queue_url:
-            launch.submit(queue_url, instance, assets, tags, console, result)
-        else:
-            launch.execute(defs, instance, assets, tags, console, result)
-    result.seconds = time.monotonic() - start
-    _report(settings, args, result, console, [s for s in wanted or [] if s not in order], started)
+    print(f"run: ingest + {plan.seasons} season(s) {first}..{last} ({how}) ...", flush=True)
+    tags = {TRIGGER_TAG: "cli", SOURCE_CHECKSUMS_TAG: json.dumps(listing(storage), sort_keys=True)}
+    result = launch.publish(defs, instance, storage, plan, tags, console, queue_url)
+    _report(settings, result, console, plan.skipped, started)
     return 0
 
 
 def _report(
     settings: Settings,
-    args: argparse.Namespace,
     result: launch.RunResult,
     console: launch.Console,
     skipped: list[str],
@@ -157,6 +124,8 @@ def _report(
     races = sum(m.metadata.get("dagster/row_count", 0) for m in seasons)
     files = sum(m.metadata.get("file_count", 0) for m in seasons)
     unchanged = sum(1 for m in seasons if m.metadata.get("unchanged"))
+    withdrawn = sum(1 for m in seasons if m.metadata.get("withdrawn"))
+    kept = sum(1 for m in seasons if m.metadata.get("not_in_data"))
     for m in seasons if len(seasons) <= SEASON_LINES else []:
         if m.metadata.get("withdrawn"):
             print(f"  season {m.partition}: withdrawn (accepted; its files kept out of view)")
@@ -172,8 +141,10 @@ def _report(
     print(f"  done in {result.seconds:.1f}s ({console.runs(result.run_ids)})")
     span = f"{seasons[0].partition}..{seasons[-1].partition}" if seasons else "none"
     print(
-        f"summary: {len(seasons)} season(s) {span}, {len(seasons) - unchanged} rewritten, "
-        f"{unchanged} unchanged, {files} files written under "
+        f"summary: {len(seasons)} season(s) {span}, "
+        f"{len(seasons) - unchanged - withdrawn - kept} rewritten, {unchanged} unchanged"
+        + (f", {withdrawn} withdrawn" if withdrawn else "")
+        + f", {files} files written under "
         f"{str(settings.data_root).rstrip('/')}/results, {races} races, "
         f"{time.monotonic() - started:.1f}s"
     )
@@ -181,21 +152,20 @@ def _report(
 
 @dataclass
 class Engine:
-    """The Spark the runs use, chosen (and an embedded one started) before the run. Starting
-    the JVM on a thread while Dagster loads was tried: on 2 cores the two compete and the
-    command got no faster (cold, sample: 12.3 s vs 10.5-12.1 s)."""
+    """The Spark the runs use, chosen (and a private server started) before the run: the
+    server's JVM boots in its own process while Dagster loads in this one."""
 
     recording: ClassArchive | None = None  # the class archive its JVM records, to adopt
 
     def finish(self) -> None:
-        """Stop a JVM recording the class archive (it writes it as it exits) and adopt it.
-        Best effort: the command's own outcome stands whatever happens here."""
-        from f1_pipeline.core.spark import stop_local_jvm
+        """Stop a server recording the class archive (its JVM writes it as it exits) and
+        adopt it. Best effort: the command's own outcome stands whatever happens here."""
+        from f1_pipeline.core.engine import stop_private_server
 
         if self.recording is None:
             return
         try:
-            if stop_local_jvm() and self.recording.adopt():
+            if stop_private_server() and self.recording.adopt():
                 print(f"spark: class archive recorded ({self.recording.path}); cold starts "
                       "are faster now")  # fmt: skip
             else:
@@ -205,12 +175,11 @@ class Engine:
 
 
 def _choose_engine(settings: Settings, verbose: bool) -> Engine:
-    """Say which Spark the runs use: the warm Connect server when one runs, else an embedded
-    session, started here with the JVM's own notices going to a log file rather than the
-    terminal (--verbose: to the terminal); the steps reuse it. Its JVM maps the class
-    archive, or records it (the first cold start of a Java and Spark)."""
-    from f1_pipeline.core.engine import running_server
-    from f1_pipeline.core.spark import ClassArchive, jvm_running
+    """Say which Spark the runs use: the warm Connect server when one runs, else a private
+    server for this command, started now. Its JVM maps the class archive, or records it
+    (the first cold start of a Java and Spark)."""
+    from f1_pipeline.core.engine import private_server, running_server
+    from f1_pipeline.core.spark import ClassArchive, require_java, spark_config
 
     if settings.spark_mode != "local":
         return Engine()
@@ -220,30 +189,28 @@ def _choose_engine(settings: Settings, verbose: bool) -> Engine:
     if url:
         print(f"spark: the Connect server at {url} (warm)")
         return Engine()
+    require_java()
     archive = ClassArchive(settings.spark_class_folder)
-    # Only a JVM started here, and stopped here at the end, records one.
-    recording = not archive.path.is_file() and not jvm_running()
+    recording = not archive.path.is_file()
     print(
-        "spark: embedded session (cold start; `f1-pipeline spark start` keeps one warm)"
-        + ("; recording its class archive for later cold starts" if recording else "")
+        "spark: a private server for this run (cold start; `f1-pipeline spark start` keeps "
+        "one warm)" + ("; recording its class archive for later cold starts" if recording else "")
     )
-    jvm_log = None if verbose else settings.dagster_home / "logs" / "spark-jvm.log"
-    options = archive.java_options(record=recording)  # none when it cannot record
-    _start_embedded(settings, options, jvm_log)
-    return Engine(archive if recording and options else None)
+    options = [*archive.java_options(record=recording), *_jit(settings)]
+    conf = spark_config(settings.spark_master, java_options=options)
+    private_server(conf, settings.dagster_home / "logs" / "spark-private.log")
+    return Engine(archive if recording and archive.recording_options(options) else None)
 
 
-def _start_embedded(settings: Settings, java_options: list[str], jvm_log: Path | None) -> None:
-    from f1_pipeline.core.spark import jit_options, local_session, spark_config
+def _jit(settings: Settings) -> list[str]:
+    from f1_pipeline.core.spark import jit_options
     from f1_pipeline.core.storage import layout
     from f1_pipeline.defs.resources import storage_resource
 
     try:  # only to choose the JIT: an unreadable source is the ingest's to report
         storage = storage_resource(settings).get()
-        sizes = [storage.info(layout.source_csv(table)).size for table in layout.SOURCE_TABLES]
-        jit = jit_options(sum(sizes))
+        return jit_options(
+            sum(storage.info(layout.source_csv(t)).size for t in layout.SOURCE_TABLES)
+        )
     except Exception:
-        jit = []
-    options = [*java_options, *jit]
-
-    local_session(spark_config(settings.spark_master, java_options=options), jvm_log=jvm_log)
+        return []

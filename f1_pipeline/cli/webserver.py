@@ -55,6 +55,12 @@ _DAEMON = """{ instance { daemonHealth {
   daemonStatus(daemonType: "BACKFILL") { healthy lastHeartbeatTime } } } }"""
 
 
+def daemon_healthy(url: str, daemon: str = "SENSOR") -> bool:
+    """Whether the instance behind the webserver has a live daemon (its sensor loop)."""
+    query = _DAEMON.replace('"BACKFILL"', f'"{daemon}"')
+    return bool(graphql(url, query)["instance"]["daemonHealth"]["daemonStatus"]["healthy"])
+
+
 def require_backfill_daemon(url: str) -> None:
     """Backfills are run by the Dagster daemon: refuse to queue one that nothing would run."""
     status = graphql(url, _DAEMON)["instance"]["daemonHealth"]["daemonStatus"]

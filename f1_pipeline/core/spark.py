@@ -1,12 +1,12 @@
-"""The local Spark session's configuration, for the pipeline's resource, the Glue entry
-script off Glue (the local stand-in) and the tests. No Dagster here."""
+"""Spark's configuration for every session the steps run on (the local Connect servers, the
+Glue job, the tests), the JVM class archive, and the classic session the Glue job uses off
+Glue. No Dagster here."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -96,6 +96,10 @@ class ClassArchive:
             return [f"-XX:ArchiveClassesAtExit={self.recording}", *quiet]
         return []
 
+    def recording_options(self, options: Sequence[str]) -> bool:
+        """Whether ``options`` have a JVM record this archive."""
+        return f"-XX:ArchiveClassesAtExit={self.recording}" in options
+
     def discard(self) -> None:
         """Drop this process's recording (its JVM did not exit cleanly)."""
         self.recording.unlink(missing_ok=True)
@@ -140,38 +144,6 @@ def _runtime_key() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def jvm_running() -> bool:
-    """Whether this process already has an embedded Spark (a new session would reuse it)."""
-    from pyspark import SparkContext
-
-    # A stopped session leaves its gateway JVM up: a new session would run in it.
-    return SparkContext._active_spark_context is not None or SparkContext._gateway is not None
-
-
-def stop_local_jvm(timeout: float = 120.0) -> bool:
-    """Stop this process's embedded Spark and wait for its JVM to exit (writing a class
-    archive it records takes a few seconds). False when none runs or it did not exit."""
-    from pyspark import SparkContext
-
-    context = SparkContext._active_spark_context
-    gateway = SparkContext._gateway
-    process = getattr(gateway, "proc", None)
-    if context is None or gateway is None or process is None:
-        return False
-
-    context.stop()
-    gateway.shutdown()
-    if process.stdin:
-        process.stdin.close()  # the gateway JVM exits when its stdin closes
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        return False
-    finally:
-        forget_dead_session()
-    return process.returncode == 0
-
-
 class JavaMissing(RuntimeError):
     """No Java to start an embedded Spark session with: a setup problem, never retried."""
 
@@ -194,18 +166,19 @@ def require_java() -> None:
 
 
 def local_session(conf: Mapping[str, str], jvm_log: Path | None = None) -> Any:
-    """A SparkSession with ``conf`` (or the running one). ``jvm_log``: where the JVM's own
-    stderr goes when this call starts it (the JVM prints notices no log4j setting silences,
-    e.g. "Using incubator modules"); the terminal otherwise."""
-    from pyspark import SparkContext
+    """A classic (in-process JVM) SparkSession with ``conf`` (or the running one): the Glue
+    job's session off Glue (the local stand-in) and the Spark 3.5 lane's. ``jvm_log``: where
+    the JVM's own stderr goes when this call starts it (the JVM prints notices no log4j
+    setting silences, e.g. "Using incubator modules"); the terminal otherwise."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
-    if SparkContext._active_spark_context is None:
+    running = SparkSession.getActiveSession() is not None
+    if not running:
         require_java()
-    if jvm_log is None or SparkContext._active_spark_context is not None:
+    if jvm_log is None or running:
         return builder.getOrCreate()
     with _stderr_to(jvm_log):
         return builder.getOrCreate()
@@ -226,42 +199,3 @@ def _stderr_to(path: Path) -> Iterator[None]:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def is_connect(session: Any) -> bool:
-    """A Spark Connect client session (rather than a classic, in-process one)."""
-    return type(session).__module__.startswith("pyspark.sql.connect")
-
-
-def session_alive(session: Any) -> bool:
-    """Whether ``session``'s Spark still answers: its JVM (one py4j round trip) or its
-    Connect server (one RPC)."""
-    try:
-        if is_connect(session):
-            session.version  # noqa: B018 - the RPC is the point
-        else:
-            session.sparkContext._jsc.sc().isStopped()
-    except Exception:  # py4j or gRPC errors, a closed gateway, a dead process: all "no"
-        return False
-    return True
-
-
-def use_classic_mode() -> None:
-    """Back to classic (in-process JVM) sessions after a Connect session in this process:
-    creating one sets SPARK_CONNECT_MODE_ENABLED, which routes every later pyspark call to
-    Connect."""
-    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
-
-
-def forget_dead_session() -> None:
-    """Drop pyspark's process-wide references to a session whose JVM died, so the next
-    ``getOrCreate()`` starts a new JVM instead of handing back the dead session (whose every
-    call then fails with ConnectionRefusedError). pyspark has no public API for this."""
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    SparkContext._active_spark_context = None
-    SparkContext._gateway = None
-    SparkContext._jvm = None
-    SparkSession._instantiatedSession = None
-    SparkSession._activeSession = None

@@ -8,8 +8,8 @@ from dagster import AssetKey, BackfillPolicy, DynamicPartitionsDefinition
 
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.constants import (
-    ALL_ASSETS_JOB,
     CLEANED_GROUP,
+    PUBLISH_JOB,
     RAW_GROUP,
     STATS_GROUP,
     STEP_RUNNER_KEY,
@@ -55,13 +55,15 @@ def test_cleaned_assets_have_blocking_checks(tmp_path):
     assert checks == {
         ("cleaned/races", "race_id_unique"),
         ("cleaned/races", "season_round_unique"),
+        ("cleaned/races", "no_published_data_removed"),
         ("cleaned/results", "result_id_unique"),
         ("cleaned/results", "race_id_in_races"),
+        ("results/season_stats", "results_up_to_date"),  # a warning, not blocking
     }
     for assets_def in defs.assets:
         for spec in getattr(assets_def, "check_specs", []):
             assert spec.blocking, spec.name
-    assert defs.resolve_job_def(ALL_ASSETS_JOB)
+    assert defs.resolve_job_def(PUBLISH_JOB)
 
 
 def test_workspace_loads_with_the_dagster_cli(tmp_path):
@@ -83,16 +85,17 @@ def test_automation_runs_by_default(tmp_path):
     sensors = {s.name: s.default_status.value for s in defs.sensors}
     assert sensors == {
         "source_data_sensor": "RUNNING",
-        "stale_seasons_sensor": "RUNNING",
         "run_failure_alert_sensor": "RUNNING",
+        "freshness_alert_sensor": "RUNNING",
     }
-    [schedule] = defs.schedules
-    assert (schedule.name, schedule.default_status.value) == ("race_weekend_schedule", "RUNNING")
+    schedules = {s.name: s.default_status.value for s in defs.schedules}
+    assert schedules == {"race_weekend_schedule": "RUNNING", "freshness_schedule": "RUNNING"}
 
 
-def test_pools_throttle_every_run_that_rewrites_a_layer(tmp_path):
-    """The pools sit on the assets, so a run from any page (job, asset page, backfill) that
-    materialises them is throttled; jobs carry no lane tags of their own."""
+def test_pools_hold_every_step_that_rewrites_an_output(tmp_path):
+    """The pools sit on the assets and are claimed by their steps (op granularity), so a run
+    from anywhere — the daemon, the CLI, `dagster asset materialize` — is held back; one
+    slot per output."""
     from dagster import DagsterInstance
     from dagster._core.instance.config import PoolGranularity
 
@@ -102,22 +105,24 @@ def test_pools_throttle_every_run_that_rewrites_a_layer(tmp_path):
     pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
     assert pools["cleaned/races"] == pools["cleaned/results"] == {"cleaned_layer"}
     assert pools["results/season_stats"] == {"season_stats"}
-    for name in ("f1_job", "ingest_job", "season_stats_job"):
-        assert not any(t.startswith("f1/lane") for t in defs.resolve_job_def(name).tags)
+    assert not any(t.startswith("f1/lane") for t in defs.resolve_job_def("f1_job").tags)
 
     home = prepare_home(tmp_path / "home")
     with DagsterInstance.from_config(str(home)) as instance:
         config = instance.get_concurrency_config()
-        assert config.pool_config.pool_granularity == PoolGranularity.RUN
+        assert config.pool_config.pool_granularity == PoolGranularity.OP
         assert config.run_queue_config.max_concurrent_runs == 3
         limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
-        assert limits == {"cleaned_layer": 1, "season_stats": 2}
+        assert limits == {"cleaned_layer": 1, "season_stats": 1}
         # A limit an operator changed is theirs: preparing the home again keeps it.
         instance.event_log_storage.set_concurrency_slots("season_stats", 4)
     prepare_home(home)
     with DagsterInstance.from_config(str(home)) as instance:
         limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
         assert limits == {"cleaned_layer": 1, "season_stats": 4}
+        # Dagster retries a run whose process died, never one whose step failed.
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert instance.run_retries_retry_on_asset_or_op_failure is False
 
 
 def test_glue_mode_builds_without_region_or_network(monkeypatch):

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from f1_pipeline.cli.webserver import graphql
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.cli.webserver import graphql
 from f1_pipeline_tests.conftest import REPO
 
 

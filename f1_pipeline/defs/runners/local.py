@@ -1,21 +1,24 @@
-"""Steps on the local Spark session, in the step's own process."""
+"""Steps on this machine's Spark, in the step's own process: a client session of a local
+Spark Connect server (see :mod:`f1_pipeline.core.engine`)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey
-from dagster_pyspark import LazyPySparkResource
 
-from f1_pipeline.core.engine import connect, reachable, running_server
-from f1_pipeline.core.spark import (
-    forget_dead_session,
-    require_java,
-    session_alive,
-    use_classic_mode,
+from f1_pipeline.core.engine import (
+    close,
+    connect,
+    current_private_server,
+    private_server,
+    reachable,
+    server_for,
 )
+from f1_pipeline.core.spark import require_java
 from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
 from f1_pipeline.core.steps.io import LocalStagedIO
 from f1_pipeline.core.storage import Storage
@@ -33,10 +36,11 @@ def check_result(outcome: CheckOutcome) -> AssetCheckResult:
 
 
 class LocalSpark(StepRunner):
-    """Steps on this machine's Spark: the warm Spark Connect server when one runs (``remote``,
-    or the one ``f1-pipeline spark start`` recorded in ``connect_home``), else
-    dagster-pyspark's lazy embedded session (created on first use, reused by later steps in
-    the process). Inputs and outputs move through a local staging directory."""
+    """Steps on this machine's Spark: the warm Connect server when one runs (``remote``, its
+    token in the environment, or the one ``f1-pipeline spark start`` recorded in
+    ``connect_home``), else this process's private server (started on first use, reused by
+    later steps; replaced, with a new session, if it died). Inputs and outputs move through a
+    local staging directory."""
 
     mode = "local"
 
@@ -50,44 +54,50 @@ class LocalSpark(StepRunner):
         self.storage = storage
         self.spark_config = dict(spark_config)
         self.remote, self.connect_home = remote, connect_home
-        self.pyspark = LazyPySparkResource(spark_config=self.spark_config)
-        self._connected: Any = None
+        self._warm: tuple[str, Any] | None = None  # (url, session) of a warm server
 
-    def _server_url(self) -> str | None:
-        if self.remote:
-            return self.remote
-        server = running_server(self.connect_home) if self.connect_home else None
-        return server.url if server else None
+    def _warm_session(self, log: Any) -> Any | None:
+        """A session of the warm server, if one runs and answers; None otherwise."""
+        server = None if self.remote else server_for(self.connect_home)
+        url = self.remote or (server.url if server else None)
+        if url is None:
+            return None
+        if self._warm is not None and self._warm[0] == url and reachable(url):
+            return self._warm[1]
+        if self._warm is not None:
+            close(self._warm[1])  # its server went away: never call it again
+            self._warm = None
+        if not reachable(url):
+            log.warning(f"Spark: nothing answers at {url}; using a private server instead")
+            return None
+        try:
+            session = connect(url, self.spark_config, server.token if server else None)
+        except Exception as err:  # unreachable or wedged: never hang a run on it
+            log.warning(
+                f"Spark: the Connect server at {url} did not answer ({type(err).__name__}); "
+                "using a private server instead"
+            )
+            return None
+        log.info(f"Spark: the Connect server at {url}")
+        self._warm = (url, session)
+        return session
 
     def _session(self, log: Any) -> Any:
-        """The warm server's session when there is one; else the process's embedded session,
-        a new one if its JVM has died (a retry would otherwise fail again on the dead one)."""
-        if self._connected is not None and session_alive(self._connected):
-            return self._connected
-        url = self._server_url()
-        if url and not reachable(url):
-            log.warning(f"Spark: nothing answers at {url}; using an embedded session instead")
-        elif url:
-            try:
-                self._connected = connect(url, self.spark_config)
-                log.info(f"Spark: the Connect server at {url}")
-                return self._connected
-            except Exception as err:  # unreachable or wedged: never hang a run on it
-                log.warning(
-                    f"Spark: the Connect server at {url} did not answer ({type(err).__name__});"
-                    " using an embedded session instead"
-                )
-        use_classic_mode()
-        from pyspark import SparkContext
-
-        if SparkContext._active_spark_context is None:
+        warm = self._warm_session(log)
+        if warm is not None:
+            return warm
+        running = current_private_server()
+        fresh = running is None or not running.alive()
+        if fresh:
             require_java()  # a setup problem: said once, never retried
-        session = self.pyspark.spark_session
-        if not session_alive(session):
-            forget_dead_session()
-            self.pyspark = LazyPySparkResource(spark_config=self.spark_config)
-            session = self.pyspark.spark_session
-        log.info("Spark: embedded session (`f1-pipeline spark start` keeps a warm one)")
+        home = self.connect_home or Path(tempfile.gettempdir())
+        server = private_server(self.spark_config, home / "logs" / "spark-private.log")
+        session = server.session(self.spark_config)
+        log.info(
+            "Spark: this process's private server"
+            + (" (started)" if fresh else "")
+            + " (`f1-pipeline spark start` keeps a warm one)"
+        )
         return session
 
     def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:

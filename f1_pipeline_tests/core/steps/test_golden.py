@@ -17,7 +17,8 @@ def test_steps_publish_the_golden_stats_byte_for_byte(spark, data_root):
     storage = LocalStorage(data_root)
     ctx = StepContext(storage, spark, LocalStagedIO(storage), LOG, "run-golden", lambda c: None)
     ingest = run_step("ingest", ctx, {})
-    assert ingest.data == {"seasons": SEASONS}
+    assert ingest.data["seasons"] == SEASONS
+    assert ingest.data["unchanged"] is False
     run_step("season_stats", ctx, {"seasons": SEASONS})
     published = sorted(p.name for p in (data_root / layout.RESULTS_PREFIX).glob("stats_*.json"))
     assert published == sorted(p.name for p in EXPECTED.glob("stats_*.json"))

@@ -28,6 +28,7 @@ def _run_all(storage, session, io_class) -> list:
     run_step("ingest", ctx, {})
     result = run_step("season_stats", ctx, {"seasons": [2023, 2024]})
     assert (result.data["seasons"], result.data["withdrawn"]) == ([2023, 2024], [])
+    assert result.data["rewritten"] == ["2023", "2024"]
     assert sorted(result.data["season_metadata"]) == ["2023", "2024"]
 
     return checks
@@ -52,7 +53,7 @@ def test_direct_io_equals_local_staged_io(spark, data_root, tmp_path):
     assert [(c.name, c.passed) for c in direct_checks] == [
         (c.name, c.passed) for c in staged_checks
     ]
-    assert len(direct_checks) == 4
+    assert len(direct_checks) == 5
     assert _outputs(other) == _outputs(data_root)
     assert not (other / "cleaned" / "_staging").exists()
 

@@ -103,3 +103,15 @@ def test_a_local_copy_is_private_and_says_what_it_holds(tmp_path):
         assert path.read_bytes() == b"first"
         assert info.checksum == hashlib.sha256(b"first").hexdigest()
     assert not path.exists()
+
+
+def test_a_withdrawn_file_is_moved_to_the_archive_never_unlinked(tmp_path):
+    storage = LocalStorage(tmp_path)
+    storage.write_bytes(layout.stats_json(2018), b"[1]")
+    kept = storage.withdraw(layout.stats_json(2018), layout.archived(layout.stats_json(2018), "r1"))
+    assert kept == str(tmp_path / "archive" / "r1" / "results" / "stats_2018.json")
+    assert not storage.exists(layout.stats_json(2018))
+    assert open(kept, "rb").read() == b"[1]"
+    # Outside every table's folder: no reader of results/ sees it.
+    assert storage.list(layout.RESULTS_PREFIX) == []
+    assert storage.withdraw(layout.stats_json(2018), layout.archived("x", "r2")) is None

@@ -84,3 +84,25 @@ def test_copy_pins_a_version_and_delete_prefix_clears_scratch(storage, s3_client
     assert storage.read_bytes("source-data/races.csv") == b"second"
     with pytest.raises(ObjectNotFound, match=r"source-data/nope\.csv"):
         storage.copy("source-data/nope.csv", staged)
+
+
+def test_a_withdrawn_object_stays_readable_by_version(storage, s3_client, bucket):
+    put = storage.write_bytes(layout.stats_json(2018), b"[1]")
+    kept = storage.withdraw(layout.stats_json(2018), layout.archived(layout.stats_json(2018), "r1"))
+    assert kept == f"{storage.uri(layout.stats_json(2018))}?versionId={put.version_id}"
+    assert not storage.exists(layout.stats_json(2018))
+    key = f"team/f1/{layout.stats_json(2018)}"
+    old = s3_client.get_object(Bucket=bucket, Key=key, VersionId=put.version_id)
+    assert old["Body"].read() == b"[1]"
+
+
+def test_an_unversioned_bucket_keeps_a_withdrawn_object_in_the_archive(aws_env, s3_client):
+    s3_client.create_bucket(
+        Bucket="f1-unversioned", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    storage = storage_at("s3://f1-unversioned")
+    storage.write_bytes(layout.stats_json(2018), b"[1]")
+    archive = layout.archived(layout.stats_json(2018), "r1")
+    assert storage.withdraw(layout.stats_json(2018), archive) == storage.uri(archive)
+    assert storage.read_bytes(archive) == b"[1]"
+    assert not storage.exists(layout.stats_json(2018))

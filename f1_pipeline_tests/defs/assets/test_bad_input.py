@@ -10,10 +10,10 @@ import pytest
 from dagster import DagsterEventType, instance_for_test
 
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.cli.launch import ingest, publish_seasons
+from f1_pipeline.cli.launch import ingest
 from f1_pipeline.core.storage import layout
-from f1_pipeline.definitions import build_definitions
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
+from f1_pipeline_tests.runs import publish
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -31,9 +31,7 @@ def golden_root(tmp_path_factory, spark) -> Path:
     root = tmp_path_factory.mktemp("golden") / "data"
     shutil.copytree(SAMPLE_SOURCE, root / "source-data")
     with instance_for_test() as instance:
-        defs = build_definitions(local_settings(root))
-        ingest(defs, instance)
-        publish_seasons(defs, instance, range(2018, 2025))
+        publish(local_settings(root), instance)
     return root
 
 
@@ -47,6 +45,11 @@ def published(golden_root, data_root):
     return snapshot
 
 
+def defs_root(defs) -> Path:
+    """The data root ``defs`` were built over (its storage resource's)."""
+    return Path(defs.resources["storage"].data_root)
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -58,12 +61,8 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 def _fails(defs, instance, match: str) -> str:
-    def full_run() -> None:
-        ingest(defs, instance)
-        publish_seasons(defs, instance, range(2018, 2025))
-
     with pytest.raises(CommandError) as err:
-        full_run()
+        publish(local_settings(defs_root(defs)), instance, defs=defs)
     assert match in str(err.value), str(err.value)
     return str(err.value)
 
@@ -124,6 +123,7 @@ def test_duplicate_key_fails_blocking_check_and_publishes_nothing(
     assert passed == {
         "race_id_unique": False,
         "season_round_unique": True,
+        "no_published_data_removed": True,
         "result_id_unique": True,
         "race_id_in_races": True,  # no results reference the race 1143 was
     }

@@ -8,7 +8,6 @@ import threading
 
 import pytest
 from dagster import DagsterEventType, instance_for_test
-from pyspark.errors import PySparkRuntimeError
 
 from f1_pipeline.cli.bootstrap import bootstrap_bucket
 from f1_pipeline.cli.errors import CommandError
@@ -17,7 +16,7 @@ from f1_pipeline.core.storage import layout
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.resources import storage_resource
 from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import CONNECT_LANE, SAMPLE_SOURCE, local_settings
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
 from f1_pipeline_tests.e2e.dagster_dev import free_port
 
 
@@ -60,20 +59,20 @@ def test_s3_outage_mid_run_is_retried(restartable_s3, monkeypatch, spark):
     assert storage.exists(layout.cleaned_parquet("results"))
 
 
-@pytest.mark.skipif(CONNECT_LANE, reason="an embedded session's start; the Connect lane has none")
-def test_spark_session_failing_to_start_once_is_retried(data_root, spark, monkeypatch):
-    import dagster_pyspark.resources as pyspark_resources
+def test_spark_failing_to_start_once_is_retried(data_root, spark, monkeypatch):
+    from f1_pipeline.core.engine import EngineError
+    from f1_pipeline.defs.runners import local
 
-    real = pyspark_resources.spark_session_from_config
+    real = local.private_server
     calls = []
 
-    def fails_once(conf):
-        calls.append(conf)
+    def fails_once(*args, **kwargs):
+        calls.append(args)
         if len(calls) == 1:
-            raise PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={})
-        return real(conf)
+            raise EngineError("the Spark Connect server did not start; see its log")
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(pyspark_resources, "spark_session_from_config", fails_once)
+    monkeypatch.setattr(local, "private_server", fails_once)
     with instance_for_test() as instance:
         stage = ingest(build_definitions(local_settings(data_root)), instance)
         assert _retries(instance, stage.run_ids[0]) == 1

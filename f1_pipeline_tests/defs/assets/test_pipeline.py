@@ -8,9 +8,10 @@ import json
 import pyarrow.parquet as pq
 from dagster import AssetKey, DagsterEventType
 
-from f1_pipeline.cli.launch import ingest, publish_seasons
+from f1_pipeline.cli.launch import ingest
 from f1_pipeline.core.storage import layout
-from f1_pipeline_tests.conftest import write_csv
+from f1_pipeline_tests.conftest import local_settings, write_csv
+from f1_pipeline_tests.runs import publish, season_events
 
 SEASON_STATS = AssetKey(["results", "season_stats"])
 
@@ -24,27 +25,26 @@ def _check_evaluations(instance, run_id):
 
 
 def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, expected_dir):
-    stage = ingest(defs, instance)
-    assert _check_evaluations(instance, stage.run_ids[0]) == {
+    # An upload is one run: the ingest, then every season (single-run backfill policy).
+    stats = publish(local_settings(data_root), instance, defs=defs)
+    assert len(stats.run_ids) == 1
+    assert _check_evaluations(instance, stats.run_ids[0]) == {
         "race_id_unique": True,
         "season_round_unique": True,
+        "no_published_data_removed": True,
         "result_id_unique": True,
         "race_id_in_races": True,
+        "results_up_to_date": False,  # the sample stops after round 12 of 2024
     }
-    rows = {m.asset: m.metadata["dagster/row_count"] for m in stage.materialized}
-    assert rows == {
-        "source_data/races": 149,
-        "source_data/results": 2739,
-        "cleaned/races": 149,
-        "cleaned/results": 2739,
-    }
+    rows = {m.asset: m.metadata["dagster/row_count"] for m in stats.materialized if not m.partition}
+    assert rows == {"cleaned/races": 149, "cleaned/results": 2739}
     seasons = instance.get_dynamic_partitions("seasons")
     assert seasons == [str(y) for y in range(2018, 2025)]
-
-    stats = publish_seasons(defs, instance, [int(s) for s in seasons])
-    # All seven seasons in one run (single-run backfill), one materialisation per season.
-    assert len(stats.run_ids) == 1
-    assert sorted(m.partition for m in stats.materialized) == seasons
+    # The uploads are the raw (external) assets' materialisations, with their versions.
+    raw = instance.get_latest_materialization_event(AssetKey(["source_data", "races"]))
+    assert raw is not None and raw.asset_materialization is not None
+    assert raw.asset_materialization.metadata["size_bytes"].value > 0
+    assert sorted(m.partition for m in stats.materialized if m.partition) == seasons
     for season in seasons:
         got = (data_root / layout.stats_json(season)).read_bytes()
         want = (expected_dir / f"stats_{season}.json").read_bytes()
@@ -55,7 +55,7 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
     # The contract's winner lap vs the race's overall fastest lap (assignment example).
     assert (british["winner_driver_id"], british["winner_fastest_lap_time"]) == (1, "01:29.4")
     assert (british["fastest_lap_time"], british["fastest_lap_ms"]) == ("01:28.3", 88300)
-    by_season = {m.partition: m.metadata for m in stats.materialized}
+    by_season = season_events(stats)
     # Each partition's event holds its own season's facts, not the run's.
     assert by_season["2024"]["dagster/row_count"] == 24
     assert by_season["2018"]["dagster/row_count"] == 21
@@ -69,15 +69,22 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
     assert by_season["2024"]["fingerprint"] == commit["seasons"]["2024"]
     assert by_season["2024"]["run_season_count"] == 7
 
+    # The same upload again: nothing is rewritten, each season says so with its versions.
+    again = season_events(publish(local_settings(data_root), instance, defs=defs))
+    assert again["2024"]["unchanged"] is True
+    assert again["2024"]["files"] == by_season["2024"]["files"]
+    assert (data_root / layout.stats_json(2024)).read_bytes() == (
+        expected_dir / "stats_2024.json"
+    ).read_bytes()
+
 
 def test_a_new_season_becomes_a_partition_without_code_change(defs, instance, data_root):
     races = data_root / layout.source_csv("races")
     races.write_bytes(
         races.read_bytes() + b"2000,2025,1,Australian Grand Prix,2025-03-16,04:00:00\r\n"
     )
-    ingest(defs, instance)
+    publish(local_settings(data_root), instance, [2025], defs=defs)
     assert "2025" in instance.get_dynamic_partitions("seasons")
-    publish_seasons(defs, instance, [2025])
     out = json.loads((data_root / layout.stats_json(2025)).read_text())
     assert out == [
         {
@@ -95,9 +102,8 @@ def test_shared_drives_are_reported_not_fatal(defs, instance, data_root):
     results = data_root / layout.source_csv("results")
     # A second position-1 row (higher resultId) for the 2024 British GP.
     write_csv(results, results.read_text().replace("\r\n", "\n") + "99999,1132,4,1,01:30.0\n")
-    ingest(defs, instance)
-    stats = publish_seasons(defs, instance, [2024])
-    meta = stats.materialized[0].metadata
+    stats = publish(local_settings(data_root), instance, [2024], defs=defs)
+    meta = season_events(stats)["2024"]
     assert meta["shared_drive_race_count"] == 1
     assert "British Grand Prix" in meta["shared_drive_races"]
     british = json.loads((data_root / layout.stats_json(2024)).read_text())[11]
