@@ -8,8 +8,8 @@
   run actually read, the run, and the versions of the files written — or, for a season
   that disappeared from the data, that it was withdrawn and by which upload.
 
-A season is stale when its current fingerprint differs from the manifest's, and must be
-withdrawn when the manifest has it published but the data no longer has it.
+A season is stale when its current fingerprint (or the code) differs from the manifest's
+(see :func:`f1_pipeline.core.steps.stats.stale_seasons`).
 """
 
 from __future__ import annotations
@@ -85,27 +85,6 @@ def tables_match(storage: Storage, commit: Mapping[str, Any]) -> bool:
         elif info.checksum != record["checksum"]:
             return False
     return True
-
-
-def stale_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any]) -> list[str]:
-    """Seasons whose data changed (or that were never published), oldest first."""
-    published = manifest.get("seasons", {})
-    return sorted(
-        (s for s, fp in fingerprints.items() if published.get(s, {}).get("fingerprint") != fp),
-        key=int,
-    )
-
-
-def vanished_seasons(fingerprints: Mapping[str, str], manifest: Mapping[str, Any]) -> list[str]:
-    """Seasons the manifest has published that the data no longer has: to be withdrawn."""
-    return sorted(
-        (
-            s
-            for s, entry in manifest.get("seasons", {}).items()
-            if s not in fingerprints and not entry.get("withdrawn")
-        ),
-        key=int,
-    )
 
 
 def published_seasons(manifest: Mapping[str, Any]) -> list[str]:

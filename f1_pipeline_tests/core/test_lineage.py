@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from f1_pipeline.core.lineage import record_published, stale_seasons
+from f1_pipeline.core.lineage import record_published
+from f1_pipeline.core.steps.stats import stale_seasons
 from f1_pipeline.core.storage import LocalStorage, WriteConflict, layout
 from f1_pipeline_tests.conftest import storage_at
 
@@ -47,5 +48,6 @@ def test_concurrent_publishers_lose_no_manifest_entry(storage):
     manifest = json.loads(storage.read_bytes(layout.manifest()))
     assert sorted(manifest["seasons"]) == seasons
     assert manifest["seasons"]["2005"]["run_id"] == "run-2005"
-    assert stale_seasons({s: f"fp-{s}" for s in seasons}, manifest) == []
-    assert stale_seasons({"2005": "changed", "2030": "new"}, manifest) == ["2005", "2030"]
+    assert stale_seasons({"seasons": {s: f"fp-{s}" for s in seasons}}, manifest) == []
+    changed = {"seasons": {"2005": "changed", "2030": "new"}}
+    assert stale_seasons(changed, manifest) == ["2005", "2030"]

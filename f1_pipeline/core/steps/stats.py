@@ -34,11 +34,16 @@ def season_code(commit: Mapping[str, Any]) -> dict[str, str | None]:
 
 
 def stale_seasons(
-    commit: Mapping[str, Any], manifest: Mapping[str, Any], seasons: Sequence[str] | None = None
+    commit: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    seasons: Sequence[str] | None = None,
+    stats_code: str | None = None,
 ) -> list[str]:
-    """Seasons of the data (of ``seasons`` when given) not published from it by this code:
-    never published, withdrawn, another fingerprint, or other code. Oldest first."""
-    code = season_code(commit)
+    """Seasons of the data (of ``seasons`` when given) not published from it by the code
+    that would publish them now (``stats_code``, with the cleaning code the commit record
+    names; None: judged by the data alone): never published, withdrawn, another fingerprint,
+    or other code. Oldest first."""
+    code = {"cleaning": commit.get("code_version"), "stats": stats_code}
     published = manifest.get("seasons", {})
     fingerprints = commit.get("seasons") or {}
     candidates = fingerprints if seasons is None else [s for s in seasons if s in fingerprints]
@@ -49,7 +54,7 @@ def stale_seasons(
             if (entry := published.get(s)) is None
             or entry.get("withdrawn")
             or entry.get("fingerprint") != fingerprints[s]
-            or entry.get("code") != code
+            or (stats_code is not None and entry.get("code") != code)
         ),
         key=int,
     )
@@ -88,7 +93,7 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
             storage.uri(layout.season_fingerprints()), "no cleaned data yet: ingest an upload"
         )
     manifest = read_json(storage, layout.manifest()) or {}
-    stale = stale_seasons(commit, manifest, seasons)
+    stale = stale_seasons(commit, manifest, seasons, code_versions()["stats"])
     withdraw = withdrawable_seasons(commit, manifest, seasons)
     in_data = commit.get("seasons") or {}
     kept = [s for s in seasons if s not in in_data and s not in withdraw]

@@ -5,9 +5,10 @@ Work is due when the upload differs from what the cleaned layer was built from, 
 cleaning code changed, when a season is not published from the current data by the current
 code, or when an accepted withdrawal is not done yet. It is one run of the publish job over
 every season partition (an upload becomes one run: the ingest, then the seasons it changed;
-the others are recorded as unchanged). The request is made once per state of data and
-code: a run that failed after Dagster's own retries is not requested again until the data
-or the code changes, an acceptance is recorded, or a person retries it.
+the others are recorded as unchanged). The request is made once per state of the
+inputs (upload, code, acceptance) and of what is published: a run that failed after
+Dagster's own retries is not requested again until the data or the code changes, an
+acceptance is recorded, something is published (or deleted), or a person retries it.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def read_state(
     elif commit is not None and code and commit.get("code_version") != code["cleaning"]:
         reasons.append("the cleaning code changed")
     elif commit is not None:
-        stale = stale_seasons(commit, manifest, code["stats"] if code else None)
+        stale = stale_seasons(commit, manifest, stats_code=code["stats"] if code else None)
         if stale:
             reasons.append(f"season(s) {_seasons(stale)} not published from this data and code")
         withdraw = withdrawable_seasons(commit, manifest)
@@ -108,8 +109,12 @@ def read_state(
         (s for s, e in published.items() if e.get("withdrawn") and s not in seasons), key=int
     )
     accepted = bool(reasons and uid and read_acceptance(storage, uid))
+    # The state a request is made for: the inputs (upload, code, acceptance) and what is
+    # published. A run that failed part-way leaves both as they were (its ingest may have
+    # moved the cleaned layer on, the manifest not): it is not requested again.
     text = json.dumps(
-        {"files": files, "code": code, "reasons": reasons, "accepted": accepted}, sort_keys=True
+        {"files": files, "code": code, "accepted": accepted, "published": manifest},
+        sort_keys=True,
     )
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return State(

@@ -1,209 +1,225 @@
-"""State that stays true across uploads and failures, through the real sensors and runs, on a
-local root and on S3 (moto on loopback): published stats always end up equal to what a clean
-run on the current upload publishes, and no season from an older upload survives."""
+"""What stays true across uploads, failures and code changes, through Dagster's own sensor
+daemon and run queue (run keys honoured, pools claimed), on a local root and on S3 (moto on
+loopback): published stats end up equal to what a clean run on the last accepted upload
+publishes; an upload that would remove published data is held until accepted; a run that
+failed is not requested again until something changes."""
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 
 import pytest
-from dagster import DagsterRunStatus, instance_for_test
-from dagster._core.test_utils import create_run_for_test
 
-from f1_pipeline.core.lineage import read_commit, read_json
+from f1_pipeline.core.holds import record_acceptance
+from f1_pipeline.core.lineage import read_commit, read_json, write_json
 from f1_pipeline.core.storage import layout
-from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, STALE_SEASONS_TAG
-from f1_pipeline.defs.sensors import source_data, stale_seasons
-from f1_pipeline.defs.sensors.source_data import SourceCursor, listing_tag, source_data_sensor
-from f1_pipeline.defs.sensors.stale_seasons import SeasonsCursor, stale_seasons_sensor
+from f1_pipeline.core.upload import listing, listing_upload_id
+from f1_pipeline.defs.constants import STATE_TAG
+from f1_pipeline.defs.resources import storage_resource
 from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
-from f1_pipeline_tests.defs.sensors.helpers import Platform, execute
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.defs.sensors.daemon import daemon
 from f1_pipeline_tests.reference_pandas import stats_by_season
 
 RACES, RESULTS = layout.source_csv("races"), layout.source_csv("results")
+SENSOR = "source_data_sensor"
+
+
+class World:
+    """A data root, the daemon's loops over it, and what a clean run publishes."""
+
+    def __init__(self, settings: Settings, daemon, tmp_path) -> None:
+        self.settings, self.daemon, self.tmp_path = settings, daemon, tmp_path
+        self.storage = storage_resource(settings).get()
+
+    def upload(self, races: bytes, results: bytes) -> None:
+        self.storage.write_bytes(RACES, races)
+        self.storage.write_bytes(RESULTS, results)
+
+    def published(self) -> dict[int, list]:
+        files = self.storage.list(layout.RESULTS_PREFIX)
+        return {
+            int(o.key.rsplit("_", 1)[1].removesuffix(".json")): json.loads(
+                self.storage.read_bytes(o.key)
+            )
+            for o in files
+            if o.key.startswith(f"{layout.RESULTS_PREFIX}stats_")
+        }
+
+    def clean_run(self, races: bytes, results: bytes) -> dict[int, list]:
+        """What a clean run on this upload publishes (an independent pandas implementation)."""
+        folder = self.tmp_path / f"reference-{time.monotonic_ns()}"
+        folder.mkdir()
+        (folder / "races.csv").write_bytes(races)
+        (folder / "results.csv").write_bytes(results)
+        return stats_by_season(folder / "races.csv", folder / "results.csv")
 
 
 @pytest.fixture(params=["local", "s3"])
-def platform(request, tmp_path, spark):
+def world(request, tmp_path, spark):
     if request.param == "local":
-        settings = local_settings(tmp_path / "data")
+        env = {"F1_DATA_ROOT": str(tmp_path / "data")}
     else:
-        bucket = request.getfixturevalue("bucket")
-        settings = Settings.from_env({**os.environ, "F1_DATA_ROOT": f"s3://{bucket}"})
-    with instance_for_test() as instance:
-        yield Platform(settings, instance)
-
-
-def upload(platform: Platform, races: bytes, results: bytes) -> None:
-    platform.storage.write_bytes(RACES, races)
-    platform.storage.write_bytes(RESULTS, results)
+        env = {"F1_DATA_ROOT": f"s3://{request.getfixturevalue('bucket')}"}
+    env["DAGSTER_HOME"] = str(tmp_path / "home")
+    settings = Settings.from_env({**os.environ, **env})
+    with daemon(tmp_path, env) as loops:
+        yield World(settings, loops, tmp_path)
 
 
 def sample() -> tuple[bytes, bytes]:
     return (SAMPLE_SOURCE / "races.csv").read_bytes(), (SAMPLE_SOURCE / "results.csv").read_bytes()
 
 
-def without_season(races: bytes, results: bytes, season: int) -> tuple[bytes, bytes]:
-    """The upload with one season's races (and their results) removed."""
+def keep_seasons(races: bytes, results: bytes, seasons: set[int]) -> tuple[bytes, bytes]:
+    """The upload cut to ``seasons`` (their races and results), consistent with itself."""
     race_lines = races.decode().splitlines(keepends=True)
-    gone = {line.split(",")[0] for line in race_lines[1:] if line.split(",")[1] == str(season)}
-    keep_races = [line for line in race_lines if line.split(",")[0] not in gone]
+    kept = [race_lines[0]] + [r for r in race_lines[1:] if int(r.split(",")[1]) in seasons]
+    ids = {r.split(",")[0] for r in kept[1:]}
     result_lines = results.decode().splitlines(keepends=True)
-    keep_results = [result_lines[0]] + [
-        line for line in result_lines[1:] if line.split(",")[1] not in gone
-    ]
-    return "".join(keep_races).encode(), "".join(keep_results).encode()
+    keep_results = [result_lines[0]] + [r for r in result_lines[1:] if r.split(",")[1] in ids]
+    return "".join(kept).encode(), "".join(keep_results).encode()
 
 
-def published(platform: Platform) -> dict[int, list]:
-    files = platform.storage.list(layout.RESULTS_PREFIX)
-    return {
-        int(o.key.rsplit("_", 1)[1].removesuffix(".json")): json.loads(
-            platform.storage.read_bytes(o.key)
-        )
-        for o in files
-        if o.key.startswith(f"{layout.RESULTS_PREFIX}stats_")
+def with_result(results: bytes, n: int) -> bytes:
+    """Another result for the 2024 British Grand Prix (a correction: nothing is removed)."""
+    return results + f"{99000 + n},1132,{900 + n},20,01:40.0\r\n".encode()
+
+
+def corrected_lap(results: bytes) -> bytes:
+    """The winner's fastest lap of the 2024 British Grand Prix corrected."""
+    return results.replace(b"26505,1132,1,1,01:29.4", b"26505,1132,1,1,01:29.3")
+
+
+def test_an_upload_is_one_run_and_publishes_what_a_clean_run_does(world):
+    world.upload(*sample())
+    [run] = world.daemon.settle()
+    assert run.status.value == "SUCCESS"
+    assert run.tags["dagster/run_key"] == f"{SENSOR}-1"
+    assert world.published() == world.clean_run(*sample())
+    # Nothing is due any more: no run, and the tick says why.
+    assert world.daemon.settle() == []
+    assert "built from the current upload and code" in world.daemon.skip_reason(SENSOR)
+
+
+def test_a_revert_is_ingested_again_within_one_round(world):
+    races, results = sample()
+    world.upload(races, results)
+    world.daemon.settle()
+    corrected = corrected_lap(results)
+    world.upload(races, corrected)
+    runs = world.daemon.settle()
+    assert len(runs) == 1, world.daemon.skip_reason(SENSOR)
+    [b] = runs
+    assert world.published() == world.clean_run(races, corrected)
+    # A -> B -> A: the exact revert is a new request (a new run key), launched at once.
+    world.upload(races, results)
+    runs = world.daemon.round()
+    assert len(runs) == 1, world.daemon.skip_reason(SENSOR)
+    [a_again] = runs
+    assert a_again.status.value == "SUCCESS"
+    assert a_again.tags["dagster/run_key"] != b.tags["dagster/run_key"]
+    assert world.published() == world.clean_run(races, results)
+
+
+def test_a_truncated_upload_is_held_then_published_once_accepted(world):
+    races, results = sample()
+    world.upload(races, results)
+    world.daemon.settle()
+    before = world.published()
+    world.upload(*keep_seasons(races, results, {2022, 2023, 2024}))
+    [held] = world.daemon.settle()
+    assert held.status.value == "FAILURE"
+    assert world.published() == before  # nothing deleted
+    reason = world.daemon.skip_reason(SENSOR)
+    assert "held" in reason and "would withdraw 2018, 2019, 2020, 2021 (published)" in reason
+    assert world.daemon.settle() == []  # held: never requested again by itself
+
+    uid = listing_upload_id(listing(world.storage))
+    record_acceptance(world.storage, uid, {"via": "test"}, ["would withdraw 2018..2021"])
+    [accepted] = world.daemon.settle()
+    assert accepted.status.value == "SUCCESS"
+    assert world.published() == world.clean_run(*keep_seasons(races, results, {2022, 2023, 2024}))
+    manifest = read_json(world.storage, layout.manifest())
+    assert manifest["seasons"]["2018"]["withdrawn"] is True
+    assert manifest["seasons"]["2018"]["accepted"]["upload"] == uid
+    world.daemon.settle()
+    assert "2018" not in world.daemon.instance.get_dynamic_partitions("seasons")
+
+
+def test_a_failed_run_is_not_requested_again_until_something_changes(world, monkeypatch):
+    from f1_pipeline.core.steps import stats
+
+    races, results = sample()
+    world.upload(races, results)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the stats step")
+
+    monkeypatch.setattr(stats, "contract_json", broken)
+    [failed] = world.daemon.settle()
+    assert failed.status.value == "FAILURE"
+    assert world.daemon.settle() == []  # no retry storm
+    reason = world.daemon.skip_reason(SENSOR)
+    assert f"run {failed.run_id} ended FAILURE after Dagster's retries" in reason
+    monkeypatch.undo()
+    # New data: requested again (a new state), and published.
+    world.upload(races, with_result(results, 2))
+    [again] = world.daemon.settle()
+    assert again.status.value == "SUCCESS"
+    assert again.tags[STATE_TAG] != failed.tags[STATE_TAG]
+
+
+def test_a_refused_upload_is_one_run_and_outputs_stay(world):
+    races, results = sample()
+    world.upload(races, results)
+    world.daemon.settle()
+    before = world.published()
+    world.upload(races.replace(b"1121,2024,1,", b"1121,2024,-1,"), results)
+    [refused] = world.daemon.settle()
+    assert refused.status.value == "FAILURE"
+    assert world.daemon.settle() == []
+    assert "upload refused" in world.daemon.skip_reason(SENSOR)
+    assert world.published() == before
+
+
+def test_new_code_republishes_every_season_in_one_run_unchanged_code_nothing(world):
+    world.upload(*sample())
+    world.daemon.settle()
+    # What an earlier build of the stats code left: the same data, other code.
+    manifest = read_json(world.storage, layout.manifest())
+    for entry in manifest["seasons"].values():
+        entry["code"] = {**entry["code"], "stats": "an-older-build"}
+    write_json(world.storage, layout.manifest(), manifest)
+    [run] = world.daemon.settle()
+    assert run.status.value == "SUCCESS"
+    events = world.daemon.instance.get_records_for_run(run.run_id).records
+    seasons = {
+        e.event_log_entry.dagster_event.partition
+        for e in events
+        if e.event_log_entry.dagster_event
+        and e.event_log_entry.dagster_event.event_type_value == "ASSET_MATERIALIZATION"
+        and e.event_log_entry.dagster_event.partition
     }
+    assert seasons == {str(s) for s in range(2018, 2025)}
+    # And an earlier build of the cleaning code: re-ingested, then every season, one run.
+    commit = read_commit(world.storage)
+    write_json(world.storage, layout.season_fingerprints(), {**commit, "code_version": "old"})
+    [reingest] = world.daemon.settle()
+    assert reingest.status.value == "SUCCESS"
+    assert read_commit(world.storage)["ingest_run_id"] == reingest.run_id
+    assert world.daemon.settle() == []  # the same build: nothing
 
 
-def clean_run(tmp_path, races: bytes, results: bytes) -> dict[int, list]:
-    """What a clean run on this upload publishes (an independent pandas implementation)."""
-    folder = tmp_path / f"reference-{time.monotonic_ns()}"
-    folder.mkdir()
-    (folder / "races.csv").write_bytes(races)
-    (folder / "results.csv").write_bytes(results)
-    return stats_by_season(folder / "races.csv", folder / "results.csv")
-
-
-def test_a_withdrawn_season_is_unpublished_and_its_partition_removed(platform, tmp_path):
-    upload(platform, *sample())
-    platform.react()
-    assert sorted(published(platform)) == list(range(2018, 2025))
-
-    smaller = without_season(*sample(), 2018)
-    upload(platform, *smaller)
-    runs = platform.react()
-    assert all(result.success for _, result in runs)
-    assert published(platform) == clean_run(tmp_path, *smaller)
-    assert not platform.storage.exists(layout.stats_parquet(2018))
-    entry = read_json(platform.storage, layout.manifest())["seasons"]["2018"]
-    commit = read_commit(platform.storage)
-    assert entry["withdrawn"] is True
-    assert entry["sources"] == commit["sources"]  # the upload that withdrew it
-    assert entry["withdrawn_by_ingest"] == commit["ingest_run_id"]
-    assert "2018" not in platform.instance.get_dynamic_partitions("seasons")
-    # Every season published from the current upload; nothing else is stale.
-    assert platform.tick(stale_seasons_sensor).skip_message == "every season is up to date"
-
-
-def test_a_file_replaced_and_put_back_during_an_ingest_converges(platform, tmp_path):
-    races, results = sample()
-    upload(platform, races, results)
-    platform.tick(source_data_sensor)  # settle
-    [first] = platform.tick(source_data_sensor).run_requests
-    # Before that ingest runs, the provider replaces results.csv ...
-    edited = results + b"99001,1133,1,1,01:20.0\r\n"
-    platform.storage.write_bytes(RESULTS, edited)
-    execute(platform.defs, platform.instance, source_data_sensor, first)
-    platform.react()
-    assert published(platform) == clean_run(tmp_path, races, edited)
-    # ... and puts the first version back: re-ingested, though it was "seen" before.
-    platform.storage.write_bytes(RESULTS, results)
-    platform.react()
-    assert published(platform) == clean_run(tmp_path, races, results)
-    sources = read_commit(platform.storage)["sources"]
-    assert sources["results"]["checksum"] == platform.storage.info(RESULTS).checksum
-
-
-def test_an_interrupted_cleaned_publish_is_reingested(platform, tmp_path):
-    upload(platform, *sample())
-    platform.react()
-    before = published(platform)
+def test_an_interrupted_cleaned_publish_is_ingested_again(world):
+    world.upload(*sample())
+    world.daemon.settle()
+    before = world.published()
     # An ingest killed after publishing one table, before its commit record.
-    platform.storage.write_bytes(layout.cleaned_parquet("races"), b"not what the record names")
-    assert platform.tick(source_data_sensor).run_requests == []  # settling
-    [request] = platform.tick(source_data_sensor).run_requests
-    assert execute(platform.defs, platform.instance, source_data_sensor, request).success
-    platform.react()
-    assert published(platform) == before
-    assert platform.tick(source_data_sensor).skip_message == (
-        "the cleaned layer is built from the current upload"
-    )
-
-
-def test_a_failed_ingest_is_requested_again(platform, monkeypatch):
-    upload(platform, *sample())
-    platform.tick(source_data_sensor)
-    [request] = platform.tick(source_data_sensor).run_requests
-    listing = request.tags[SOURCE_CHECKSUMS_TAG]
-    # That run failed (a transient error, a kill): it is retried once its backoff passed.
-    create_run_for_test(
-        platform.instance, job_name="ingest_job", status=DagsterRunStatus.FAILURE,
-        tags={SOURCE_CHECKSUMS_TAG: listing},
-    )  # fmt: skip
-    assert platform.tick(source_data_sensor).run_requests == []  # backoff
-    cursor = SourceCursor.load(platform.cursors[source_data_sensor.name])
-    monkeypatch.setattr(source_data.time, "time", lambda: cursor.retry_at + 1)
-    [again] = platform.tick(source_data_sensor).run_requests
-    assert again.run_key != request.run_key
-    assert listing_tag(json.loads(again.tags[SOURCE_CHECKSUMS_TAG])) == listing
-
-
-def test_a_failed_season_run_is_requested_again(platform, monkeypatch):
-    upload(platform, *sample())
-    platform.tick(source_data_sensor)
-    [ingest] = platform.tick(source_data_sensor).run_requests
-    execute(platform.defs, platform.instance, source_data_sensor, ingest)
-    [request] = platform.tick(stale_seasons_sensor).run_requests
-    create_run_for_test(
-        platform.instance, job_name="season_stats_job", status=DagsterRunStatus.FAILURE,
-        tags={STALE_SEASONS_TAG: request.tags[STALE_SEASONS_TAG]},
-    )  # fmt: skip
-    assert "retrying in" in platform.tick(stale_seasons_sensor).skip_message
-    cursor = SeasonsCursor.load(platform.cursors[stale_seasons_sensor.name])
-    monkeypatch.setattr(stale_seasons.time, "time", lambda: cursor.retry_at + 1)
-    [again] = platform.tick(stale_seasons_sensor).run_requests
-    assert again.run_key != request.run_key
-
-
-def test_the_season_run_follows_an_ingest_within_the_tick(platform, monkeypatch):
-    """The hand-over: a tick that finds an ingest under way waits for its end and requests
-    the seasons at once; an ingest still running when the wait is over means a skip."""
-    upload(platform, *sample())
-    platform.tick(source_data_sensor)
-    [ingest] = platform.tick(source_data_sensor).run_requests
-    execute(platform.defs, platform.instance, source_data_sensor, ingest)
-    running = create_run_for_test(
-        platform.instance, job_name="ingest_job", status=DagsterRunStatus.STARTED
-    )
-    monkeypatch.setattr(stale_seasons, "HANDOVER_SECONDS", 0.5)
-    assert platform.tick(stale_seasons_sensor).skip_message == (
-        "an ingest or season run is in progress"
-    )
-    monkeypatch.setattr(stale_seasons, "HANDOVER_SECONDS", 30.0)
-    ends = threading.Timer(1.0, platform.instance.report_run_canceled, [running])
-    started = time.monotonic()
-    ends.start()
-    try:
-        [request] = platform.tick(stale_seasons_sensor).run_requests
-    finally:
-        ends.join()
-    assert 1.0 <= time.monotonic() - started < 10.0
-    assert request.tags[STALE_SEASONS_TAG]
-
-
-def test_a_refused_upload_is_not_retried_and_outputs_stay(platform, tmp_path):
-
-    races, results = sample()
-    upload(platform, races, results)
-    platform.react()
-    before = published(platform)
-    platform.storage.write_bytes(RACES, races.replace(b"1121,2024,1,", b"1121,2024,-1,"))
-    runs = platform.react()
-    assert [result.success for _, result in runs] == [False]  # one attempt, no loop
-    assert "upload refused" in platform.tick(source_data_sensor).skip_message
-    assert published(platform) == before
+    world.storage.write_bytes(layout.cleaned_parquet("races"), b"not what the record names")
+    [run] = world.daemon.settle()
+    assert run.status.value == "SUCCESS"
+    assert world.published() == before
+    assert world.daemon.settle() == []
