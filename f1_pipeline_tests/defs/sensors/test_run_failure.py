@@ -81,13 +81,20 @@ def test_failed_run_posts_a_json_alert(failed_run, webhook, data_root):
     assert body["text"].endswith(f"file not found — https://dagster.example/runs/{run.run_id}")
 
     assert body["job"] == "f1_job"
-    assert "source_data/results" in body["assets"]
-    assert body["failed_steps"][0]["step"] == "source_data__results"
+    assert "cleaned/results" in body["assets"]
+    assert body["failed_steps"][0]["step"] == "cleaned_tables"
     assert body["error"] == f"{data_root / 'source-data/results.csv'}: file not found"
 
 
-def test_no_webhook_configured_means_log_only(failed_run):
-    _evaluate(failed_run, AlertsResource(webhook_url=None))  # must not raise
+def test_no_webhook_configured_means_log_only(failed_run, capfd):
+    sink = AlertsResource(webhook_url=None)
+    assert sink.send({"text": "x"}) is False  # nothing configured: nothing sent
+    capfd.readouterr()
+    _evaluate(failed_run, sink)
+    _, run, _ = failed_run
+    logged = capfd.readouterr().err
+    assert "ERROR - f1-pipeline: f1_job failed: " in logged
+    assert f"/runs/{run.run_id}" in logged
 
 
 def test_a_refusing_webhook_is_an_error_without_the_url(failed_run, webhook):

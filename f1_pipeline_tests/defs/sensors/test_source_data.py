@@ -1,92 +1,25 @@
-"""The upload sensor: its decisions follow the data (what is uploaded vs what the cleaned
-layer was built from), so failed or interrupted ingests are retried and bad uploads are not."""
+"""The upload sensor's own logic, tick by tick (Dagster's daemon drives it in
+test_convergence.py): a burst settles within a tick; the request covers every season
+partition, with a run key from the cursor's sequence; "in flight" is judged by the assets a
+run writes, whatever launched it."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 
 import pytest
-from dagster import DagsterRunStatus, instance_for_test
+from dagster import AssetKey, DagsterRunStatus, instance_for_test
 from dagster._core.test_utils import create_run_for_test
 
 from f1_pipeline.core.storage import layout
-from f1_pipeline.defs.constants import INGEST_JOB
-from f1_pipeline.defs.resources import StorageResource
-from f1_pipeline.defs.sensors.runs import Outcome, retry_delay
-from f1_pipeline.defs.sensors.source_data import SourceCursor, decide, source_data_sensor
+from f1_pipeline.definitions import build_definitions
+from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
+from f1_pipeline.defs.sensors import source_data
+from f1_pipeline.defs.sensors.source_data import UploadCursor, settle, source_data_sensor
+from f1_pipeline_tests.conftest import local_settings
 from f1_pipeline_tests.defs.sensors.helpers import tick
 
 RACES, RESULTS = layout.source_csv("races"), layout.source_csv("results")
-NOW = 1_000_000.0
-UPLOAD = {RACES: "a", RESULTS: "b"}
-
-
-def _decide(listing, built, cursor, running=False, outcome=None, now=NOW):
-    return decide(listing, built, cursor, running, outcome, now)
-
-
-def test_a_change_is_ingested_once_the_listing_settles():
-    first = _decide({RACES: "a"}, {}, SourceCursor())
-    assert (first.request, first.cursor.pending) == (False, {RACES: "a"})
-    assert "waiting one tick" in first.reason
-    # results.csv lands before the next tick: still settling, now with both.
-    second = _decide(UPLOAD, {}, first.cursor)
-    assert not second.request
-    third = _decide(UPLOAD, {}, second.cursor)
-    assert third.request
-    assert third.reason == f"ingesting {RACES}, {RESULTS}"
-    assert (third.cursor.requested, third.cursor.attempts) == (UPLOAD, 1)
-
-
-def test_nothing_to_do_when_the_cleaned_layer_is_built_from_the_upload():
-    decision = _decide(UPLOAD, dict(UPLOAD), SourceCursor(pending=UPLOAD, requested=UPLOAD))
-    assert not decision.request
-    assert decision.reason == "the cleaned layer is built from the current upload"
-    assert decision.cursor == SourceCursor()  # bounded: nothing kept once in sync
-
-
-def test_no_request_while_an_ingest_runs():
-    cursor = SourceCursor(pending=UPLOAD)
-    decision = _decide(UPLOAD, {}, cursor, running=True)
-    assert not decision.request
-    assert "waiting for the running ingest" in decision.reason
-    assert decision.cursor == cursor
-
-
-def test_a_failed_ingest_is_retried_with_backoff_until_the_data_matches():
-    requested = _decide(UPLOAD, {}, SourceCursor(pending=UPLOAD)).cursor
-    failed = Outcome("run-1", "FAILURE")
-    too_soon = _decide(UPLOAD, {}, requested, outcome=failed, now=NOW + 1)
-    assert not too_soon.request
-    assert "retrying in" in too_soon.reason
-    later = NOW + retry_delay(1) + 1
-    retry = _decide(UPLOAD, {}, requested, outcome=failed, now=later)
-    assert retry.request
-    assert retry.cursor.attempts == 2
-    assert retry.cursor.retry_at == pytest.approx(later + retry_delay(2))
-    # A killed or cancelled run is retried the same way; so is a run that succeeded but read
-    # other content (the file changed while it ran).
-    for outcome in (Outcome("r", "CANCELED"), Outcome("r", "SUCCESS")):
-        assert _decide(UPLOAD, {RACES: "z"}, requested, outcome=outcome, now=later).request
-
-
-def test_a_refused_upload_waits_for_a_new_one():
-    requested = _decide(UPLOAD, {}, SourceCursor(pending=UPLOAD)).cursor
-    refused = Outcome("run-1", "FAILURE", bad_input=True, message="races.csv, line 4: ...")
-    decision = _decide(UPLOAD, {}, requested, outcome=refused, now=NOW + 10_000)
-    assert not decision.request
-    assert "upload refused (run run-1): races.csv, line 4" in decision.reason
-    fixed = {RACES: "c", RESULTS: "b"}
-    assert _decide(fixed, {}, _decide(fixed, {}, decision.cursor).cursor).request
-
-
-def test_a_file_put_back_is_reingested_if_the_layer_was_built_from_something_else():
-    # The cleaned layer was built from "x" (uploaded while an ingest of "a" ran); the
-    # provider put "a" back: the listing is the one last requested, yet it differs.
-    requested = SourceCursor(pending=UPLOAD, requested=UPLOAD, attempts=1, retry_at=NOW)
-    built = {RACES: "x", RESULTS: "b"}
-    decision = _decide(UPLOAD, built, requested, outcome=Outcome("r", "SUCCESS"), now=NOW + 1)
-    assert decision.request
 
 
 @pytest.fixture
@@ -95,55 +28,75 @@ def instance():
         yield inst
 
 
-def test_sensor_on_a_local_root(data_root, instance):
+@pytest.fixture
+def resources(data_root):
     storage = StorageResource(data_root=str(data_root))
-    (data_root / "source-data" / "notes.txt").write_text("ignored")
-    first = tick(source_data_sensor, instance, storage)
-    assert first.run_requests == []
-    second = tick(source_data_sensor, instance, storage, first.cursor)
-    [request] = second.run_requests
-    assert request.tags["f1/trigger"] == "source_data_sensor"
-    assert RACES in request.tags["f1/source_checksums"]
-    assert "notes.txt" not in request.tags["f1/source_checksums"]
-    assert request.tags["f1/source_versions"] == "{}"  # a local root has no versions
-    # Requested, not yet started: no second request.
-    third = tick(source_data_sensor, instance, storage, second.cursor)
-    assert third.run_requests == []
-
-    # An edit while an ingest is in flight waits for it.
-    races = data_root / RACES
-    races.write_bytes(races.read_bytes() + b"9999,2030,1,New,2030-03-01,null\r\n")
-    create_run_for_test(instance, job_name=INGEST_JOB, status=DagsterRunStatus.STARTED)
-    waiting = tick(source_data_sensor, instance, storage, third.cursor)
-    assert waiting.run_requests == []
-    assert "waiting for the running ingest" in waiting.skip_message
+    return {"storage": storage, "step_runner": StepRunnerResource(storage=storage)}
 
 
-def test_an_upload_settles_within_one_tick(data_root, instance, monkeypatch):
-    """The default: a new listing is read again SETTLE_SECONDS later in the same tick."""
-    from f1_pipeline.defs.sensors import source_data
-
-    monkeypatch.setattr(source_data, "SETTLE_SECONDS", 0.3)
-    storage = StorageResource(data_root=str(data_root))
-    [request] = tick(source_data_sensor, instance, storage).run_requests
-    assert RACES in request.tags["f1/source_checksums"]
-
-
-def test_a_write_during_the_settle_window_waits_for_the_next_tick(data_root, instance, monkeypatch):
-    from f1_pipeline.defs.sensors import source_data
-
-    races = data_root / RACES
-
-    def upload_meanwhile(seconds: float) -> None:  # the provider's next file lands
-        races.write_bytes(races.read_bytes() + b"9999,2030,1,New,2030-03-01,null\r\n")
-
-    monkeypatch.setattr(source_data, "SETTLE_SECONDS", 0.3)
-    monkeypatch.setattr(source_data, "_pause", upload_meanwhile)
-    storage = StorageResource(data_root=str(data_root))
-    first = tick(source_data_sensor, instance, storage)
-    assert first.run_requests == []
-    assert "waiting one tick for the upload to settle" in first.skip_message
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
     monkeypatch.setattr(source_data, "_pause", lambda seconds: None)
-    [request] = tick(source_data_sensor, instance, storage, first.cursor).run_requests
-    # The upload as it is after the write, not as the tick first saw it.
-    assert hashlib.sha256(races.read_bytes()).hexdigest() in request.tags["f1/source_checksums"]
+
+
+def test_a_listing_is_read_until_it_holds_still_within_the_tick(monkeypatch):
+    reads = iter([{RACES: "a"}, {RACES: "a", RESULTS: "b"}, {RACES: "a", RESULTS: "b"}])
+    assert settle(lambda: next(reads), None) == ({RACES: "a", RESULTS: "b"}, True)
+    # Unchanged since the last tick: no second look.
+    assert settle(lambda: {RACES: "a"}, {RACES: "a"}) == ({RACES: "a"}, True)
+    # Still changing when the tick's budget is spent: the next tick looks again.
+    count = iter(range(100))
+    files, still = settle(lambda: {RACES: str(next(count))}, None)
+    assert not still
+
+
+def test_the_request_covers_every_season_with_a_run_key_from_the_cursor(
+    data_root, instance, resources
+):
+    data = tick(source_data_sensor, instance, None, resources=resources)
+    [request] = data.run_requests
+    assert request.run_key == "source_data_sensor-1"
+    assert UploadCursor.load(data.cursor).seq == 1
+    assert request.tags["dagster/asset_partition_range_start"] == "2018"
+    assert request.tags["dagster/asset_partition_range_end"] == "2024"
+    assert json.loads(request.tags["f1/source_checksums"]).keys() == {RACES, RESULTS}
+    assert request.tags["f1/source_versions"] == "{}"  # a local root has no versions
+    # The seasons become partitions before the run (the daemon applies this first), and
+    # the upload is reported as the raw assets' materialisations.
+    [add] = data.dynamic_partitions_requests
+    assert list(add.partition_keys) == [str(s) for s in range(2018, 2025)]
+    assert {e.asset_key for e in data.asset_events} == {
+        AssetKey(["source_data", "races"]),
+        AssetKey(["source_data", "results"]),
+    }
+    # A tick replayed from the same cursor (the daemon crashed before recording it) asks
+    # for the same run key: the daemon launches nothing twice.
+    replay = tick(source_data_sensor, instance, None, resources=resources)
+    assert replay.run_requests[0].run_key == request.run_key
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        None,  # a whole-job run: its assets are the job's
+        {AssetKey(["results", "season_stats"])},  # a UI Materialize of one asset
+    ],
+)
+def test_any_run_writing_the_outputs_is_waited_for(data_root, instance, resources, selection):
+    job = "f1_job" if selection is None else "__ASSET_JOB"
+    create_run_for_test(
+        instance, job_name=job, status=DagsterRunStatus.STARTED, asset_selection=selection
+    )
+    defs = build_definitions(local_settings(data_root))
+    data = tick(source_data_sensor, instance, None, defs=defs, resources=resources)
+    assert data.run_requests == []
+    assert "(it writes the same outputs)" in data.skip_message
+
+
+def test_a_run_of_other_assets_is_not_in_the_way(data_root, instance, resources):
+    create_run_for_test(
+        instance, job_name="__ASSET_JOB", status=DagsterRunStatus.STARTED,
+        asset_selection={AssetKey(["some", "other"])},
+    )  # fmt: skip
+    defs = build_definitions(local_settings(data_root))
+    assert tick(source_data_sensor, instance, None, defs=defs, resources=resources).run_requests

@@ -81,6 +81,13 @@ class QueuePlatform:
         return sum(int(v) for v in attributes.values())
 
 
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
+    from f1_pipeline.defs.sensors import source_data
+
+    monkeypatch.setattr(source_data, "_pause", lambda seconds: None)
+
+
 @pytest.fixture
 def platform(queue_url, aws_env, s3_client, bucket):
     sqs = boto3.client("sqs", endpoint_url=aws_env, region_name="eu-west-1")
@@ -90,32 +97,31 @@ def platform(queue_url, aws_env, s3_client, bucket):
 
 def test_a_queue_url_swaps_the_listing_sensor_for_the_queue_sensor(platform):
     names = {s.name for s in platform.defs.sensors}
-    assert names == {"source_queue_sensor", "stale_seasons_sensor", "run_failure_alert_sensor"}
+    assert names == {"source_queue_sensor", "run_failure_alert_sensor", "freshness_alert_sensor"}
 
 
-def test_a_burst_is_one_ingest_and_an_identical_reupload_nothing(platform, spark):
-    first = platform.tick()  # primes: the bucket holds nothing yet
+def test_a_burst_is_one_run_and_an_identical_reupload_nothing(platform, spark):
+    first = platform.tick()
     assert first.skip_message == "no source files uploaded yet"
 
     platform.upload("races")
-    platform.upload("results")  # a burst: two events
-    settling = platform.tick()
-    assert not settling.run_requests
-    assert "waiting one tick for the upload to settle" in settling.skip_message
-    [request] = platform.tick().run_requests
+    platform.upload("results")  # a burst: two events, one run
+    data = platform.tick()
+    [request] = data.run_requests
     assert request.tags["f1/trigger"] == "source_queue_sensor"
     assert json.loads(request.tags["f1/source_versions"]).keys() == {"races", "results"}
-    assert platform.messages_left() == 0  # the events were deleted once the tick was recorded
+    assert platform.messages_left() == 2  # deleted by the next tick, once this one is recorded
 
-    execute(platform.defs, platform.instance, source_queue_sensor, request)
+    assert execute(platform.defs, platform.instance, data, request).success
     built = platform.tick()
-    assert built.skip_message == "the cleaned layer is built from the current upload"
+    assert built.skip_message == "published seasons are built from the current upload and code"
+    assert platform.messages_left() == 0
     quiet = platform.tick()
     assert quiet.skip_message == "no upload events"  # no S3 request between uploads
 
     platform.upload("races")  # the same bytes again
     again = platform.tick()
-    assert again.skip_message == "the cleaned layer is built from the current upload"
+    assert again.skip_message == "published seasons are built from the current upload and code"
     assert not again.run_requests
 
 
@@ -123,14 +129,16 @@ def test_a_tick_that_dies_before_it_is_recorded_loses_nothing(platform, monkeypa
     monkeypatch.setattr(source_queue, "VISIBILITY_SECONDS", 1)
     platform.tick()
     platform.upload("races")
-    lost = platform.tick(keep_cursor=False)  # read the event, then died
-    assert "settle" in lost.skip_message
-    assert platform.messages_left() == 1  # not deleted: the dead tick recorded nothing
+    platform.upload("results")
+    lost = platform.tick(keep_cursor=False)  # read the events, then died
+    [request] = lost.run_requests
+    assert platform.messages_left() == 2  # not deleted: the dead tick recorded nothing
 
-    time.sleep(1.5)  # the event becomes visible again
-    seen = platform.tick()
-    assert "source-data/races.csv changed; waiting one tick" in seen.skip_message
-    assert len(platform.tick().run_requests) == 1
+    time.sleep(1.5)  # the events become visible again
+    [replayed] = platform.tick().run_requests
+    # The same run key: had the daemon recorded the first, it would launch nothing twice.
+    assert replayed.run_key == request.run_key
+    platform.tick()
     assert platform.messages_left() == 0
 
 
@@ -141,7 +149,7 @@ def test_malformed_and_foreign_messages_are_dropped(platform):
                             "object": {"key": "f1/source-data/races.csv"}}}]}  # fmt: skip
     platform.sqs.send_message(QueueUrl=platform.url, MessageBody=json.dumps(foreign))
     dropped = platform.tick()
-    assert dropped.skip_message == "no upload events (2 other message(s))"
+    assert dropped.run_requests == []
     platform.tick()
     assert platform.messages_left() == 0
 
