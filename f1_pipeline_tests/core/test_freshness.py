@@ -35,7 +35,8 @@ def test_a_race_is_late_36_hours_after_its_start():
 def test_on_a_later_day_every_past_race_after_the_last_with_results_is_named():
     late = check_freshness(CALENDAR, WITH_RESULTS, datetime(2026, 12, 4, tzinfo=UTC))
     assert [r.round for r in late.overdue] == list(range(13, 25))
-    assert late.last_with_results is not None and late.last_with_results.round == 12
+    assert late.last_with_results is not None
+    assert late.last_with_results.round == 12
 
 
 def test_old_races_without_results_are_history_not_lateness():

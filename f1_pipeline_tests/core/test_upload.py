@@ -19,4 +19,5 @@ def test_the_sample_and_its_id(tmp_path):
         storage.publish_file(SAMPLE_SOURCE / f"{table}.csv", layout.source_csv(table))
     assert peek_seasons(storage, 2025) == list(range(2018, 2025))
     uid = listing_upload_id(listing(storage))
-    assert uid is not None and len(uid) == 12
+    assert uid is not None
+    assert len(uid) == 12

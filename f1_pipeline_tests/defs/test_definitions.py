@@ -121,7 +121,8 @@ def test_pools_hold_every_step_that_rewrites_an_output(tmp_path):
         limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
         assert limits == {"cleaned_layer": 1, "season_stats": 4}
         # Dagster retries a run whose process died, never one whose step failed.
-        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+        assert instance.run_retries_enabled
+        assert instance.run_retries_max_retries == 2
         assert instance.run_retries_retry_on_asset_or_op_failure is False
 
 

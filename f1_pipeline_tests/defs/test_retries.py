@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import random
-
+import pytest
 from boto3.exceptions import RetriesExceededError
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError, SSLError
 from pyspark.errors import PySparkRuntimeError
 
 from f1_pipeline.core.storage import ObjectChanged
 from f1_pipeline.core.transforms.errors import InvalidInputError
-from f1_pipeline.defs.retries import CAP_SECONDS, backoff_seconds, is_transient
+from f1_pipeline.defs.retries import RETRY_POLICY, is_transient
 
 
 def _client_error(code: str) -> ClientError:
@@ -36,15 +35,40 @@ def test_permanent_failures():
     assert not is_transient(SSLError(endpoint_url="https://x", error="CERTIFICATE_VERIFY_FAILED"))
 
 
-def test_backoff_grows_exponentially_with_jitter_and_a_cap():
-    rng = random.Random(7)
-    waits = [backoff_seconds(n, rng) for n in range(4)]
-    for n, wait in enumerate(waits):
-        assert 2 * 2**n * 0.5 <= wait <= 2 * 2**n * 1.5
-    assert len({round(w, 6) for w in waits}) == 4
-    assert backoff_seconds(30, rng) <= CAP_SECONDS * 1.5
-    # Jitter: two workers retrying at the same step do not wait the same time.
-    assert backoff_seconds(2, random.Random(1)) != backoff_seconds(2, random.Random(2))
+def test_dagster_retries_steps_with_exponential_backoff_and_jitter():
+    from dagster import Backoff, Jitter
+
+    assert RETRY_POLICY.max_retries == 4
+    assert RETRY_POLICY.delay == 2.0
+    assert (RETRY_POLICY.backoff, RETRY_POLICY.jitter) == (Backoff.EXPONENTIAL, Jitter.PLUS_MINUS)
+
+
+@pytest.mark.parametrize(
+    ("state", "error_class", "message", "kind", "retryable"),
+    [
+        ("FAILED", "UploadHeld", "held", "held", False),
+        ("FAILED", "InvalidInputError", "races.csv, line 4", "refused", False),
+        ("FAILED", "ChecksFailed", "race_id_unique", "refused", False),
+        ("FAILED", "ObjectChanged", "changed while read", "transient", True),
+        ("FAILED", "EndpointConnectionError", "", "transient", True),
+        ("ERROR", None, "InternalServiceException", "transient", True),
+        ("EXPIRED", None, "", "transient", True),
+        # A job that died without closing Pipes: Glue's message is all there is.
+        ("FAILED", None, "ExecutorLostFailure (executor 3 exited) lost worker", "transient", True),
+        ("FAILED", None, "Command failed with exit code 1", "failed", False),
+        ("FAILED", "KeyError", "'season'", "failed", False),
+        ("TIMEOUT", None, "Job run timed out", "failed", False),
+        ("STOPPED", None, "", "failed", False),
+        # A held upload is never retried, whatever Glue's message says.
+        ("FAILED", "UploadHeld", "lost", "held", False),
+    ],
+)
+def test_glue_failures_are_classified_from_structured_data(
+    state, error_class, message, kind, retryable
+):
+    from f1_pipeline.defs.runners.glue import classify
+
+    assert classify(state, error_class, message) == (kind, retryable)
 
 
 def test_a_missing_java_is_not_retried():

@@ -1,68 +1,139 @@
+"""The race-weekend schedule publishes only what is due; the freshness check runs on its own
+schedule at the tick's time (a fixed clock), and its alert fires once per change of state."""
+
 from __future__ import annotations
 
+import json
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from dagster import build_schedule_context, instance_for_test
+from dagster import build_schedule_context, build_sensor_context, instance_for_test
 from dagster._core.definitions.partitions.context import partition_loading_context
 
-from f1_pipeline.core.lineage import write_json
-from f1_pipeline.core.storage import LocalStorage, layout
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.defs.constants import SEASONS_PARTITIONS, STORAGE_KEY
-from f1_pipeline.defs.resources import StorageResource
-from f1_pipeline.defs.schedules import race_weekend_schedule
-from f1_pipeline.settings import DEFAULT_RACE_WEEKEND_CRON, Settings, SettingsError
+from f1_pipeline.defs.alerts import AlertsResource
+from f1_pipeline.defs.constants import ALERTS_KEY, CHECK_TIME_TAG
+from f1_pipeline.defs.sensors.freshness import freshness_alert_sensor
+from f1_pipeline.settings import Settings, SettingsError
 from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline_tests.runs import publish
 
 
-@pytest.fixture
-def instance():
-    with instance_for_test() as inst:
-        inst.add_dynamic_partitions(SEASONS_PARTITIONS, ["2023", "2024"])
-        yield inst
-
-
-def _tick(instance, when, tmp_path):
-    # The cleaned layer's commit record says which seasons the data has.
-    record = {"seasons": {"2023": "fp-2023", "2024": "fp-2024"}, "sources": {}}
-    write_json(LocalStorage(tmp_path), layout.season_fingerprints(), record)
-    defs = build_definitions(local_settings(tmp_path))
-    schedule = race_weekend_schedule(DEFAULT_RACE_WEEKEND_CRON)
-    context = build_schedule_context(
-        instance=instance,
-        scheduled_execution_time=when,
-        repository_def=defs.get_repository_def(),
-        resources={STORAGE_KEY: StorageResource(data_root=str(tmp_path))},
-    )
-    # The daemon resolves dynamic partitions against the instance; do the same here.
-    with partition_loading_context(dynamic_partitions_store=instance):
+def _schedule_tick(defs, name, instance, when):
+    schedule = next(s for s in defs.schedules if s.name == name)
+    with (
+        build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=when,
+            repository_def=defs.get_repository_def(),
+            resources=defs.resources,
+        ) as context,
+        partition_loading_context(dynamic_partitions_store=instance),
+    ):
         return schedule.evaluate_tick(context)
 
 
-def test_monday_after_a_race_weekend_runs_that_season(instance, tmp_path):
-    data = _tick(instance, datetime(2024, 7, 8, 6, 0, tzinfo=UTC), tmp_path)
-    [request] = data.run_requests
-    assert request.partition_key == "2024"
-    assert request.tags["f1/trigger"] == "race_weekend_schedule"
-
-
-def test_a_season_without_data_is_a_clean_skip(instance, tmp_path):
-    data = _tick(instance, datetime(2026, 3, 9, 6, 0, tzinfo=UTC), tmp_path)
+def test_monday_republishes_nothing_when_nothing_changed(data_root, spark):
+    settings = local_settings(data_root)
+    defs = build_definitions(settings)
+    with instance_for_test() as instance:
+        publish(settings, instance, defs=defs)
+        data = _schedule_tick(defs, "race_weekend_schedule", instance, datetime(2024, 7, 8, 6))
     assert data.run_requests == []
-    assert data.skip_message == "season 2026 has no races in the cleaned data"
+    assert data.skip_message.startswith("nothing new since upload ")
+    assert "ingested 20" in data.skip_message
 
 
-def test_default_cron_and_override(tmp_path):
+def test_monday_publishes_what_a_change_made_due(data_root, spark):
+    settings = local_settings(data_root)
+    defs = build_definitions(settings)
+    with instance_for_test() as instance:
+        publish(settings, instance, defs=defs)
+        results = data_root / "source-data" / "results.csv"
+        results.write_bytes(results.read_bytes().replace(b",01:29.4", b",01:29.3", 1))
+        data = _schedule_tick(defs, "race_weekend_schedule", instance, datetime(2024, 7, 8, 6))
+    [request] = data.run_requests
+    assert request.run_key == "race-weekend-2024-07-08T06:00"
+    assert request.tags["f1/trigger"] == "race_weekend_schedule"
+    assert request.tags["dagster/asset_partition_range_start"] == "2018"
+
+
+def test_the_freshness_schedule_checks_at_its_tick_time(tmp_path):
+    defs = build_definitions(local_settings(tmp_path / "data"))
+    with instance_for_test() as instance:
+        when = datetime(2024, 7, 23, 0, 15, tzinfo=UTC)
+        [request] = _schedule_tick(defs, "freshness_schedule", instance, when).run_requests
+    assert request.tags[CHECK_TIME_TAG] == when.isoformat()
+    assert request.run_key == "freshness-2024-07-23T00:15"
+
+
+@pytest.fixture
+def webhook():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+def test_freshness_turns_red_on_its_schedule_and_alerts_once(data_root, spark, webhook):
+    """The sample's results stop after round 12 (2024-07-07); round 13 started 2024-07-21
+    13:00 UTC. With a fixed clock: green the day after, red 36 h after round 13's start."""
+    url, received = webhook
+    settings = local_settings(data_root)
+    defs = build_definitions(settings)
+    alerts = {ALERTS_KEY: AlertsResource(webhook_url=url, ui_url="http://ui")}
+    job = defs.resolve_job_def("freshness_check_job")
+    cursor = None
+
+    def check_at(when: datetime) -> bool:
+        nonlocal cursor
+        tags = {CHECK_TIME_TAG: when.isoformat()}
+        result = job.execute_in_process(instance=instance, tags=tags)
+        [evaluation] = result.get_asset_check_evaluations()
+        with build_sensor_context(instance=instance, cursor=cursor, resources=alerts) as ctx:
+            freshness_alert_sensor.evaluate_tick(ctx)
+            cursor = ctx.cursor
+        return evaluation.passed
+
+    with instance_for_test() as instance:
+        publish(settings, instance, defs=defs)  # checked after the ingest too (wall clock)
+        received.clear()
+        cursor = None
+        assert check_at(datetime(2024, 7, 22, 12, tzinfo=UTC)) is True
+        assert received == []
+        assert check_at(datetime(2024, 7, 23, 2, tzinfo=UTC)) is False
+        assert check_at(datetime(2024, 7, 23, 8, tzinfo=UTC)) is False  # still red: no alert
+        assert len(received) == 1
+        assert received[0]["state"] == "failing"
+        assert "2024 round 13" in received[0]["text"]
+        assert check_at(datetime(2024, 7, 22, 13, tzinfo=UTC)) is True  # green again
+        assert [a["state"] for a in received] == ["failing", "passing"]
+
+
+def test_default_crons_and_overrides(tmp_path):
     defs = build_definitions(local_settings(tmp_path))
-    # The definitions as built (get_schedule_def would build a repository, which looks for
-    # a current Dagster instance).
-    [schedule] = defs.schedules
-    assert schedule.cron_schedule == "0 6 * * 1"
-    assert schedule.execution_timezone == "UTC"
-    assert schedule.default_status.value == "RUNNING"
-    custom = Settings.from_env({"F1_RACE_WEEKEND_CRON": "30 7 * * 1"})
-    [custom_schedule] = build_definitions(custom).schedules
-    assert custom_schedule.cron_schedule == "30 7 * * 1"
+    crons = {s.name: (s.cron_schedule, s.execution_timezone) for s in defs.schedules}
+    assert crons == {
+        "race_weekend_schedule": ("0 6 * * 1", "UTC"),
+        "freshness_schedule": ("15 */6 * * *", "UTC"),
+    }
+    env = {"F1_RACE_WEEKEND_CRON": "30 7 * * 1", "F1_FRESHNESS_CRON": "@hourly"}
+    custom = build_definitions(Settings.from_env(env))
+    assert {s.cron_schedule for s in custom.schedules} == {"30 7 * * 1", "@hourly"}
     with pytest.raises(SettingsError, match="not a valid cron"):
         Settings.from_env({"F1_RACE_WEEKEND_CRON": "every monday"})
+    with pytest.raises(SettingsError, match="F1_FRESHNESS_GRACE_HOURS"):
+        Settings.from_env({"F1_FRESHNESS_GRACE_HOURS": "soon"})

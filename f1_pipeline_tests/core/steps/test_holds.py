@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_an_acceptance_names_one_upload_and_keeps_the_old_files(published, data_
     assert entry["accepted"]["upload"] == uid
     kept = entry["kept_at"][layout.stats_json(2018)]
     assert kept.startswith(str(data_root / layout.ARCHIVE_PREFIX))
-    assert open(kept, "rb").read() == old_2018  # never unlinked
+    assert Path(kept).read_bytes() == old_2018  # never unlinked
 
     # The next upload is judged against what is now accepted: no hold for the same seasons.
     checks.clear()
@@ -96,14 +97,16 @@ def test_an_acceptance_names_one_upload_and_keeps_the_old_files(published, data_
 
 
 def test_an_upload_already_ingested_by_this_code_is_not_cleaned_again(published, data_root):
-    storage, ctx, checks = published
+    _storage, ctx, checks = published
     before = (data_root / layout.cleaned_parquet("results")).stat().st_mtime_ns
     checks.clear()
     again = run_step("ingest", ctx, {})
     assert again.data["unchanged"] is True
     assert (data_root / layout.cleaned_parquet("results")).stat().st_mtime_ns == before
-    assert len(checks) == 5 and all(c.passed for c in checks)
+    assert len(checks) == 5
+    assert all(c.passed for c in checks)
     stats = run_step("season_stats", ctx, {"seasons": SEASONS})
-    assert stats.data["rewritten"] == [] and stats.data["unchanged"] == SEASONS
+    assert stats.data["rewritten"] == []
+    assert stats.data["unchanged"] == SEASONS
     manifest = json.loads((data_root / layout.manifest()).read_text())
     assert set(manifest["seasons"]["2024"]["code"]) == {"cleaning", "stats"}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_a_withdrawn_file_is_moved_to_the_archive_never_unlinked(tmp_path):
     kept = storage.withdraw(layout.stats_json(2018), layout.archived(layout.stats_json(2018), "r1"))
     assert kept == str(tmp_path / "archive" / "r1" / "results" / "stats_2018.json")
     assert not storage.exists(layout.stats_json(2018))
-    assert open(kept, "rb").read() == b"[1]"
+    assert Path(kept).read_bytes() == b"[1]"
     # Outside every table's folder: no reader of results/ sees it.
     assert storage.list(layout.RESULTS_PREFIX) == []
     assert storage.withdraw(layout.stats_json(2018), layout.archived("x", "r2")) is None

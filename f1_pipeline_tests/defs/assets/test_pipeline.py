@@ -42,7 +42,8 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
     assert seasons == [str(y) for y in range(2018, 2025)]
     # The uploads are the raw (external) assets' materialisations, with their versions.
     raw = instance.get_latest_materialization_event(AssetKey(["source_data", "races"]))
-    assert raw is not None and raw.asset_materialization is not None
+    assert raw is not None
+    assert raw.asset_materialization is not None
     assert raw.asset_materialization.metadata["size_bytes"].value > 0
     assert sorted(m.partition for m in stats.materialized if m.partition) == seasons
     for season in seasons:

@@ -82,9 +82,9 @@ def test_upload_publishes_then_republishes_only_changed_seasons(
         events = _season_events(loops.instance, second.run_id)
         assert sorted(events) == [str(s) for s in range(2018, 2025)]
         assert [s for s, e in events.items() if not e.get("unchanged")] == ["2024"]
-        assert events["2023"]["files"] == _season_events(loops.instance, first.run_id)["2023"][
-            "files"
-        ]
+        assert (
+            events["2023"]["files"] == _season_events(loops.instance, first.run_id)["2023"]["files"]
+        )
         british = next(r for r in _stats(s3_client, bucket, 2024) if r["Race Round"] == 12)
         assert british["Race Fastest Lap"] == "01:29.3"
         assert len(_versions(s3_client, bucket, layout.stats_json(2024))) == 2

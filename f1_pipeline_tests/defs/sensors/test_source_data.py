@@ -46,7 +46,7 @@ def test_a_listing_is_read_until_it_holds_still_within_the_tick(monkeypatch):
     assert settle(lambda: {RACES: "a"}, {RACES: "a"}) == ({RACES: "a"}, True)
     # Still changing when the tick's budget is spent: the next tick looks again.
     count = iter(range(100))
-    files, still = settle(lambda: {RACES: str(next(count))}, None)
+    _files, still = settle(lambda: {RACES: str(next(count))}, None)
     assert not still
 
 
