@@ -228,8 +228,8 @@ def plan(
     }
     register_seasons(instance, seasons)
     order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
-    if not order:
-        raise CommandError("the upload holds no seasons: nothing to publish")
+    if not order:  # the ingest alone: it says what is wrong with the upload
+        return Plan([], 0, [str(s) for s in wanted or []])
     if wanted is None:
         return Plan([(order[0], order[-1])], len(order), [])
     keys = [str(s) for s in wanted]
@@ -256,6 +256,9 @@ def publish(
     the daemon's queue through the webserver at ``queue_url``."""
     report_new_uploads(instance, storage, listing(storage))
     result, start = RunResult(), time.monotonic()
+    if not plan_.ranges:
+        execute(defs, instance, CLEANED_ONLY, tags, console, result)
+        raise CommandError("the upload holds no seasons: nothing to publish")
     for n, (first, last) in enumerate(plan_.ranges):
         assets = PUBLISH_ASSETS if n == 0 else STATS_ONLY
         run_tags = {**tags, **range_tags(first, last)}

@@ -97,9 +97,9 @@ def _run(
     storage = storage_resource(settings).get()
     print(f"data root: {settings.data_root}\ndagster home: {settings.dagster_home}")
     plan = launch.plan(instance, storage, settings.last_plausible_season, args.seasons)
-    first, last = plan.ranges[0][0], plan.ranges[-1][1]
     how = "submitted to the daemon's queue" if queue_url else "in this process"
-    print(f"run: ingest + {plan.seasons} season(s) {first}..{last} ({how}) ...", flush=True)
+    span = f"{plan.ranges[0][0]}..{plan.ranges[-1][1]}" if plan.ranges else "(none found)"
+    print(f"run: ingest + {plan.seasons} season(s) {span} ({how}) ...", flush=True)
     tags = {TRIGGER_TAG: "cli", SOURCE_CHECKSUMS_TAG: json.dumps(listing(storage), sort_keys=True)}
     result = launch.publish(defs, instance, storage, plan, tags, console, queue_url)
     _report(settings, result, console, plan.skipped, started)
@@ -178,7 +178,7 @@ def _choose_engine(settings: Settings, verbose: bool) -> Engine:
     """Say which Spark the runs use: the warm Connect server when one runs, else a private
     server for this command, started now. Its JVM maps the class archive, or records it
     (the first cold start of a Java and Spark)."""
-    from f1_pipeline.core.engine import private_server, running_server
+    from f1_pipeline.core.engine import current_private_server, private_server, running_server
     from f1_pipeline.core.spark import ClassArchive, require_java, spark_config
 
     if settings.spark_mode != "local":
@@ -188,6 +188,10 @@ def _choose_engine(settings: Settings, verbose: bool) -> Engine:
         url = server.url
     if url:
         print(f"spark: the Connect server at {url} (warm)")
+        return Engine()
+    running = current_private_server()
+    if running is not None and running.process.poll() is None:
+        print("spark: this process's private server")  # called in-process, e.g. by tests
         return Engine()
     require_java()
     archive = ClassArchive(settings.spark_class_folder)

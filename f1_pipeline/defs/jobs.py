@@ -11,6 +11,7 @@ from f1_pipeline.defs.constants import FRESHNESS_JOB, PUBLISH_JOB
 
 # What the publish job writes: "in flight" is decided by these, whatever launched a run.
 PUBLISHED_ASSETS = frozenset({CLEANED_RACES, CLEANED_RESULTS, SEASON_STATS})
+CLEANED_ASSETS = (CLEANED_RACES, CLEANED_RESULTS)
 
 # How many runs of each at once is the assets' pools' business (defs/instance/dagster.yaml),
 # so a run launched from any page, or in-process, is held back the same way.

@@ -4,6 +4,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -14,7 +15,6 @@ from dagster import DagsterInstance, DagsterRunStatus
 from f1_pipeline.cli import main
 from f1_pipeline.cli.seasons import parse_seasons
 from f1_pipeline.core.storage import layout
-from f1_pipeline_tests.conftest import CONNECT_LANE
 
 
 def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir):
@@ -33,9 +33,10 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
     assert proc.returncode == 0, proc.stderr
     # A quiet console: our output only, no library warnings or Spark banners.
     assert proc.stderr == "", proc.stderr
-    assert "[1/2] ingest" in proc.stdout
-    assert "[2/2] season stats: 7 season(s)" in proc.stdout
-    assert "summary: 7 season(s) 2018..2024, 14 files written" in proc.stdout
+    assert "run: ingest + 7 season(s) 2018..2024 (in this process)" in proc.stdout
+    assert "summary: 7 season(s) 2018..2024, 7 rewritten, 0 unchanged, 14 files written" in (
+        proc.stdout
+    )
     # Long stages say how far they are, as they go.
     assert "\n    validate results\n" in proc.stdout
     assert "\n    season files written: 14/14\n" in proc.stdout
@@ -56,10 +57,9 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
     assert (home / "dagster.yaml").exists()
     with DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
-        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 2
+        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]  # one run per upload
 
 
-@pytest.mark.skipif(CONNECT_LANE, reason="embedded JVMs' start; the Connect lane's runs have none")
 def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, tmp_path):
 
     classes = tmp_path / "classes"
@@ -69,6 +69,8 @@ def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, t
     runs = []
     for home in ("first", "second"):
         env["DAGSTER_HOME"] = str(tmp_path / home)
+        for layer in ("cleaned", "results"):  # the whole work each time
+            shutil.rmtree(data_root / layer, ignore_errors=True)
         proc = subprocess.run([script, "run"], env=env, capture_output=True, text=True,
                               timeout=600)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
@@ -80,8 +82,8 @@ def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, t
     assert "class archive" not in runs[1]
     # The second JVM mapped it: Java says nothing (it warns, under a cds tag, when it
     # cannot use an archive).
-    assert "cds" not in (tmp_path / "second" / "logs" / "spark-jvm.log").read_text().lower()
-    assert "summary: 7 season(s) 2018..2024, 14 files written" in runs[1]
+    assert "cds" not in (tmp_path / "second" / "logs" / "spark-private.log").read_text().lower()
+    assert "summary: 7 season(s) 2018..2024, 7 rewritten" in runs[1]
 
 
 def _console_run(data_root, tmp_path, *args):
@@ -228,3 +230,41 @@ def test_a_season_less_upload_is_a_short_message_and_exit_1(pipeline_env, capfd)
     err = capfd.readouterr().err
     assert "Traceback" not in err
     assert f"{races}, line 2: no data rows (a header only)" in err
+
+
+def test_a_held_upload_is_accepted_by_name_from_the_command_line(pipeline_env, capsys, spark):
+    from f1_pipeline.core.storage import LocalStorage
+    from f1_pipeline.core.upload import listing, listing_upload_id
+
+    assert main(["run"]) == 0
+    races = pipeline_env / layout.source_csv("races")
+    results = pipeline_env / layout.source_csv("results")
+    kept = [line for line in races.read_text().splitlines(keepends=True)
+            if not line.split(",")[1].startswith("2018")]  # fmt: skip
+    races.write_text("".join(kept))
+    kept_ids = {line.split(",")[0] for line in races.read_text().splitlines()}
+    results.write_text(
+        "".join(r for r in results.read_text().splitlines(keepends=True)
+                if r.startswith("resultId") or r.split(",")[1] in kept_ids)
+    )  # fmt: skip
+    capsys.readouterr()
+    assert main(["run"]) == 1
+    err = capsys.readouterr().err
+    assert "the upload was held; nothing was published" in err
+    assert "would withdraw 2018 (published)" in err
+    assert (pipeline_env / layout.stats_json(2018)).exists()
+
+    uid = listing_upload_id(listing(LocalStorage(pipeline_env)))
+    assert main(["accept"]) == 1  # what is held, and how to accept it
+    assert f"`f1-pipeline accept {uid}`" in capsys.readouterr().out
+    assert main(["accept", "0123456789ab"]) == 1  # another upload: refused
+    assert "is not the current upload" in capsys.readouterr().err
+    assert main(["run", "--accept", uid]) == 0
+    out = capsys.readouterr().out
+    assert f"accepted upload {uid} (would withdraw 2018 (published))" in out
+    assert "season 2018: withdrawn (accepted; its files kept out of view)" in out
+    assert not (pipeline_env / layout.stats_json(2018)).exists()
+    assert list((pipeline_env / "archive").rglob("stats_2018.json"))
+    record = json.loads((pipeline_env / layout.acceptance_record(uid)).read_text())
+    assert record["accepted_by"]["via"] == "cli"
+    assert record["accepted_by"]["user"]

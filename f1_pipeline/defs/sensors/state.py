@@ -41,7 +41,7 @@ from f1_pipeline.defs.constants import (
     STATE_TAG,
     TRIGGER_TAG,
 )
-from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
+from f1_pipeline.defs.jobs import CLEANED_ASSETS, PUBLISHED_ASSETS
 from f1_pipeline.defs.partitions import range_tags, season_partitions
 from f1_pipeline.defs.sensors.runs import Outcome, last_outcome, runs_in_flight
 
@@ -170,16 +170,16 @@ def decide(
     outcome = last_outcome(instance, STATE_TAG, state.digest)
     if outcome.run_id is not None:
         return Decision(None, _waiting(why, outcome, state))
-    if not order:
-        return Decision(None, f"{why}; the upload names no season", partition_requests)
     tags = {
         TRIGGER_TAG: trigger,
         STATE_TAG: state.digest,
         SOURCE_CHECKSUMS_TAG: json.dumps(state.files, sort_keys=True),
         SOURCE_VERSIONS_TAG: json.dumps(_versions(storage, state.files), sort_keys=True),
-        **range_tags(order[0], order[-1]),
     }
-    request = RunRequest(run_key=run_key, tags=tags)
+    if order:
+        request = RunRequest(run_key=run_key, tags={**tags, **range_tags(order[0], order[-1])})
+    else:  # the upload names no season: the ingest alone says what is wrong with it
+        request = RunRequest(run_key=run_key, tags=tags, asset_selection=list(CLEANED_ASSETS))
     events = source_events(storage, state.files) if state.upload_changed else []
     return Decision(request, f"{why}: requesting run {run_key}", partition_requests, events)
 
