@@ -166,6 +166,7 @@ def with_resources(defs, **overrides):
 
     return Definitions(
         assets=defs.assets,
+        asset_checks=defs.asset_checks,
         jobs=defs.jobs,
         sensors=defs.sensors,
         schedules=defs.schedules,

@@ -37,11 +37,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 # The modules a Glue job does not have: importing them in the job fails, as it would there.
-_NOT_ON_GLUE = ("dagster", "dagster_aws", "dagster_pyspark", "dagster_webserver")
-_NOT_ON_GLUE = {"SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE", "F1_SPARK_REMOTE"}
+NOT_ON_GLUE_MODULES = ("dagster", "dagster_aws", "dagster_pyspark", "dagster_webserver")
+# Nor the environment of the test's process: its Spark Connect mode, server and token.
+NOT_ON_GLUE_ENV = {
+    "SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE", "F1_SPARK_REMOTE",
+    "SPARK_CONNECT_AUTHENTICATE_TOKEN",
+}  # fmt: skip
 _BOOT = (
     "import runpy, sys\n"
-    f"for name in {_NOT_ON_GLUE!r}: sys.modules[name] = None\n"
+    f"for name in {NOT_ON_GLUE_MODULES!r}: sys.modules[name] = None\n"
     "sys.argv = sys.argv[1:]\n"
     "runpy.run_path(sys.argv[0], run_name='__main__')\n"
 )
@@ -139,11 +143,16 @@ class LocalGlue:
         self.faults: list[str] = []
         # Glue's job-run queuing for jobs whose definition says so (moto keeps no such flag).
         self.queuing = False
+        # Glue's ErrorMessage as uninformative as it often is, for failed Python jobs.
+        self.opaque_errors = False
         self._lock = threading.Lock()
 
     @property
     def meta(self) -> Any:
         return self.glue_api.meta
+
+    def get_job(self, **kwargs: Any) -> Any:
+        return self.glue_api.get_job(**kwargs)
 
     def _error(self, code: str, message: str, operation: str) -> ClientError:
         return ClientError({"Error": {"Code": code, "Message": message}}, operation)
@@ -259,7 +268,7 @@ class LocalGlue:
         modules = arguments.get("--additional-python-modules", "")
         # A Glue job starts from a clean environment: no Spark Connect mode a test
         # process may have switched on for itself (the Connect lane).
-        env = {k: v for k, v in self.env.items() if k not in _NOT_ON_GLUE}
+        env = {k: v for k, v in self.env.items() if k not in NOT_ON_GLUE_ENV}
         env["PYTHONPATH"] = self._python_path(modules, run_dir)
 
         argv = [item for pair in arguments.items() for item in pair]
@@ -287,6 +296,8 @@ class LocalGlue:
             "WorkerType": run.worker_type,
             "NumberOfWorkers": run.workers,
         }
+        if run.error and self.opaque_errors and state == "FAILED":
+            run.error = "Command failed with exit code 1"
         if run.error:
             job_run["ErrorMessage"] = run.error
         return job_run

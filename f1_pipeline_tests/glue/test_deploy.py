@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from importlib.metadata import version
 
@@ -10,8 +11,15 @@ import pytest
 from botocore.stub import Stubber
 
 from f1_pipeline.cli import main
+from f1_pipeline.core.code_version import code_versions, wheel_code_versions
 from f1_pipeline.core.storage import layout
-from f1_pipeline.glue.deploy import DeployError, deploy, entry_script, job_arguments
+from f1_pipeline.glue.deploy import (
+    CODE_VERSIONS_ARG,
+    DeployError,
+    deploy,
+    entry_script,
+    job_arguments,
+)
 from f1_pipeline_tests.conftest import REPO
 from f1_pipeline_tests.glue.conftest import ROLE_ARN
 
@@ -74,7 +82,10 @@ def test_a_changed_wheel_updates_the_job_keeping_its_other_settings(
     }  # fmt: skip
     new_wheel = tmp_path / "f1_pipeline-0.2.0-py3-none-any.whl"
     new_wheel.write_bytes(project_wheel.read_bytes())
-    expected_args = {**old_args, **job_arguments(s3_storage, new_wheel.name, "f1-stats")}
+    code = wheel_code_versions(new_wheel)
+    expected_args = {**old_args, **job_arguments(s3_storage, new_wheel.name, "f1-stats", code)}
+    # The versions of the code the wheel holds ride on the job (the sensors compare them).
+    assert json.loads(expected_args[CODE_VERSIONS_ARG]) == code_versions()
     assert expected_args["--additional-python-modules"] == (
         f"{s3_storage.uri(layout.glue_wheel(new_wheel.name))},"
         f"dagster-pipes=={version('dagster-pipes')}"

@@ -1,5 +1,6 @@
-"""Glue mode end to end: the Dagster side is dagster-aws's PipesGlueClient (via GlueSpark),
-the job side the deployed entry script, run by the local Glue stand-in."""
+"""Glue mode end to end: the Dagster side is GlueSpark (a Dagster Pipes session with
+dagster-aws's S3 context injector and message reader), the job side the deployed entry
+script, run by the local Glue stand-in."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterEventType, DagsterInstance
 
-from f1_pipeline.cli.launch import ingest, publish_seasons
 from f1_pipeline.core.storage import LocalStorage, layout
-from f1_pipeline.definitions import build_definitions
 from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline_tests.runs import publish, season_events
 
 pytestmark = pytest.mark.glue  # runs jobs in the Glue stand-in: not in `make test-fast`
 
@@ -41,63 +41,58 @@ def _outputs(storage) -> dict[str, object]:
 
 
 def test_glue_mode_equals_local_mode(
-    glue_defs, instance, s3_storage, local_glue, glue_job, data_root, spark
+    glue_defs, glue_settings, instance, s3_storage, local_glue, glue_job, data_root, spark
 ):
-
-    stage = ingest(glue_defs, instance)
-    stats = publish_seasons(glue_defs, instance, SEASONS)
+    run = publish(glue_settings, instance, defs=glue_defs)
+    assert len(run.run_ids) == 1  # one Dagster run for the upload
 
     # The same pipeline on the local session, over a local root with the same sources.
-    local_defs = build_definitions(local_settings(data_root))
     with DagsterInstance.ephemeral() as local_instance:
-        ingest(local_defs, local_instance)
-        publish_seasons(local_defs, local_instance, SEASONS)
+        publish(local_settings(data_root), local_instance)
     glue_out, local_out = _outputs(s3_storage), _outputs(LocalStorage(data_root))
     assert list(glue_out) == list(local_out)
     for key, value in local_out.items():
         assert glue_out[key] == value, key  # parsed, element order included
 
-    # One Glue job run per step, each launched through Pipes and succeeded.
-    # One Glue job run for the whole ingest (both tables), one for the season stats.
+    # One Glue job run per step, each launched through Pipes and succeeded: one for the
+    # whole ingest (both tables), one for the season stats.
     assert [r.state for r in local_glue.runs.values()] == ["SUCCEEDED"] * 2
     run_ids = set(local_glue.runs)
-    by_asset = {m.asset: m.metadata for m in stage.materialized}
+    by_asset = {m.asset: m.metadata for m in run.materialized if not m.partition}
+    by_season = season_events(run)
     assert by_asset["cleaned/races"]["dagster/row_count"] == 149
     assert by_asset["cleaned/results"]["dagster/row_count"] == 2739
     assert by_asset["cleaned/races"]["seasons"] == SEASONS
-    for metadata in [
-        by_asset["cleaned/races"],
-        by_asset["cleaned/results"],
-        stats.materialized[0].metadata,
-    ]:
+    for metadata in [by_asset["cleaned/races"], by_asset["cleaned/results"], by_season["2018"]]:
         # What the job run cost and where to look at it.
         assert metadata["glue/job_run_id"] in run_ids
         assert metadata["glue/job_run_state"] == "SUCCEEDED"
         assert metadata["glue/dpu_seconds"] >= 120.0  # 2 x G.1X, at least one billed minute
         assert f"#/job/{glue_job}/run/{metadata['glue/job_run_id']}" in metadata["glue/console_url"]
         assert metadata["spark_mode"] == "glue"
-    assert sorted(m.partition for m in stats.materialized) == [str(s) for s in SEASONS]
-    by_season = {m.partition: m.metadata for m in stats.materialized}
+    assert sorted(by_season) == [str(s) for s in SEASONS]
     assert by_season["2024"]["dagster/row_count"] == 24
     assert sum(m["dagster/row_count"] for m in by_season.values()) == 149
     # Partition keys reached the job through Pipes: it published exactly those seasons.
     manifest = json.loads(s3_storage.read_bytes(layout.manifest()))
     assert sorted(manifest["seasons"]) == [str(s) for s in SEASONS]
-    assert {e["run_id"] for e in manifest["seasons"].values()} == set(stats.run_ids)
+    assert {e["run_id"] for e in manifest["seasons"].values()} == set(run.run_ids)
 
     # Check results reported by the job landed as the blocking checks' evaluations.
-    checks = instance.all_logs(stage.run_ids[0], of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    checks = instance.all_logs(run.run_ids[0], of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     assert {
         r.dagster_event.event_specific_data.check_name: r.dagster_event.event_specific_data.passed
         for r in checks
     } == {
         "race_id_unique": True,
         "season_round_unique": True,
+        "no_published_data_removed": True,
         "result_id_unique": True,
         "race_id_in_races": True,
+        "results_up_to_date": False,  # evaluated by Dagster: the sample is late
     }
     # The job's log lines came back through Pipes messages.
-    messages = [r.user_message for r in instance.all_logs(stats.run_ids[0])]
+    messages = [r.user_message for r in instance.all_logs(run.run_ids[0])]
     assert any("published 14 files for 7 season(s)" in m for m in messages)
     # ... and it ran the deployed wheel's code, not this checkout's.
     (started,) = [m for m in messages if "step season_stats on local Spark" in m]

@@ -1,53 +1,55 @@
-"""GlueSpark's client against the stand-in: the wait loop we replace in PipesGlueClient, the
-job run tracking that keeps one run per step, and what a run's metadata says it cost."""
+"""The step's Glue job run against the stand-in: the wait loop (every terminal state), the
+tracking that keeps one job run per step, and what a run's metadata says it cost."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 from botocore.exceptions import ClientError
 
 from f1_pipeline.defs.runners.glue import (
     PIPES_CONTEXT_ARG,
-    F1PipesGlueClient,
     GlueStopFailed,
     GlueWaitExceeded,
+    JobRun,
     job_run_metadata,
 )
 
+LOG = logging.getLogger("f1_pipeline_tests.glue")
 
-def _client(local_glue, max_wait_seconds: float) -> F1PipesGlueClient:
-    # Context injection and message reading are not used by the wait loop.
-    return F1PipesGlueClient(
-        context_injector=None,
-        message_reader=object(),
-        client=local_glue,
-        poll_seconds=0.1,
-        max_wait_seconds=max_wait_seconds,
-    )
+
+def _client(local_glue, max_wait_seconds: float, job: str = "") -> JobRun:
+    return JobRun(local_glue, job, 0.1, max_wait_seconds, LOG)
+
+
+def _wait(local_glue, job: str, run_id: str, max_wait_seconds: float = 30):
+    tracker = _client(local_glue, max_wait_seconds, job)
+    tracker.run_id = run_id
+    return tracker.wait()
 
 
 @pytest.mark.parametrize("state", ["EXPIRED", "TIMEOUT", "ERROR", "STOPPED", "FAILED"])
 def test_every_terminal_state_ends_the_wait(local_glue, glue_job, state):
     local_glue.next_outcomes.append((state, f"ended {state}", 0.3))
     run_id = local_glue.start_job_run(JobName=glue_job)["JobRunId"]
-    response = _client(local_glue, 30)._wait_for_job_run_completion(glue_job, run_id)
-    assert response["JobRun"]["JobRunState"] == state
-    assert response["JobRun"]["ErrorMessage"] == f"ended {state}"
+    run = _wait(local_glue, glue_job, run_id)
+    assert run["JobRunState"] == state
+    assert run["ErrorMessage"] == f"ended {state}"
 
 
 def test_a_run_that_never_ends_ends_the_wait_after_the_max_wait(local_glue, glue_job):
     local_glue.next_outcomes.append(("SUCCEEDED", "", 3600))
     run_id = local_glue.start_job_run(JobName=glue_job)["JobRunId"]
     with pytest.raises(GlueWaitExceeded, match=rf"^Glue job {glue_job} run {run_id} still"):
-        _client(local_glue, 0.5)._wait_for_job_run_completion(glue_job, run_id)
+        _wait(local_glue, glue_job, run_id, 0.5)
 
 
 def test_throttled_polls_are_retried_inside_the_wait(local_glue, glue_job):
     local_glue.next_outcomes.append(("SUCCEEDED", "", 0.5))
     run_id = local_glue.start_job_run(JobName=glue_job)["JobRunId"]
     local_glue.faults += ["poll: throttled", "poll: throttled"]
-    response = _client(local_glue, 30)._wait_for_job_run_completion(glue_job, run_id)
-    assert response["JobRun"]["JobRunState"] == "SUCCEEDED"
+    assert _wait(local_glue, glue_job, run_id)["JobRunState"] == "SUCCEEDED"
     assert local_glue.faults == []
 
 
@@ -56,12 +58,12 @@ def test_a_denied_poll_is_not_retried(local_glue, glue_job):
     run_id = local_glue.start_job_run(JobName=glue_job)["JobRunId"]
     local_glue.faults.append("poll: denied")
     with pytest.raises(ClientError, match="AccessDenied"):
-        _client(local_glue, 30)._wait_for_job_run_completion(glue_job, run_id)
+        _wait(local_glue, glue_job, run_id)
 
 
-def _start(client: F1PipesGlueClient, glue_job: str, marker: str) -> str:
-    params = {"JobName": glue_job, "Arguments": {PIPES_CONTEXT_ARG: marker}}
-    return client.tracker.start_job_run(**params)["JobRunId"]
+def _start(client: JobRun, glue_job: str, marker: str) -> str:
+    client.job_name = glue_job
+    return client.start({PIPES_CONTEXT_ARG: marker})
 
 
 def test_a_start_whose_response_was_lost_follows_the_run_it_started(local_glue, glue_job):
@@ -100,7 +102,7 @@ def test_a_refused_stop_is_an_error_naming_glues_reason(local_glue, glue_job):
     run_id = _start(client, glue_job, "context-4")
     local_glue.faults.append("stop: refused")
     with pytest.raises(GlueStopFailed, match=rf"{run_id}: InternalServiceException try later"):
-        client.tracker.stop([run_id])
+        client.stop([run_id])
 
 
 def test_job_run_metadata_reports_cost_and_where_to_look():
