@@ -33,11 +33,10 @@ from f1_pipeline.cli.bootstrap import REQUIRED_ACTIONS, bootstrap_bucket
 from f1_pipeline.cli.upload import upload_source
 from f1_pipeline.core.storage import S3Root, layout, open_storage
 from f1_pipeline.defs.sensors.source_queue import source_queue_sensor
-from f1_pipeline.defs.sensors.stale_seasons import stale_seasons_sensor
 from f1_pipeline.glue.deploy import deploy
 from f1_pipeline.settings import Settings
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
-from f1_pipeline_tests.defs.sensors.helpers import Platform
+from f1_pipeline_tests.defs.sensors.helpers import execute, tick
 from f1_pipeline_tests.infra.test_template import (
     SUBSTITUTIONS,
     _as_list,
@@ -224,8 +223,11 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
     _denied(lambda: provider.read_bytes(layout.source_csv("races")))
     _denied(lambda: provider.write_bytes("results/stats_2024.json", b"[]"))
 
-    # The runner: the sensors (the queue's and the stale seasons') and the pipeline.
+    # The runner: the upload sensor (pushed through the queue) and the run it requests.
     with world.acting_as("runner"), instance_for_test() as instance:
+        from f1_pipeline.definitions import build_definitions
+        from f1_pipeline.defs.sensors import source_data
+
         settings = Settings.from_env(
             {
                 **os.environ,
@@ -234,17 +236,16 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
                 "DAGSTER_HOME": str(tmp_path / "home"),
             }
         )
-        platform = Platform(settings, instance)
-        queue_resource = platform.defs.resources["upload_queue"]
-        platform.resources = {
-            **platform.defs.resources,
-            "upload_queue": queue_resource.model_copy(update={"wait_seconds": 0}),
+        defs = build_definitions(settings)
+        resources = {
+            **defs.resources,
+            "upload_queue": defs.resources["upload_queue"].model_copy(update={"wait_seconds": 0}),
         }
-        runs = platform.react(sensors=(source_queue_sensor, stale_seasons_sensor))
-        assert [name for name, r in runs if r.success] == [
-            "source_queue_sensor",
-            "stale_seasons_sensor",
-        ], runs
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(source_data, "_pause", lambda seconds: None)
+            data = tick(source_queue_sensor, instance, None, defs=defs, resources=resources)
+        [request] = data.run_requests
+        assert execute(defs, instance, data, request).success
         runner = world.storage("runner")
         assert json.loads(runner.read_bytes(layout.stats_json(2024)))[0]["Race Round"] == 1
         _denied(lambda: runner.write_bytes(layout.source_csv("races"), b"raceId\n"))
@@ -275,13 +276,13 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
 
 
 def _glue_mode_ingest_and_stats(world: World, instance, tmp_path) -> list:
-    from f1_pipeline.cli.launch import ingest, publish_seasons
     from f1_pipeline.definitions import build_definitions
     from f1_pipeline.defs.constants import STEP_RUNNER_KEY, STORAGE_KEY
     from f1_pipeline.defs.resources import StepRunnerResource
     from f1_pipeline.settings import AwsSettings, GlueSettings
     from f1_pipeline_tests.conftest import with_resources
     from f1_pipeline_tests.glue.standin import LocalGlue
+    from f1_pipeline_tests.runs import publish
 
     key = world.keys["job"]
     job_env = {**os.environ, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
@@ -302,8 +303,9 @@ def _glue_mode_ingest_and_stats(world: World, instance, tmp_path) -> list:
     )  # fmt: skip
     defs = with_resources(defs, **{STEP_RUNNER_KEY: runner})
     try:
-        ingest(defs, instance)
-        publish_seasons(defs, instance, [2023, 2024])
+        # The sensors' own call in Glue mode: the deployed job's code versions.
+        assert runner.code_versions() is not None
+        publish(settings, instance, [2023, 2024], defs=defs)
     finally:
         standin.close()
     return list(standin.runs.values())

@@ -180,6 +180,7 @@ def test_least_privilege_per_principal():
         "sqs:DeleteMessage",
     ]
     assert "glue:GetJobRuns" in _statement(runner, "DriveTheGlueJob")["Action"]
+    assert "glue:GetJob" in _statement(runner, "DriveTheGlueJob")["Action"]  # code versions
 
 
 def _statement(doc: dict, sid: str) -> dict:
