@@ -4,6 +4,7 @@ at once on one instance."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -21,16 +22,16 @@ from f1_pipeline.defs.instance import prepare_home
 from f1_pipeline.settings import Settings, SettingsError
 from f1_pipeline_tests import postgres
 from f1_pipeline_tests.conftest import local_settings
-from f1_pipeline_tests.defs.sensors.helpers import Platform
 
-# One season run in a process of its own, on the instance DAGSTER_HOME names.
+# One run of one season in a process of its own (as `f1-pipeline run --seasons` or
+# `dagster asset materialize` make them), on the instance DAGSTER_HOME names.
 PUBLISH = """
 import sys
 from dagster import DagsterInstance
-from f1_pipeline.cli.launch import publish_seasons
-from f1_pipeline.definitions import build_definitions
+from f1_pipeline.settings import Settings
+from f1_pipeline_tests.runs import publish
 with DagsterInstance.get() as instance:
-    publish_seasons(build_definitions(), instance, [int(sys.argv[1])])
+    publish(Settings.from_env(), instance, [int(sys.argv[1])])
 """
 SEASON_STATS = AssetKey(["results", "season_stats"])
 pytestmark = pytest.mark.skipif(not postgres.available(), reason="no initdb/pg_ctl on PATH")
@@ -60,7 +61,7 @@ def test_the_postgres_template_makes_a_working_instance(pg_home):
         assert isinstance(instance.run_storage, PostgresRunStorage)
         assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
         limits = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
-        assert limits == {"cleaned_layer": 1, "season_stats": 2}
+        assert limits == {"cleaned_layer": 1, "season_stats": 1}
         assert not instance.nux_enabled
     assert not (pg_home / "history").exists()  # nothing of Dagster's in SQLite files
 
@@ -72,21 +73,33 @@ def test_postgres_storage_needs_its_server_named():
         Settings.from_env({"F1_DAGSTER_STORAGE": "mysql"})
 
 
-def test_pipeline_sensors_and_concurrent_season_runs_on_postgres(
+def test_the_sensor_and_concurrent_runs_on_postgres_never_overlap(
     pg_home, data_root, spark, expected_dir, monkeypatch, capsys
 ):
+    from f1_pipeline.definitions import build_definitions
+    from f1_pipeline.defs.sensors import source_data
+    from f1_pipeline.defs.sensors.source_data import source_data_sensor
+    from f1_pipeline_tests.defs.sensors.helpers import execute, tick
+
+    monkeypatch.setattr(source_data, "_pause", lambda seconds: None)
     with DagsterInstance.from_config(str(pg_home)) as instance:
-        platform = Platform(local_settings(data_root), instance)
-        runs = platform.react()
-        assert [name for name, _ in runs] == ["source_data_sensor", "stale_seasons_sensor"]
-        assert all(result.success for _, result in runs)
+        defs = build_definitions(local_settings(data_root))
+        data = tick(source_data_sensor, instance, None, defs=defs, resources=defs.resources)
+        [request] = data.run_requests
+        assert execute(defs, instance, data, request).success
         for season in range(2018, 2025):
             got = json.loads((data_root / layout.stats_json(season)).read_text())
             want = json.loads((expected_dir / f"stats_{season}.json").read_text())
             assert got == want, season
 
-        # Three season runs at once, each in its own process as the daemon launches them,
-        # sharing one instance (and, to spare two cores three JVMs, one warm Spark server).
+        # A correction to three seasons, then three runs at once, each in its own process
+        # and outside any queue (in-process launchers): the pools, claimed by the steps,
+        # never let two write the same outputs at once. One warm Spark server for all three.
+        results = data_root / layout.source_csv("results")
+        text = results.read_text()
+        for race, lap in (("1096", "01:40.0"), ("1115", "01:41.0"), ("1132", "01:42.0")):
+            text += f"{90000 + int(race)},{race},999,20,{lap}\r\n"
+        results.write_text(text)
         env = {**os.environ, "DAGSTER_HOME": str(pg_home), "F1_DATA_ROOT": str(data_root),
                "F1_DAGSTER_STORAGE": "postgres"}  # fmt: skip
         engine.start(pg_home, spark_config("local[2]"), port=0)
@@ -101,21 +114,47 @@ def test_pipeline_sensors_and_concurrent_season_runs_on_postgres(
             engine.stop(pg_home)
         assert [w.returncode for w in workers] == [0, 0, 0], outputs
         runs = instance.get_runs()
-        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 5
-        concurrent = {r.run_id for r in runs[:3]}
-        # Each season's latest materialisation is its own concurrent run's, and the manifest
-        # (updated by all three at once) lists every season.
+        assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 4
+        concurrent = runs[:3]
+        for step in ("cleaned_tables", "results__season_stats"):
+            spans = sorted(_step_span(instance, r.run_id, step) for r in concurrent)
+            for (_, end), (start, _) in itertools.pairwise(spans):
+                assert end <= start, f"two runs wrote {step} at once: {spans}"
+        # Each season's latest materialisation is its own run's; the manifest lists them.
+        manifest = json.loads((data_root / layout.manifest()).read_text())
         for season in ("2022", "2023", "2024"):
             [record] = instance.fetch_materializations(
                 AssetRecordsFilter(asset_key=SEASON_STATS, asset_partitions=[season]), limit=1
             ).records
-            assert record.run_id in concurrent
-        manifest = json.loads((data_root / layout.manifest()).read_text())
-        assert {manifest["seasons"][s]["run_id"] for s in ("2022", "2023", "2024")} == concurrent
+            assert record.run_id in {r.run_id for r in concurrent}
+            assert manifest["seasons"][season]["run_id"] == record.run_id
 
     # The command line on the same instance (its progress lines read the run's events).
     for name, value in {"DAGSTER_HOME": str(pg_home), "F1_DATA_ROOT": str(data_root),
                         "F1_DAGSTER_STORAGE": "postgres"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     assert main(["run", "--seasons", "2024"]) == 0
-    assert "    season files written: 2/2" in capsys.readouterr().out
+    assert "season 2024: 24 races (unchanged)" in capsys.readouterr().out
+
+
+def _step_span(instance, run_id: str, step: str) -> tuple[float, float]:
+    """When ``step`` of the run started and ended (its events' timestamps)."""
+    from dagster import DagsterEventType
+
+    records = instance.all_logs(run_id)
+    start = min(
+        r.timestamp
+        for r in records
+        if r.step_key == step
+        and r.dagster_event
+        and r.dagster_event.event_type == DagsterEventType.STEP_START
+    )
+    end = max(
+        r.timestamp
+        for r in records
+        if r.step_key == step
+        and r.dagster_event
+        and r.dagster_event.event_type
+        in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+    )
+    return start, end
