@@ -6,6 +6,8 @@ over a range of season partitions), and its progress lines are printed as they c
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import uuid
@@ -19,9 +21,11 @@ from dagster import (
     DagsterInstance,
     DagsterRunStatus,
     Definitions,
+    RunsFilter,
 )
 
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.core.engine import process_start
 from f1_pipeline.core.lineage import read_commit
 from f1_pipeline.core.steps.base import PROGRESS_PREFIX
 from f1_pipeline.core.storage import Storage
@@ -32,7 +36,7 @@ from f1_pipeline.defs.constants import PUBLISH_JOB, SEASONS_PARTITIONS
 from f1_pipeline.defs.failures import BAD_INPUT_METADATA, HELD_METADATA
 from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, register_seasons
-from f1_pipeline.defs.sensors.runs import flag
+from f1_pipeline.defs.sensors.runs import IN_FLIGHT, flag
 
 TERMINAL = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
@@ -147,6 +151,35 @@ def _collect(instance: DagsterInstance, run_id: str, result: RunResult) -> None:
         )
 
 
+# The process an in-process run runs in: a later command can tell that run is dead (its
+# process gone), fail it and free its pool slots (the daemon's run monitoring does this for
+# the runs it launched; nothing does for a command that was killed).
+PROCESS_TAG = "f1/process"
+
+
+def _this_process() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{process_start(pid)}"
+
+
+def reap_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Fail the in-process runs of this host whose process is gone, and free their pool
+    slots; their ids."""
+    host = socket.gethostname()
+    reaped = []
+    for run in instance.get_runs(RunsFilter(statuses=IN_FLIGHT), limit=50):
+        owner = run.tags.get(PROCESS_TAG, "")
+        name, _, rest = owner.partition(":")
+        pid, _, start = rest.partition(":")
+        if name != host or not pid.isdigit() or str(process_start(int(pid))) == start:
+            continue
+        instance.report_run_failed(run, "its process ended without finishing the run")
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append(run.run_id)
+    return reaped
+
+
 def execute(
     defs: Definitions,
     instance: DagsterInstance,
@@ -157,6 +190,7 @@ def execute(
 ) -> None:
     """One run of the publish job's ``assets`` in this process."""
     run_id = str(uuid.uuid4())
+    tags = {**tags, PROCESS_TAG: _this_process()}
     with _progress(instance, run_id, console):
         done = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
             run_config=_run_config(console.verbose),
@@ -255,6 +289,8 @@ def publish(
     seasons that are not adjacent partitions) publish theirs; in this process, or submitted to
     the daemon's queue through the webserver at ``queue_url``."""
     report_new_uploads(instance, storage, listing(storage))
+    for run_id in reap_dead_runs(instance):
+        print(f"    run {run_id} had lost its process: marked failed, its slots freed")
     result, start = RunResult(), time.monotonic()
     if not plan_.ranges:
         execute(defs, instance, CLEANED_ONLY, tags, console, result)

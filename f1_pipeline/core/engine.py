@@ -58,7 +58,7 @@ class EngineError(RuntimeError):
     """The Connect server could not be started or reached; the message says why."""
 
 
-def _proc_start(pid: int) -> int | None:
+def process_start(pid: int) -> int | None:
     """The process's start time (clock ticks since boot): with the pid, what identifies it."""
     try:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
@@ -90,7 +90,7 @@ class ConnectServer:
 
     def is_same_process(self) -> bool:
         """The pid is still this server (not a process that reused its number)."""
-        start = _proc_start(self.pid)
+        start = process_start(self.pid)
         return start is not None and start == self.started and _is_server(self.pid)
 
     def __repr__(self) -> str:  # never the token
@@ -308,7 +308,7 @@ def start(
             start_new_session=True,  # outlives this command; its own process group
         )  # fmt: skip
     server = ConnectServer(process.pid, port, str(log), datetime.now(UTC).isoformat(), token,
-                           _proc_start(process.pid))  # fmt: skip
+                           process_start(process.pid))  # fmt: skip
     _write_state(home, server)
     try:
         _wait_listening(process, port, log, timeout)

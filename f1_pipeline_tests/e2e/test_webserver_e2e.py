@@ -77,7 +77,8 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         assert stats["owners"] == [{"team": "f1-data"}]
         assert stats["pools"] == ["season_stats"]
         assert nodes["cleaned/races"]["pools"] == ["cleaned_layer"]
-        assert stats["internalFreshnessPolicy"] == {"deadlineCron": "0 9 * * 1", "timezone": "UTC"}
+        # The freshness signal is a check on the data, not a cron policy (see catalog.py).
+        assert stats["internalFreshnessPolicy"] is None
         [schema] = [e for e in stats["metadataEntries"] if e["label"] == "dagster/column_schema"]
         assert all(c["description"] for c in schema["schema"]["columns"])
         # The Resources page: what each resource is and how it is configured; the alert
@@ -96,9 +97,10 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         states |= {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]}
         assert states == {
             "source_data_sensor": "RUNNING",
-            "stale_seasons_sensor": "RUNNING",
             "run_failure_alert_sensor": "RUNNING",
+            "freshness_alert_sensor": "RUNNING",
             "race_weekend_schedule": "RUNNING",
+            "freshness_schedule": "RUNNING",
         }
 
         # The sensor ingests the local sample by itself; that registers the seasons.
@@ -110,13 +112,18 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         assert "season 2024: published" in out
         assert "summary: backfill" in out
         assert "2/2 season(s) published" in out
-        # `f1-pipeline run` (its own process, as users run it) beside the webserver links
-        # each of its runs in the UI.
+        # `f1-pipeline run` (its own process, as users run it) beside a running daemon: its run
+        # goes through the daemon's queue and pools, followed here with its progress lines;
+        # linked in the UI.
         script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
+        (data_root / "results" / "stats_2024.json").unlink()  # something to do
+        (data_root / "results" / "_manifest.json").unlink()
         done = subprocess.run(
             [script, "run", "--seasons", "2024"], capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, done.stderr
+        assert "(submitted to the daemon's queue)" in done.stdout
+        assert f"    queued as {url}/runs/" in done.stdout
         assert f"({url}/runs/" in done.stdout
         assert "    season files written: 2/2" in done.stdout
 
@@ -129,6 +136,7 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         assert statuses == {
             "race_id_unique": (True, "SUCCEEDED"),
             "season_round_unique": (True, "SUCCEEDED"),
+            "no_published_data_removed": (True, "SUCCEEDED"),
         }
     for season in ("2023", "2024"):
         got = json.loads((data_root / "results" / f"stats_{season}.json").read_text())
