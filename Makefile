@@ -74,11 +74,13 @@ CONNECT_TESTS ?= f1_pipeline_tests/core f1_pipeline_tests/defs/assets
 test-connect: $(VENV)/.installed-test
 	F1_TEST_SPARK_CONNECT=1 $(BIN)/python $(PYTEST) -m "not e2e" $(CONNECT_TESTS)
 
-## lint: ruff, the architecture's import boundaries, and the type checker
+## lint: ruff (public APIs only: banned private modules, SLF001), the private-access check ruff
+## cannot do, the architecture's import boundaries, and the type checker
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python .ci/private_access.py f1_pipeline
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
