@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 SPARK35_VENV ?= .venv-spark35
 SPARK35_TESTS := f1_pipeline_tests/core f1_pipeline_tests/glue/test_entry.py
 # Two workers, whole modules each (module fixtures stay in one process). The suite runs in
-# time zones far from UTC: every timestamp written must be UTC whatever the host's.
-PYTEST := -m pytest -n 2 --dist loadfile
+# time zones far from UTC: every timestamp written must be UTC whatever the host's. Each tier
+# ends with its slowest tests, so its time budget stays visible.
+PYTEST := -m pytest -n 2 --dist loadfile --durations=15
 # The UI and the CLI share this persistent Dagster instance.
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 UI_PORT ?= 3000
@@ -20,7 +21,7 @@ export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
 LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 
-.PHONY: run test test-fast test-spark35 test-connect lint typecheck ui bench lock clean
+.PHONY: run test test-fast test-spark35 lint typecheck ui bench lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(None if (3, 11) <= v < (3, 13) else "f1-pipeline needs Python 3.11 or 3.12 and $(PYTHON) is %d.%d: install python3.11 and run make PYTHON=python3.11" % v)'
@@ -54,9 +55,10 @@ test: $(VENV)/.installed-test lint
 	TZ=America/New_York $(BIN)/python $(PYTEST)
 	$(MAKE) --no-print-directory test-spark35
 
-## test-fast: the edit-test loop, everything but the e2e and Glue stand-in tests (Spark 4 only)
+## test-fast: the edit-test loop (under 5 minutes): everything but the full tier — e2e, the
+## Glue stand-in, Dagster's daemon loops, PostgreSQL, IAM enforcement, cold console runs
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python $(PYTEST) -m "not e2e and not glue"
+	$(BIN)/python $(PYTEST) -m "not e2e and not glue and not full"
 
 ## test-spark35: what ships to the Glue job, on Glue 5's Spark 3.5 (no Dagster installed):
 ## transforms, steps, contract, entry script; then Glue mode end to end with the job on 3.5
@@ -64,15 +66,6 @@ test-spark35: $(SPARK35_VENV)/.installed $(VENV)/.installed-test
 	TZ=Asia/Kolkata $(SPARK35_VENV)/bin/python $(PYTEST) $(SPARK35_TESTS)
 	F1_TEST_GLUE_PYTHON=$(CURDIR)/$(SPARK35_VENV)/bin/python \
 		$(BIN)/python -m pytest f1_pipeline_tests/glue/test_glue_mode.py
-
-## test-connect: the tests again with every Spark session a client of a real Spark Connect
-## server on loopback (the warm engine's path): by default the transforms, steps and the
-## pipeline's assets; CONNECT_TESTS=f1_pipeline_tests for the whole suite. (`make test` covers
-## the Connect path with cli/test_spark.py: a real server, the golden run over it.)
-CONNECT_TESTS ?= f1_pipeline_tests/core f1_pipeline_tests/defs/assets
-
-test-connect: $(VENV)/.installed-test
-	F1_TEST_SPARK_CONNECT=1 $(BIN)/python $(PYTEST) -m "not e2e" $(CONNECT_TESTS)
 
 ## lint: ruff (public APIs only: banned private modules, SLF001), the private-access check ruff
 ## cannot do, the architecture's import boundaries, and the type checker

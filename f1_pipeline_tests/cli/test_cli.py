@@ -60,6 +60,7 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
         assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]  # one run per upload
 
 
+@pytest.mark.full
 def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, tmp_path):
 
     classes = tmp_path / "classes"

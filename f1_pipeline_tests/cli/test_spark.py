@@ -17,6 +17,8 @@ from f1_pipeline.cli import main
 from f1_pipeline.core import engine
 from f1_pipeline_tests.conftest import EXPECTED, SAMPLE_SOURCE
 
+pytestmark = pytest.mark.full  # the full tier: see docs/testing.md
+
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):

@@ -44,6 +44,8 @@ from f1_pipeline_tests.infra.test_template import (
     policy_documents,
 )
 
+pytestmark = pytest.mark.full  # the full tier: see docs/testing.md
+
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 BUCKET = "f1-iam-bucket"

@@ -34,7 +34,10 @@ with DagsterInstance.get() as instance:
     publish(Settings.from_env(), instance, [int(sys.argv[1])])
 """
 SEASON_STATS = AssetKey(["results", "season_stats"])
-pytestmark = pytest.mark.skipif(not postgres.available(), reason="no initdb/pg_ctl on PATH")
+pytestmark = [
+    pytest.mark.full,
+    pytest.mark.skipif(not postgres.available(), reason="no initdb/pg_ctl on PATH"),
+]
 
 
 @pytest.fixture(scope="module")

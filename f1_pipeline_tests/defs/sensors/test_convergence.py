@@ -23,6 +23,8 @@ from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 from f1_pipeline_tests.defs.sensors.daemon import daemon
 from f1_pipeline_tests.reference_pandas import stats_by_season
 
+pytestmark = pytest.mark.full  # the full tier: see docs/testing.md
+
 RACES, RESULTS = layout.source_csv("races"), layout.source_csv("results")
 SENSOR = "source_data_sensor"
 

@@ -127,4 +127,4 @@ def test_two_uploads_in_the_same_second_are_both_seen(bucket, s3_client, tmp_pat
     assert len(checksums) == 2
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+pytestmark = [pytest.mark.full, pytest.mark.filterwarnings("ignore::DeprecationWarning")]

@@ -16,6 +16,8 @@ from f1_pipeline.settings import Settings
 from f1_pipeline_tests.defs.sensors.daemon import daemon
 from f1_pipeline_tests.defs.sensors.test_convergence import World, keep_seasons, sample
 
+pytestmark = pytest.mark.full  # the full tier: see docs/testing.md
+
 
 def _with_history_season(races: bytes, results: bytes, season: int) -> tuple[bytes, bytes]:
     """Add an older season: a copy of 2019's races under new ids and the given year."""
