@@ -13,9 +13,12 @@ def _race(race_id: int, rnd: int, day: date, start: str | None = "14:00:00") -> 
 
 
 # The sample's shape: results stop after round 12 (2024-07-07); round 13 is 2024-07-21.
-CALENDAR = [_race(n, n, date(2024, 3, 2) + timedelta(weeks=2 * (n - 1))) for n in range(1, 25)]
-CALENDAR[11] = _race(12, 12, date(2024, 7, 7))
-CALENDAR[12] = _race(13, 13, date(2024, 7, 21), "13:00:00")
+CALENDAR = [
+    *(_race(n, n, date(2024, 3, 2) + timedelta(weeks=n - 1)) for n in range(1, 12)),
+    _race(12, 12, date(2024, 7, 7)),
+    _race(13, 13, date(2024, 7, 21), "13:00:00"),
+    *(_race(n, n, date(2024, 7, 21) + timedelta(weeks=2 * (n - 13))) for n in range(14, 25)),
+]
 WITH_RESULTS = set(range(1, 13))
 
 
