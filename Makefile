@@ -16,8 +16,11 @@ UI_PORT ?= 3000
 export DAGSTER_HOME
 # No telemetry leaves this machine.
 export DAGSTER_DISABLE_TELEMETRY := 1
-# Asset events of a many-season run are written in batches (see defs/instance/event_log.py).
+# Every process that creates runs gets these (see f1_pipeline/defs/instance/__init__.py): a
+# many-season run's asset events are written in batches (real batches on PostgreSQL), and its
+# run creation writes one planned event instead of one per season (dagster issue #32242).
 export DAGSTER_EVENT_BATCH_SIZE ?= 1000
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= 1
 
 LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 

@@ -18,7 +18,7 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     actions = spark.add_subparsers(dest="spark_command", required=True)
     start = actions.add_parser("start", help="start it (or say where it already runs)")
     start.add_argument("--port", type=int, default=15002, help="preferred port (default 15002)")
-    actions.add_parser("stop", help="stop it; runs fall back to an embedded session")
+    actions.add_parser("stop", help="stop it; runs start a private server of their own")
     actions.add_parser("status", help="is it running, and where (exit 1 if not)")
 
 
@@ -48,7 +48,7 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     running = engine.running_server(home)
     if running is None:
-        print("no Spark Connect server running: runs start an embedded Spark session")
+        print("no Spark Connect server running: each run starts a private one of its own")
         return 1
     print(f"Spark Connect server running at {running.url} (pid {running.pid}, since "
           f"{running.started_at}, log {running.log})")  # fmt: skip

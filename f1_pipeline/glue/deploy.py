@@ -33,10 +33,10 @@ def entry_script() -> bytes:
     return (files("f1_pipeline.glue") / "glue_entry.py").read_bytes()
 
 
-# A new job: Glue 5 (Spark 3.5, Python 3.11), the smallest worker, two of them. As many
-# concurrent runs as the Dagster instance runs Glue steps at once (one ingest and two season
-# runs: the pools' limits), and Glue's job-run queuing for any beyond: a start never fails
-# for want of a slot.
+# A new job: Glue 5 (Spark 3.5, Python 3.11), the smallest worker, two of them. Three
+# concurrent runs: more than the Dagster instance runs Glue steps at once (one ingest and one
+# season stats step: the pools' limits), with room for a stray one; Glue's job-run queuing
+# takes any beyond, so a start never fails for want of a slot.
 NEW_JOB_DEFAULTS: Mapping[str, Any] = {
     "GlueVersion": "5.0",
     "WorkerType": "G.1X",
