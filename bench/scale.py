@@ -1,5 +1,7 @@
-"""Scaled copies of the sample source data: seasons replicated into new distinct years,
-with new unique raceIds and resultIds, so every copy is a valid, distinct dataset."""
+"""The bench's source data by scale name: "1", "100", "1000" (the sample replicated into new
+distinct years, with new unique raceIds and resultIds, so every copy is a valid, distinct
+dataset; x1000 reaches year 8993, hence F1_LATEST_SEASON=9999) or "full" (the synthetic
+Ergast-shaped export of ``generate.py``: 1950-2024)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,28 @@ import calendar
 import csv
 import io
 from pathlib import Path
+
+from bench.generate import generate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "source-data"
+
+
+def label(scale: str) -> str:
+    return scale if scale == "full" else f"x{scale}"
+
+
+def write_scale(scale: str, out_dir: Path) -> tuple[int, int, int]:
+    """Write races.csv and results.csv of ``scale`` under ``out_dir``; return how many
+    seasons, races and results they hold."""
+    if scale == "full":
+        races, results = generate(out_dir)
+    else:
+        races, results = write_scaled(SAMPLE, out_dir, int(scale))
+    with (out_dir / "races.csv").open(newline="", encoding="utf-8") as handle:
+        rows = csv.reader(handle)
+        year = next(rows).index("year")
+        seasons = len({row[year] for row in rows})
+    return seasons, races, results
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:

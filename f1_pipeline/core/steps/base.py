@@ -85,14 +85,25 @@ class Phases:
 @dataclass(frozen=True)
 class StepContext:
     storage: Storage
-    session: SparkSession
+    # The Spark session, or what makes it on first use: a step with nothing to compute (an
+    # upload already ingested, seasons already published) never waits for Spark.
+    spark: SparkSession | Callable[[], SparkSession]
     io: SparkIO
     log: StepLog
     run_id: str
     # Called as soon as a check is evaluated, before anything is published.
     report_check: Callable[[CheckOutcome], None]
     phase: Phases = field(default_factory=Phases)
+    _made: list[SparkSession] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.phase.announce is None:
             self.phase.announce = lambda text: self.log.info(f"{PROGRESS_PREFIX}{text}")
+
+    @property
+    def session(self) -> SparkSession:
+        if isinstance(self.spark, SparkSession) or not callable(self.spark):
+            return self.spark
+        if not self._made:
+            self._made.append(self.spark())
+        return self._made[0]

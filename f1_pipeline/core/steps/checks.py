@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -44,15 +44,34 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
-def _counts(checks: Sequence[Check]) -> list[int]:
-    """Each check's number of violations: one Spark action, no sort and no example rows
-    (Spark prunes what a count does not need)."""
+def _counts(
+    checks: Sequence[Check], riders: Mapping[str, DataFrame]
+) -> tuple[list[int], dict[str, list[dict]]]:
+    """Each check's number of violations, and the rows of each rider (small frames the
+    caller needs anyway, as JSON): one Spark action, no sort and no example rows (Spark
+    prunes what a count does not need)."""
+    no_text, no_count = F.lit(None).cast("string"), F.lit(None).cast("long")
     parts = [
-        check.violations.agg(F.count(F.lit(1)).alias("_n")).select(F.lit(i).alias("_check"), "_n")
+        check.violations.agg(F.count(F.lit(1)).alias("_n")).select(
+            F.lit(i).alias("_check"), "_n", no_text.alias("_kind"), no_text.alias("_row")
+        )
         for i, check in enumerate(checks)
     ]
-    counted = {r["_check"]: r["_n"] for r in reduce(DataFrame.unionByName, parts).collect()}
-    return [counted[i] for i in range(len(checks))]
+    parts += [
+        frame.select(
+            F.lit(-1).alias("_check"), no_count.alias("_n"), F.lit(name).alias("_kind"),
+            F.to_json(F.struct(*[F.col(c) for c in frame.columns])).alias("_row"),
+        )
+        for name, frame in riders.items()
+    ]  # fmt: skip
+    counted: dict[int, int] = {}
+    rows: dict[str, list[dict]] = {name: [] for name in riders}
+    for r in reduce(DataFrame.unionByName, parts).collect():
+        if r["_kind"] is None:
+            counted[r["_check"]] = r["_n"]
+        else:
+            rows[r["_kind"]].append(json.loads(r["_row"]))
+    return [counted[i] for i in range(len(checks))], rows
 
 
 def _examples(checks: Sequence[Check], failing: Sequence[int]) -> dict[int, list[dict]]:
@@ -74,11 +93,14 @@ def _examples(checks: Sequence[Check], failing: Sequence[int]) -> dict[int, list
     return found
 
 
-def evaluate(checks: Sequence[Check]) -> list[CheckOutcome]:
-    """Every check's violation count, and first examples of those that fail: one Spark
-    action when all pass, two otherwise (each action is a round trip, which costs most over
-    Spark Connect, and a sort for examples no one reads is wasted work)."""
-    counts = _counts(checks)
+def evaluate(
+    checks: Sequence[Check], riders: Mapping[str, DataFrame] | None = None
+) -> tuple[list[CheckOutcome], dict[str, list[dict]]]:
+    """Every check's violation count, and first examples of those that fail; with the rows
+    of ``riders`` (as dicts, by name). One Spark action when all pass, two otherwise (each
+    action is a round trip, which costs most over Spark Connect, and a sort for examples no
+    one reads is wasted work)."""
+    counts, ridden = _counts(checks, riders or {})
     examples = _examples(checks, [i for i, n in enumerate(counts) if n])
     outcomes = []
     for i, check in enumerate(checks):
@@ -91,7 +113,7 @@ def evaluate(checks: Sequence[Check]) -> list[CheckOutcome]:
             if count > _EXAMPLES:
                 metadata["examples"] += f" (+{count - _EXAMPLES} more)"
         outcomes.append(CheckOutcome(check.asset, check.name, count == 0, metadata))
-    return outcomes
+    return outcomes, ridden
 
 
 def fail_on_failed_checks(source: str, outcomes: Sequence[CheckOutcome]) -> None:

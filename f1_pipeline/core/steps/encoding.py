@@ -14,12 +14,16 @@ from f1_pipeline.core.transforms.errors import InvalidInputError
 BOM = codecs.BOM_UTF8
 
 
-def check_utf8(chunks: Iterable[bytes], source: str) -> None:
+def check_utf8(chunks: Iterable[bytes], source: str) -> str:
     """Raise InvalidInputError naming ``source`` and the line of the first byte sequence
-    that is not UTF-8 (a leading BOM is fine). Streams: memory stays one chunk."""
+    that is not UTF-8 (a leading BOM is fine); return the file's first line (its header:
+    Spark then needs no action to read it). Streams: memory stays one chunk."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     lines_before = 0
+    head = b""
     for chunk in chunks:
+        if lines_before == 0 and b"\n" not in head:
+            head += chunk
         pending = decoder.getstate()[0]  # an incomplete character from the last chunk
         try:
             decoder.decode(chunk)
@@ -31,6 +35,7 @@ def check_utf8(chunks: Iterable[bytes], source: str) -> None:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         _refuse(source, lines_before + 1, decoder.getstate()[0][:1][0])
+    return head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
 
 
 def _refuse(source: str, line: int, byte: int) -> None:

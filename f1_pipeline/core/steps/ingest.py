@@ -16,7 +16,6 @@ An upload the cleaned layer is already built from, by the same code, is not clea
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +51,13 @@ from f1_pipeline.core.steps.checks import (
 )
 from f1_pipeline.core.steps.encoding import check_utf8
 from f1_pipeline.core.steps.io import Pinned, StagedFile
-from f1_pipeline.core.steps.metadata import capped, dataframe_metadata, object_metadata
+from f1_pipeline.core.steps.metadata import (
+    PREVIEW_ROWS,
+    capped,
+    dataframe_metadata,
+    object_metadata,
+    preview_columns,
+)
 from f1_pipeline.core.storage import ObjectInfo, layout
 from f1_pipeline.core.transforms.cleaning import validated_table
 from f1_pipeline.core.transforms.fingerprints import season_summaries
@@ -92,10 +97,10 @@ def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> It
     uri = ctx.storage.uri(pinned.info.key)
     with ExitStack() as stack:
         with ctx.phase(f"utf-8 {table}"):
-            check_utf8(pinned.chunks(), uri)
+            header = check_utf8(pinned.chunks(), uri)
         with ctx.phase(f"validate {table}"):
             validation = validated_table(
-                ctx.session, pinned.spark_path, _SPECS[table], uri, max_season
+                ctx.session, pinned.spark_path, _SPECS[table], uri, max_season, header=header
             )
             cleaned, rows = validation.__enter__()
         try:
@@ -107,8 +112,13 @@ def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> It
         yield StagedTable(table, df, rows, staged, pinned.info)
 
 
-def _data_checks(races: DataFrame, results: DataFrame) -> list[CheckOutcome]:
-    """The blocking checks within and between the tables, in one evaluation."""
+def _data_checks(
+    races: DataFrame, results: DataFrame
+) -> tuple[list[CheckOutcome], dict[str, dict[str, Any]], dict[str, list[dict]]]:
+    """The blocking checks within and between the tables, the season summaries and both
+    tables' previews: one Spark action (each is a round trip, most of a small upload's
+    time over Spark Connect). Returns the outcomes, the summaries by season and the
+    previews by table."""
     checks = [
         Check(CLEANED_RACES, "race_id_unique", duplicate_keys(races, "race_id"),
               ("race_id", "count", "lines"), "lines"),
@@ -119,7 +129,19 @@ def _data_checks(races: DataFrame, results: DataFrame) -> list[CheckOutcome]:
         Check(CLEANED_RESULTS, "race_id_in_races", orphan_results(results, races),
               ("result_id", "race_id", LINE), LINE),
     ]  # fmt: skip
-    return evaluate(checks)
+    riders = {
+        "summaries": season_summaries(races, results),
+        **{
+            f"preview:{table}": df.select(*preview_columns(_SPECS[table].cleaned_columns)).limit(
+                PREVIEW_ROWS
+            )
+            for table, df in (("races", races), ("results", results))
+        },
+    }
+    outcomes, ridden = evaluate(checks, riders)
+    summaries = {str(r["season"]): r for r in ridden["summaries"]}
+    previews = {t: ridden[f"preview:{t}"] for t in ("races", "results")}
+    return outcomes, summaries, previews
 
 
 @dataclass(frozen=True)
@@ -207,15 +229,8 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             return _unchanged_result(storage, commit, uid)
         staged = {t: stack.enter_context(_staged(ctx, t, pinned[t], max_season)) for t in _SPECS}
         races, results = staged["races"].df, staged["results"].df
-        # The season summaries are computed meanwhile, by a Spark job of their own: each
-        # action is a round trip (most of a small upload's time over Spark Connect). If a
-        # check fails, the step still waits for that job to end (the staged files it reads
-        # outlive it), then reports the check.
-        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="summaries"))
-        computing = pool.submit(lambda: season_summaries(races, results).collect())
         with ctx.phase("checks"):
-            outcomes = _data_checks(races, results)
-            summaries = {str(r["season"]): r.asDict() for r in computing.result()}
+            outcomes, summaries, previews = _data_checks(races, results)
         hold = _hold(ctx, uid, summaries, commit or {}, params)
         outcomes.append(hold.outcome())
         for outcome in outcomes:
@@ -228,7 +243,7 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             raise UploadHeld(storage.uri(layout.SOURCE_PREFIX), hold_message(uid, hold.changes))
         with ctx.phase("metadata"):
             metadata = {
-                t: dataframe_metadata(s.df, s.rows, _SPECS[t].cleaned_columns)
+                t: dataframe_metadata(s.df, s.rows, _SPECS[t].cleaned_columns, previews[t])
                 for t, s in staged.items()
             }
         # Everything is validated: publish the tables, their lineage, then the commit record.

@@ -59,17 +59,29 @@ def column_schema(columns: Iterable[tuple[str, Any, str]]) -> dict[str, Any]:
     )
 
 
+PREVIEW_ROWS = 5
+
+
+def preview_columns(columns: Sequence[Column]) -> list[str]:
+    """The columns a preview shows: all but the source line."""
+    return [c.name for c in columns if c.name != SOURCE_LINE]
+
+
 def dataframe_metadata(
-    df: DataFrame, rows: int, columns: Sequence[Column], preview_rows: int = 5
+    df: DataFrame,
+    rows: int,
+    columns: Sequence[Column],
+    preview: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Row count, the declared column schema and a preview of a Spark DataFrame. The
-    DataFrame's columns must be the declared ones, in order: the catalog never shows a schema
-    that the data does not have."""
+    """Row count, the declared column schema and a preview of a Spark DataFrame (its first
+    rows, read here unless ``preview`` has them). The DataFrame's columns must be the
+    declared ones, in order: the catalog never shows a schema that the data does not have."""
     actual = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     if actual != [(c.name, c.type) for c in columns]:
         raise ValueError(f"columns {actual} differ from the declared {columns}")
-    shown = [c.name for c in columns if c.name != SOURCE_LINE]
-    preview = [r.asDict() for r in df.select(*shown).limit(preview_rows).collect()]
+    shown = preview_columns(columns)
+    if preview is None:
+        preview = [r.asDict() for r in df.select(*shown).limit(PREVIEW_ROWS).collect()]
     return {
         "dagster/row_count": rows,
         "dagster/column_schema": column_schema(columns),

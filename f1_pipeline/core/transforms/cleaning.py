@@ -10,7 +10,16 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from f1_pipeline.core.transforms.errors import InvalidInputError
-from f1_pipeline.core.transforms.reading import LINE, read_csv
+from f1_pipeline.core.transforms.reading import (
+    BLOCK,
+    HEADER,
+    POSITION,
+    ROW_ID,
+    SKIP,
+    Blocks,
+    block_stats,
+    read_csv,
+)
 from f1_pipeline.core.transforms.schema import (
     FIRST_SEASON,
     NULL_TOKENS,
@@ -140,7 +149,7 @@ def _field_problem(f: Field, spec: TableSpec, max_season: int) -> Column:
 
 
 def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
-    """Typed columns named as in ``spec``, ``source_line``, and the row's first problem.
+    """Typed columns named as in ``spec``, the row's position, and its first problem.
 
     ``_problem`` is null on good rows; otherwise a struct of the source column, its value,
     the rule broken and, for a date outside its season, that season.
@@ -150,12 +159,12 @@ def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
     repeat a costly expression, and a regex parse repeated per rule cost ~10x at scale).
     """
     norm = raw.select(
-        *[normalise_nulls(F.col(f.source)).alias(f.source) for f in spec.fields], LINE
+        *[normalise_nulls(F.col(f.source)).alias(f.source) for f in spec.fields], *POSITION
     )
     laps = [f for f in spec.fields if f.kind is Kind.LAP_TIME]
     parsed = norm.select(
         *[f.source for f in spec.fields],
-        LINE,
+        *POSITION,
         *[_typed(F.col(f.source), f.kind).alias(_parsed(f)) for f in spec.fields if f not in laps],
         *[lap_time_ms(F.col(f.source)).alias(f"{f.name}_ms") for f in laps],
     ).select(
@@ -182,7 +191,7 @@ def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
     return coded.select(
         *[F.col(_parsed(f)).alias(f.name) for f in spec.fields],
         *[f"{f.name}_ms" for f in laps],
-        LINE,
+        *POSITION,
         F.coalesce(*problems).alias(_PROBLEM),
     )
 
@@ -205,25 +214,50 @@ def _message(
     return f"{value!r} is not in the race's season ({field.in_season_of} {context})"
 
 
-def raise_first_error(typed: DataFrame, spec: TableSpec, source: str, max_season: int) -> int:
-    """Raise InvalidInputError for the first bad row, by line number, if any, or for a file
-    with no data rows; return the number of rows. One Spark action."""
-    first_bad = F.min(F.when(F.col(_PROBLEM).isNotNull(), F.struct(LINE, _PROBLEM)))
-    summary = typed.agg(F.count(F.lit(1)).alias("rows"), first_bad.alias("bad")).collect()[0]
-    if summary["bad"] is not None:
-        line, problem = summary["bad"][LINE], summary["bad"][_PROBLEM]
+def validate(typed: DataFrame, spec: TableSpec, source: str, max_season: int) -> tuple[Blocks, int]:
+    """One Spark action over the typed rows: per block, its lines (for numbering), its data
+    rows, its first bad row and its header lines. Raises InvalidInputError for the first bad
+    row in file order (with its line and column), a header line repeated in the file, or a
+    file with no data rows; returns the blocks and the number of data rows."""
+    data = ~F.col(SKIP)
+    per_block = typed.groupBy(BLOCK).agg(
+        *block_stats(typed),
+        F.count(F.when(data, True)).alias("_rows"),
+        F.min(F.when(data & F.col(_PROBLEM).isNotNull(), F.struct(ROW_ID, _PROBLEM))).alias("_bad"),
+        F.count(F.when(F.col(HEADER), True)).alias("_headers"),
+        F.max(F.when(F.col(HEADER), F.col(ROW_ID))).alias("_last_header"),
+    )
+    found = sorted((r.asDict() for r in per_block.collect()), key=lambda r: r[BLOCK])
+    blocks = Blocks.of(found)
+    bad = next((r for r in found if r["_bad"] is not None), None)
+    if bad is not None:
+        problem = bad["_bad"][_PROBLEM]
         field = next(f for f in spec.fields if f.source == problem["column"])
         message = _message(field, problem["value"], problem["code"], problem["context"], max_season)
+        line = blocks.line(bad[BLOCK], bad["_bad"][ROW_ID])
         raise InvalidInputError(source, message, line=line, column=field.source)
-    if summary["rows"] == 0:
+    if sum(r["_headers"] for r in found) > 1:
+        last = max((r for r in found if r["_headers"]), key=lambda r: r[BLOCK])
+        raise InvalidInputError(
+            source,
+            "the header line appears again",
+            line=blocks.line(last[BLOCK], last["_last_header"]),
+        )
+    rows = sum(r["_rows"] for r in found)
+    if rows == 0:
         raise InvalidInputError(
             source, "no data rows (a header only): an upload holds the whole history", line=2
         )
-    return summary["rows"]
+    return blocks, rows
 
 
 def clean_table(
-    spark: SparkSession, path: str, spec: TableSpec, source: str, max_season: int | None = None
+    spark: SparkSession,
+    path: str,
+    spec: TableSpec,
+    source: str,
+    max_season: int | None = None,
+    header: str | None = None,
 ) -> DataFrame:
     """Read, type and validate one source CSV. Keeps ``source_line`` for later messages.
 
@@ -231,7 +265,7 @@ def clean_table(
     that does not parse, a missing required value, an implausible value (see ``schema``),
     or a file without data rows.
     """
-    with validated_table(spark, path, spec, source, max_season, cache=False) as (cleaned, _):
+    with validated_table(spark, path, spec, source, max_season, False, header) as (cleaned, _):
         return cleaned
 
 
@@ -243,19 +277,22 @@ def validated_table(
     source: str,
     max_season: int | None = None,
     cache: bool = True,
+    header: str | None = None,
 ) -> Iterator[tuple[DataFrame, int]]:
-    """:func:`clean_table` for a caller that goes on to write the table: yields it and its
-    row count. With ``cache``, the typed rows the validation computes are kept (memory,
-    spilling to disk) until the block ends, so the CSV is parsed once, in parallel, rather
-    than again by the write."""
+    """:func:`clean_table` for a caller that goes on to write the table: yields it (with
+    line numbers) and its row count, after one Spark action. With ``cache``, the typed rows
+    the validation computes are kept (memory, spilling to disk) until the block ends, so the
+    CSV is parsed once, in parallel, rather than again by the write. ``header``: the file's
+    first line, when the caller has it (else Spark reads it)."""
     max_season = max_season or latest_plausible_season()
-    raw = read_csv(spark, path, source, spec.source_columns)
+    raw = read_csv(spark, path, source, spec.source_columns, header)
     typed = type_table(raw, spec, max_season)
     if cache:
         typed = typed.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        rows = raise_first_error(typed, spec, source, max_season)
-        yield typed.drop(_PROBLEM), rows
+        blocks, rows = validate(typed, spec, source, max_season)
+        data = typed.filter(~F.col(SKIP)).drop(_PROBLEM)
+        yield blocks.numbered(spark, data), rows
     finally:
         if cache:
             typed.unpersist()

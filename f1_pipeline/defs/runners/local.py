@@ -109,7 +109,7 @@ class LocalSpark(StepRunner):
         try:
             ctx = StepContext(
                 storage=self.storage,
-                session=self._session(context.log),
+                spark=lambda: self._session(context.log),
                 io=LocalStagedIO(self.storage),
                 log=context.log,
                 run_id=context.run.run_id,

@@ -25,8 +25,9 @@ def test_failing_checks_name_their_first_lines_and_passing_ones_have_no_examples
         Check("x", "orphans", orphan_results(result_df, race_df),
               ("result_id", "race_id", LINE), LINE),
     ]  # fmt: skip
-    outcomes = evaluate(checks)
+    outcomes, riders = evaluate(checks, {"seasons": race_df.select("season").distinct()})
     dup, rounds, orphans = outcomes
+    assert riders == {"seasons": [{"season": 2024}]}  # read in the same action
     assert (dup.passed, dup.metadata["violations"]) == (False, 1)
     assert dup.metadata["examples"] == "race_id=7, count=7, lines=[2, 3, 4, 5, 6, 7, 8]"
     assert rounds.passed
@@ -42,7 +43,7 @@ def test_examples_are_the_first_five_by_line_and_the_rest_counted(spark):
     # Eight orphans; lines 2..9, listed in reverse so the first five must be chosen by line.
     rows = [(100 + i, 50 + i, 44, 1, None, None) for i in range(8)]
     result_df = results(spark, rows).orderBy(LINE, ascending=False)
-    [outcome] = evaluate(
+    [outcome], _ = evaluate(
         [Check("x", "orphans", orphan_results(result_df, race_df), ("result_id", LINE), LINE)]
     )
     assert outcome.metadata["violations"] == 8

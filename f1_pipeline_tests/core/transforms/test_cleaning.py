@@ -170,3 +170,17 @@ def test_the_latest_plausible_season_can_be_raised_for_synthetic_data(spark, tmp
         clean_races(spark, str(path), "races.csv", max_season=2099)
     rows = clean_races(spark, str(path), "races.csv", max_season=2100).collect()
     assert sorted(r.season for r in rows) == [2024, 2024, 2100]
+
+
+def test_a_header_line_repeated_in_the_file_is_refused_at_its_line(spark, tmp_path):
+    # Two exports concatenated: the second header is not data, and not silently dropped.
+    path = write_csv(tmp_path / "races.csv", RACES + RACES)
+    with pytest.raises(InvalidInputError, match=r"races\.csv, line 4: the header line appears"):
+        clean_races(spark, str(path), "races.csv")
+
+
+def test_line_numbers_stay_exact_with_a_bom_and_blank_lines(spark, tmp_path):
+    path = tmp_path / "races.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + RACES.replace("\n", "\n\n", 1).encode())
+    rows = clean_races(spark, str(path), "races.csv").orderBy("race_id").collect()
+    assert [r[LINE] for r in rows] == [4, 3]

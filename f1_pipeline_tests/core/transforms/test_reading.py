@@ -4,7 +4,14 @@ import pytest
 from pyspark.sql import functions as F
 
 from f1_pipeline.core.transforms.errors import InvalidInputError
-from f1_pipeline.core.transforms.reading import LINE, numbered_lines, parse_header, read_csv
+from f1_pipeline.core.transforms.reading import (
+    LINE,
+    ROW_ID,
+    SKIP,
+    numbered_lines,
+    parse_header,
+    read_csv,
+)
 from f1_pipeline_tests.conftest import write_csv
 
 
@@ -39,11 +46,13 @@ def test_read_csv_selects_columns_by_name_and_ignores_extras(spark, tmp_path):
         tmp_path / "r.csv",
         'extra,b,a,more\n1,"x, with comma",\\N,9\n\n2,"say ""hi""",5,9\n',
     )
-    rows = read_csv(spark, str(path), "r.csv", ("a", "b")).orderBy(LINE).collect()
-    assert [r.asDict() for r in rows] == [
-        {"a": "\\N", "b": "x, with comma", LINE: 2},
-        {"a": "5", "b": 'say "hi"', LINE: 4},
+    rows = read_csv(spark, str(path), "r.csv", ("a", "b")).orderBy(ROW_ID).collect()
+    # The header and the blank line are there, marked to skip; the data as text.
+    assert [(r["a"], r["b"], r[SKIP]) for r in rows if not r[SKIP]] == [
+        ("\\N", "x, with comma", False),
+        ("5", 'say "hi"', False),
     ]
+    assert [r[SKIP] for r in rows] == [True, False, True, False]
 
 
 def test_read_csv_names_file_and_missing_columns(spark, tmp_path):
