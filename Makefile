@@ -14,6 +14,10 @@ PYTEST := -m pytest -n 2 --dist loadfile --durations=15
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 UI_PORT ?= 3000
 export DAGSTER_HOME
+# The team set-up keeps its runs in PostgreSQL: a Dagster home of its own.
+TEAM_HOME ?= $(CURDIR)/.dagster-team
+# `dg` uses the project's virtualenv (and says so when it is not the active one).
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 # No telemetry leaves this machine.
 export DAGSTER_DISABLE_TELEMETRY := 1
 # Every process that creates runs gets these (see f1_pipeline/defs/instance/__init__.py): a
@@ -24,7 +28,7 @@ export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= 1
 
 LOCK := $(BIN)/uv pip compile --quiet --python-version 3.11 --no-header --annotation-style line
 
-.PHONY: run test test-fast test-spark35 lint typecheck ui bench lock clean
+.PHONY: run test test-fast test-spark35 lint typecheck ui team team-down bench lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(None if (3, 11) <= v < (3, 13) else "f1-pipeline needs Python 3.11 or 3.12 and $(PYTHON) is %d.%d: install python3.11 and run make PYTHON=python3.11" % v)'
@@ -79,6 +83,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/python .ci/private_access.py f1_pipeline
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/dg check defs
 
 
 ## lock: re-resolve requirements/*.lock from pyproject.toml and requirements/spark35.in
@@ -87,12 +92,21 @@ lock: $(VENV)/.installed-test
 	$(LOCK) pyproject.toml --extra test -o requirements/test.lock
 	$(LOCK) requirements/spark35.in -o requirements/spark35.lock
 
-## ui: the Dagster UI on http://127.0.0.1:3000, with a warm Spark Connect server its runs use
+## ui: the Dagster UI on http://127.0.0.1:3000 (`dg dev`: webserver + daemon on this project's
+## home, never a throwaway one), with a warm Spark Connect server its runs use
 ui: $(VENV)/.installed
 	$(BIN)/python -c 'from f1_pipeline.settings import Settings; from f1_pipeline.defs.instance import prepare_home; s = Settings.from_env(); prepare_home(s.dagster_home, s.dagster_storage)'
 	$(BIN)/f1-pipeline spark start
 	trap '$(BIN)/f1-pipeline spark stop' EXIT INT TERM; \
-		$(BIN)/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
+		$(BIN)/dg dev -h 127.0.0.1 -p $(UI_PORT)
+
+## team: the team set-up on this machine (docs/operations.md): PostgreSQL, the warm engine, a
+## gRPC code server, the webserver and the daemon as separate processes; `make team-down` stops it
+team: $(VENV)/.installed
+	DAGSTER_HOME=$(TEAM_HOME) $(BIN)/f1-pipeline team up --port $(UI_PORT)
+
+team-down: $(VENV)/.installed
+	DAGSTER_HOME=$(TEAM_HOME) $(BIN)/f1-pipeline team down
 
 
 ## bench: what users wait for, vs plain pandas: f1-pipeline run cold/warm at x1, x100, x1000,

@@ -27,7 +27,7 @@ def python_problem(version: Sequence[int]) -> str | None:
 if (_problem := python_problem(tuple(sys.version_info[:3]))) is not None:
     sys.exit(f"f1-pipeline: {_problem}")
 
-from f1_pipeline.cli import accept, backfill, bootstrap, glue, run, spark, upload  # noqa: E402
+from f1_pipeline.cli import accept, backfill, bootstrap, glue, run, spark, team, upload  # noqa: E402
 from f1_pipeline.cli.errors import CommandError, as_command_error  # noqa: E402
 from f1_pipeline.settings import Settings, SettingsError  # noqa: E402
 
@@ -39,6 +39,7 @@ COMMANDS = {
     "bootstrap": bootstrap,
     "glue": glue,
     "spark": spark,
+    "team": team,
 }
 
 

@@ -9,6 +9,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import AssetKey
@@ -171,3 +172,50 @@ def launch_run(url: str, job: str, assets: Sequence[AssetKey], tags: dict[str, s
         detail = result.get("message") or "; ".join(e["message"] for e in result.get("errors", []))
         raise CommandError(f"the webserver at {url} refused the run: {detail or result}")
     return result["run"]["runId"]
+
+
+_LOCATION_FIELDS = """name loadStatus versionKey
+  locationOrLoadError { __typename ... on PythonError { message } }"""
+_LOCATIONS = f"""{{ workspaceOrError {{ __typename
+  ... on Workspace {{ locationEntries {{ {_LOCATION_FIELDS} }} }}
+  ... on PythonError {{ message }} }} }}"""
+_RELOAD = f"""mutation($name: String!) {{ reloadRepositoryLocation(repositoryLocationName: $name) {{
+  __typename ... on WorkspaceLocationEntry {{ {_LOCATION_FIELDS} }}
+  ... on PythonError {{ message }} ... on UnauthorizedError {{ message }}
+  ... on ReloadNotSupported {{ message }} ... on RepositoryLocationNotFound {{ message }} }} }}"""
+
+
+@dataclass(frozen=True)
+class Location:
+    """The code location as the webserver sees it: ``loaded`` when its definitions are
+    served, ``error`` the load error if any, ``version`` changes on every (re)load."""
+
+    loaded: bool
+    error: str | None
+    version: str | None
+
+
+def _location(entry: dict[str, Any] | None) -> Location:
+    if entry is None:
+        return Location(False, f"the webserver has no code location {LOCATION!r}", None)
+    found = entry.get("locationOrLoadError") or {}
+    error = found.get("message") if found.get("__typename") == "PythonError" else None
+    loaded = entry.get("loadStatus") == "LOADED" and found.get("__typename") == "RepositoryLocation"
+    return Location(loaded, error, entry.get("versionKey"))
+
+
+def code_location(url: str) -> Location:
+    workspace = graphql(url, _LOCATIONS)["workspaceOrError"]
+    if workspace["__typename"] != "Workspace":
+        return Location(False, workspace.get("message"), None)
+    entries = {e["name"]: e for e in workspace["locationEntries"]}
+    return _location(entries.get(LOCATION))
+
+
+def reload_code_location(url: str) -> Location:
+    """What the UI's Reload does: the code server reloads its code (a gRPC code server
+    restarts its worker), the webserver and the daemon pick the new definitions up."""
+    result = graphql(url, _RELOAD, {"name": LOCATION})["reloadRepositoryLocation"]
+    if result["__typename"] != "WorkspaceLocationEntry":
+        raise CommandError(f"reload refused: {result.get('message', result['__typename'])}")
+    return _location(result)

@@ -1,4 +1,5 @@
-"""Starting and stopping a real `dagster dev` (webserver + daemon) for e2e tests."""
+"""Starting and stopping a real `dg dev` (webserver + daemon, as `make ui` runs them) for e2e
+tests: the project's code location from pyproject.toml's [tool.dg], on the test's home."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def free_port() -> int:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    """`dagster dev` ignores signals sent to it alone: stop its whole process group."""
+    """`dg dev` ignores signals sent to it alone: stop its whole process group."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -38,18 +39,23 @@ def _stop(proc: subprocess.Popen) -> None:
 def dagster_dev(
     log_path: Path, wait_for_graphql: bool = True, webserver_only: bool = False
 ) -> Iterator[str]:
-    """Run `dagster dev` (or, ``webserver_only``, the webserver without a daemon) for the
-    workspace on a free loopback port with the current environment (F1_DATA_ROOT,
+    """Run `dg dev` (or, ``webserver_only``, the webserver without a daemon on
+    workspace.yaml) on a free loopback port with the current environment (F1_DATA_ROOT,
     DAGSTER_HOME, …); yield its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = ["dagster-webserver"] if webserver_only else ["dagster", "dev"]
-    executable = str(Path(sys.executable).with_name(command[0]))
+    bin_dir = Path(sys.executable).parent
+    command = (
+        [str(bin_dir / "dagster-webserver"), "-w", "workspace.yaml"]
+        if webserver_only
+        else [str(bin_dir / "dg"), "dev"]
+    )
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [executable, *command[1:], "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+            [*command, "-h", "127.0.0.1", "-p", str(port)],
             cwd=REPO,
-            env=dict(os.environ),
+            # dg's project environment is the virtualenv running the tests.
+            env={**os.environ, "VIRTUAL_ENV": str(bin_dir.parent)},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -63,7 +69,7 @@ def dagster_dev(
             except CommandError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"dagster dev did not start:\n{log_path.read_text()[-3000:]}"
+                        f"dg dev did not start:\n{log_path.read_text()[-3000:]}"
                     ) from None
                 time.sleep(1)
         yield url
