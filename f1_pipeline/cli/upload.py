@@ -5,16 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.core.storage import ObjectInfo, Storage, layout
-from f1_pipeline.core.transforms.reading import parse_header
-from f1_pipeline.core.transforms.schema import SPECS
 from f1_pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from f1_pipeline.core.storage import ObjectInfo, Storage
+
+# The schema and the header parser import pyspark: loaded by the command, not by every
+# `f1-pipeline` start-up.
 
 
 def detect_table(header: list[str]) -> str | None:
     """``races`` or ``results`` from a CSV header, by its required columns."""
+    from f1_pipeline.core.transforms.schema import SPECS
+
     found = [name for name, spec in SPECS.items() if set(spec.source_columns) <= set(header)]
     return found[0] if len(found) == 1 else None
 
@@ -22,6 +28,10 @@ def detect_table(header: list[str]) -> str | None:
 def upload_source(storage: Storage, path: Path) -> ObjectInfo:
     """Upload ``path`` to ``source-data/races.csv`` or ``source-data/results.csv``, after
     checking its header says which it is."""
+    from f1_pipeline.core.storage import layout
+    from f1_pipeline.core.transforms.reading import parse_header
+    from f1_pipeline.core.transforms.schema import SPECS
+
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first_line = handle.readline()
