@@ -70,7 +70,7 @@ def _counts(
         if r["_kind"] is None:
             counted[r["_check"]] = r["_n"]
         else:
-            rows[r["_kind"]].append(json.loads(r["_row"]))
+            rows[r["_kind"]].append(_row(r["_row"], riders[r["_kind"]].columns))
     return [counted[i] for i in range(len(checks))], rows
 
 
@@ -89,8 +89,14 @@ def _examples(checks: Sequence[Check], failing: Sequence[int]) -> dict[int, list
     ]
     found: dict[int, list[dict]] = {i: [] for i in failing}
     for r in reduce(DataFrame.unionByName, parts).collect():
-        found[r["_check"]].append(json.loads(r["_row"]))
+        found[r["_check"]].append(_row(r["_row"], checks[r["_check"]].columns))
     return found
+
+
+def _row(text: str, columns: Sequence[str]) -> dict[str, Any]:
+    """A row Spark sent as JSON, every column present: to_json leaves null fields out."""
+    values = json.loads(text)
+    return {c: values.get(c) for c in columns}
 
 
 def evaluate(

@@ -51,3 +51,15 @@ def test_examples_are_the_first_five_by_line_and_the_rest_counted(spark):
         "result_id=100, source_line=2; result_id=101, source_line=3; result_id=102, "
         "source_line=4; result_id=103, source_line=5; result_id=104, source_line=6 (+3 more)"
     )
+
+
+def test_rider_rows_keep_their_null_columns(spark):
+    """Races before 2005 have no start time: a preview row must still have every column
+    (Spark's to_json leaves null fields out), or the preview table cannot be drawn."""
+    from f1_pipeline.core.steps.metadata import markdown_table
+
+    race_df = races(spark, [(1, 1950, 1, "British Grand Prix", "1950-05-13", None)])
+    _, riders = evaluate([], {"preview": race_df.select("race_id", "race_time")})
+    assert riders == {"preview": [{"race_id": 1, "race_time": None}]}
+    table = markdown_table(riders["preview"], ["race_id", "race_time"])
+    assert "| 1 |  |" in str(table)
