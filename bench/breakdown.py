@@ -3,9 +3,10 @@
     python bench/breakdown.py DAGSTER_HOME...
 
 Per run: its job and length (creation to RUN_SUCCESS), how long from its creation to
-RUN_START and how many ASSET_MATERIALIZATION_PLANNED events that wrote, each step's time
-from STEP_START to STEP_SUCCESS (or STEP_FAILURE), the ``<step> phases: ...`` lines the
-pipeline's steps log, and the ASSET_MATERIALIZATION events: how many, over how long. Read
+RUN_START and how many ASSET_MATERIALIZATION_PLANNED events it wrote, the
+ASSET_MATERIALIZATION events (how many, from the first to the last), and each step's time
+from STEP_START to STEP_SUCCESS (or STEP_FAILURE) with the ``<step> phases: ...`` lines the
+pipeline's steps log. Read
 in a child process (Dagster imported there only, one home after the other) by
 :func:`breakdowns`; prints one JSON object: home -> lines.
 """
@@ -23,7 +24,7 @@ def _runs(home: Path) -> list[str]:
     from dagster import DagsterEventType as T
     from dagster import DagsterInstance
 
-    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
     lines = []
     with DagsterInstance.get() as instance:
         for record in reversed(instance.get_run_records()):
@@ -43,6 +44,7 @@ def _runs(home: Path) -> list[str]:
                 f"{(mats[-1] - mats[0]) if mats else 0:.1f}s"
             )
             began: dict[str, float] = {}
+            phases: dict[str, list[str]] = {}
             for event in logs:
                 kind, step = event.dagster_event_type, event.step_key
                 if kind == T.STEP_START:
@@ -51,8 +53,9 @@ def _runs(home: Path) -> list[str]:
                     status = "" if kind == T.STEP_SUCCESS else " (failed)"
                     seconds = event.timestamp - began[step]
                     lines.append(f"  step {step}: {seconds:.1f}s{status}")
+                    lines += [f"    {line}" for line in phases.pop(step, [])]
                 elif " phases: " in (event.user_message or ""):
-                    lines.append(f"    {event.user_message}")
+                    phases.setdefault(step, []).append(event.user_message)
     return lines
 
 

@@ -1,23 +1,24 @@
-"""What users wait for, against the naive pandas script measured in the same invocation.
+"""What users wait for, against a naive pandas script and a plain Dagster reference.
 
-    python bench/run_bench.py [--scales 1,100,1000] [--no-latency]
+    python bench/run_bench.py [--scales 1,full,1000] [--repeat 3] [--no-latency]
 
-For each scale (the sample replicated into new seasons, see ``scale.py``):
-- pandas: the naive script (``f1_pipeline_tests/reference_pandas.py``), in this process;
-- cold: ``f1-pipeline run`` with no Spark server (a fresh Dagster home, the embedded session
-  mapping the JVM class archive a first cold run recorded: its time is printed first);
-
-- warm: ``f1-pipeline run`` with the warm Spark Connect server (started once, warmed up on
-  the sample first), a fresh Dagster home too;
-each with the peak resident memory of its whole process tree (the JVM included; the warm
-figure includes the server's JVM) and a breakdown of where the time went (Dagster's event
-log: run creation, the steps' own phases, the partition events).
-Then, unless --no-latency: upload -> all stats published, and one changed 2024 result ->
-stats_2024.json republished, through a real `dagster dev` daemon (with the warm server, as
-`make ui` runs it) against moto's S3 server on loopback: with the listing sensor, then with
-uploads pushed through S3 event notifications on SQS (F1_SOURCE_QUEUE_URL).
-
-Benchmarks only: no test asserts on these numbers.
+For each scale (``scale.py``: "1", "100", "1000" the sample replicated into new seasons;
+"full" the synthetic Ergast-shaped export of ``generate.py``), ``--repeat`` times each, every
+figure the wall time of a whole command (Python's start and imports included):
+- pandas: the naive script (``naive_pandas.py``, i.e. ``f1_pipeline_tests/reference_pandas``);
+- reference: what a Dagster user would write (``reference_dagster.py``: one asset, one run),
+  on a fresh Dagster home with Dagster's defaults;
+- cold: ``f1-pipeline run`` with no Spark server running (its private server maps the JVM
+  class archive a first cold run of this invocation recorded: that run is printed first);
+- warm: ``f1-pipeline run`` on the warm Spark Connect server (started once);
+f1-pipeline runs on a fresh copy of the data (nothing but source-data/) and a fresh Dagster
+home. One table: per scale and command the median and min-max seconds, the ratios of the
+medians to pandas' and the reference's, the median peak resident memory of the process tree
+(JVMs included; warm: the server's too), and whether every run's stats_*.json equal pandas'
+(parsed; a sample of 200 beyond 1,000 seasons). Then where the time went in one run of each
+(Dagster's event log, ``breakdown.py``), the Spark Connect calls per step
+(``spark_actions.py``) and, unless --no-latency, upload -> published through `dagster dev`
+(``latency.py``). Benchmarks only: no test asserts on these numbers.
 """
 
 from __future__ import annotations
@@ -26,180 +27,203 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.breakdown import breakdowns  # noqa: E402
 from bench.proctree import PeakMemory  # noqa: E402
-from bench.scale import write_scaled  # noqa: E402
-from f1_pipeline_tests.reference_pandas import write_stats  # noqa: E402
+from bench.scale import SAMPLE, label, write_scale  # noqa: E402
 
-SAMPLE = REPO / "data" / "source-data"
-CLI = str(Path(sys.executable).with_name("f1-pipeline"))
-BASE_ENV = {
-    **os.environ,
-    "DAGSTER_DISABLE_TELEMETRY": "1",
-    "F1_LATEST_SEASON": "9999",  # scaled copies run far past next year
-}
-BASE_ENV.pop("F1_SPARK_REMOTE", None)
+if TYPE_CHECKING:
+    from f1_pipeline.core.engine import ConnectServer
+
+PY = sys.executable
+CLI = str(Path(PY).with_name("f1-pipeline"))
+BENCH = REPO / "bench"
+MODES = ("pandas", "reference", "cold", "warm")
+# The f1-pipeline runs' environment: no variable the caller set for another purpose.
+BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("F1_")}
+BASE_ENV.update(DAGSTER_DISABLE_TELEMETRY="1", F1_LATEST_SEASON="9999")  # replicas: far years
+# The reference's: Dagster's defaults (no DAGSTER_* or F1_* variable but its home).
+PLAIN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "F1_"))}
 
 
-def _run(root: Path, home: Path, remote: str | None, server_pid: int | None) -> dict:
-    """`f1-pipeline run` on a fresh copy of ``root``'s sources; seconds, peak bytes."""
-    for layer in ("cleaned", "results"):
-        shutil.rmtree(root / layer, ignore_errors=True)
-    shutil.rmtree(home, ignore_errors=True)
-    env = {**BASE_ENV, "F1_DATA_ROOT": str(root), "DAGSTER_HOME": str(home)}
-    if remote:
-        env["F1_SPARK_REMOTE"] = remote
+def _timed(command: list[str], env: dict[str, str], server_pid: int | None = None) -> dict:
+    """Run ``command``; its wall seconds and the peak resident bytes of its process tree."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [CLI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    roots = [proc.pid] + ([server_pid] if server_pid else [])
-    with PeakMemory(lambda: roots) as memory:
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    with PeakMemory(lambda: [proc.pid, *([server_pid] if server_pid else [])]) as memory:
         out, err = proc.communicate()
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"f1-pipeline run failed:\n{err[-3000:]}")
-    return {"seconds": seconds, "peak": memory.peak, "breakdown": _breakdown(home), "out": out}
+        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return {"seconds": seconds, "peak": memory.peak, "out": out}
 
 
-def _breakdown(home: Path) -> list[str]:
-    """Per run: run creation (planned events), the steps' phases, the partition events."""
-    code = f"""
-import json, os
-os.environ["DAGSTER_HOME"] = {str(home)!r}
-from dagster import DagsterEventType as T, DagsterInstance
-out = []
-with DagsterInstance.get() as instance:
-    for run in reversed(instance.get_runs()):
-        logs = instance.all_logs(run.run_id)
-        t0 = logs[0].timestamp
-        def at(kind):
-            return [e.timestamp - t0 for e in logs if e.dagster_event_type == kind]
-        start, end = at(T.RUN_START), at(T.RUN_SUCCESS) or at(T.RUN_FAILURE)
-        mats = at(T.ASSET_MATERIALIZATION)
-        phases = [e.user_message for e in logs if " phases: " in (e.user_message or "")]
-        out.append(
-            f"{{run.job_name}} {{end[0]:.1f}}s: created in {{start[0]:.1f}}s"
-            f" ({{len(at(T.ASSET_MATERIALIZATION_PLANNED))}} planned events),"
-            f" {{len(mats)}} materialisation events in {{(mats[-1] - mats[0]) if mats else 0:.1f}}s"
-            + "".join(f"; {{p}}" for p in phases)
-        )
-print(json.dumps(out))
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=BASE_ENV, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _f1_run(root: Path, home: Path, server: ConnectServer | None = None) -> dict:
+    """`f1-pipeline run` on a fresh copy of ``root`` (only source-data/ kept), a fresh home."""
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.name != "source-data":
+            shutil.rmtree(entry)
+        elif not entry.is_dir():
+            entry.unlink()
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**BASE_ENV, "F1_DATA_ROOT": str(root), "DAGSTER_HOME": str(home)}
+    if server is not None:
+        env.update(F1_SPARK_REMOTE=server.url, SPARK_CONNECT_AUTHENTICATE_TOKEN=server.token)
+    result = _timed([CLI, "run"], env, server.pid if server is not None else None)
+    if not any(line.startswith("summary:") for line in result["out"].splitlines()):
+        raise SystemExit(f"f1-pipeline run printed no summary line:\n{result['out'][-2000:]}")
+    return result
 
 
-def _agree(a: Path, b: Path) -> bool:
-    names = sorted(p.name for p in a.glob("stats_*.json"))
-    if names != sorted(p.name for p in b.glob("stats_*.json")):
+def _reference(source: Path, out: Path, home: Path) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    command = [PY, str(BENCH / "reference_dagster.py"), *_csvs(source), str(out)]
+    return _timed(command, {**PLAIN_ENV, "DAGSTER_HOME": str(home)})
+
+
+def _csvs(source: Path) -> list[str]:
+    return [str(source / "races.csv"), str(source / "results.csv")]
+
+
+def _agree(ours: Path, pandas: Path) -> bool:
+    names = sorted(p.name for p in pandas.glob("stats_*.json"))
+    if not names or names != sorted(p.name for p in ours.glob("stats_*.json")):
         return False
-    sample = names[:: max(1, len(names) // 5)]
-    return all(json.loads((a / n).read_text()) == json.loads((b / n).read_text()) for n in sample)
+    sample = names[:: len(names) // 200] if len(names) > 1000 else names
+    return all(json.loads((ours / n).read_text()) == json.loads((pandas / n).read_text())
+               for n in sample)  # fmt: skip
 
 
-def _spark(home: Path, action: str) -> str:
+def _spark(home: Path, action: str) -> None:
     env = {**BASE_ENV, "DAGSTER_HOME": str(home)}
     done = subprocess.run([CLI, "spark", action], env=env, capture_output=True, text=True)
     if action == "start" and done.returncode != 0:
         raise SystemExit(f"f1-pipeline spark start failed:\n{done.stderr[-2000:]}")
-    return done.stdout
 
 
-def _server(home: Path) -> tuple[str, int]:
+def _measure(scale: str, base: Path, repeat: int, server: ConnectServer) -> dict:
+    """Every mode ``repeat`` times, interleaved; per mode its results, in order."""
+    shutil.rmtree(base, ignore_errors=True)
+    source = base / "data" / "source-data"
+    seasons, _, results = write_scale(scale, source)
+    runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
+    for i in range(repeat):
+        pandas_out = base / f"pandas-{i}"
+        shutil.rmtree(pandas_out, ignore_errors=True)
+        command = [PY, str(BENCH / "naive_pandas.py"), *_csvs(source), str(pandas_out)]
+        runs["pandas"].append({**_timed(command, BASE_ENV), "agree": None})
+        ref = base / f"reference-{i}"
+        reference = _reference(source, ref / "out", ref / "home")
+        runs["reference"].append({**reference, "agree": _agree(ref / "out", pandas_out)})
+        for mode, warm in (("cold", None), ("warm", server)):
+            run = _f1_run(base / "data", base / f"{mode}-{i}" / "home", warm)
+            runs[mode].append({**run, "agree": _agree(base / "data" / "results", pandas_out)})
+    return {"scale": scale, "seasons": seasons, "results": results, "runs": runs}
+
+
+def _row(measured: dict, mode: str, medians: dict[str, float]) -> str:
+    runs = measured["runs"][mode]
+    seconds = [r["seconds"] for r in runs]
+    agree = "-" if mode == "pandas" else "yes" if all(r["agree"] for r in runs) else "NO"
+    peak = statistics.median(r["peak"] for r in runs) / 2**20
+    to_pandas, to_reference = (
+        medians[mode] / medians["pandas"],
+        medians[mode] / medians["reference"],
+    )
+    spread = f"{min(seconds):.2f}-{max(seconds):.2f}"
+    return (f"{label(measured['scale']):>6} {measured['seasons']:>8} {measured['results']:>9} "
+            f"{mode:<10}{medians[mode]:>9.2f} {spread:^14}{to_pandas:>8.1f} {to_reference:>6.1f}"
+            f"{peak:>9.0f}  {agree}")  # fmt: skip
+
+
+def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) -> None:
     from f1_pipeline.core.engine import running_server
 
-    server = running_server(home)
-    if server is None:
-        raise SystemExit(f"no Spark Connect server running for {home}")
-    return server.url, server.pid
-
-
-def bench_scales(scales: list[int], out: Path) -> None:
     # One class archive for every JVM here, as on a user's machine: recorded by a first cold
     # run (once per Java and Spark install), mapped by the later ones and the server.
     classes = out / "spark-classes"
     shutil.rmtree(classes, ignore_errors=True)
     BASE_ENV["F1_SPARK_CLASSES"] = str(classes)
     first = out / "first-cold"
-    write_scaled(SAMPLE, first / "data" / "source-data", 1)
-    recorded = _run(first / "data", first / "home", None, None)
-    print(
-        f"first cold run (records the JVM class archive, once per install): "
-        f"{recorded['seconds']:.1f}s",
-        flush=True,
-    )
+    shutil.rmtree(first, ignore_errors=True)
+    write_scale("1", first / "data" / "source-data")
+    recorded = _f1_run(first / "data", first / "home")
+    print(f"first cold run (records the JVM class archive, once per install): "
+          f"{recorded['seconds']:.1f}s", flush=True)  # fmt: skip
     engine_home = out / "engine_home"
     shutil.rmtree(engine_home, ignore_errors=True)
     started = time.perf_counter()
     _spark(engine_home, "start")
-
-    print(f"Spark Connect server started in {time.perf_counter() - started:.1f}s", flush=True)
-    remote, server_pid = _server(engine_home)
+    print(f"Spark Connect server started (and warmed up) in {time.perf_counter() - started:.1f}s")
+    server = running_server(engine_home)
+    if server is None:
+        raise SystemExit(f"no Spark Connect server running for {engine_home}")
     try:
         warmup = out / "warmup"
-        write_scaled(SAMPLE, warmup / "data" / "source-data", 1)
-        _run(warmup / "data", warmup / "home", remote, server_pid)  # the server's first query
-
-        header = (f"{'scale':>6} {'seasons':>8} {'results':>9} {'pandas s':>9} {'cold s':>7} "
-                  f"{'cold x':>7} {'warm s':>7} {'warm x':>7} {'cold MB':>8} {'warm MB':>8}"
-                  "  agree")  # fmt: skip
-        print(header, flush=True)
-        details = []
-        for factor in scales:
-            base = out / f"x{factor}"
-            shutil.rmtree(base, ignore_errors=True)
-            _, results = write_scaled(SAMPLE, base / "data" / "source-data", factor)
-            start = time.perf_counter()
-            write_stats(
-                base / "data/source-data/races.csv",
-                base / "data/source-data/results.csv",
-                base / "pandas-results",
-            )
-            pandas_s = time.perf_counter() - start
-            cold = _run(base / "data", base / "cold_home", None, None)
-            warm = _run(base / "data", base / "warm_home", remote, server_pid)
-            agree = _agree(base / "data" / "results", base / "pandas-results")
-            print(
-                f"{'x' + str(factor):>6} {7 * factor:>8} {results:>9} {pandas_s:>9.2f} "
-                f"{cold['seconds']:>7.1f} {cold['seconds'] / pandas_s:>7.1f} "
-                f"{warm['seconds']:>7.1f} {warm['seconds'] / pandas_s:>7.1f} "
-                f"{cold['peak'] / 2**20:>8.0f} {warm['peak'] / 2**20:>8.0f}  {agree}",
-                flush=True,
-            )
-            details.append((factor, cold, warm))
-        print("\nwhere the time goes (Dagster's event log):")
-        for factor, cold, warm in details:
-            for label, result in (("cold", cold), ("warm", warm)):
-                print(f"  x{factor} {label}:")
-                for line in result["breakdown"]:
-                    print(f"    {line}")
+        write_scale("1", warmup / "data" / "source-data")
+        _f1_run(warmup / "data", warmup / "home", server)  # the server's first real run
+        print(f"\n{'scale':>6} {'seasons':>8} {'results':>9} {'command':<10}{'median s':>9} "
+              f"{'min-max s':^14}{'x pandas':>8} {'x ref':>6}{'peak MB':>9}  agree")  # fmt: skip
+        measured = []
+        for scale in scales:
+            result = _measure(scale, out / label(scale), repeat, server)
+            medians = {m: statistics.median(r["seconds"] for r in result["runs"][m]) for m in MODES}
+            for mode in MODES:
+                print(_row(result, mode, medians), flush=True)
+            measured.append(result)
+        _print_breakdowns(out, [label(s) for s in scales])
+        if actions:
+            env = {**BASE_ENV, "SPARK_CONNECT_AUTHENTICATE_TOKEN": server.token}
+            command = [PY, str(BENCH / "spark_actions.py"), "--url", server.url,
+                       "--scales", ",".join(actions), "--out", str(out / "actions")]  # fmt: skip
+            subprocess.run(command, env=env, check=True)
     finally:
         _spark(engine_home, "stop")
 
 
+def _print_breakdowns(out: Path, labels: list[str]) -> None:
+    """One run of each f1-pipeline mode and of the reference, per scale (the first ones)."""
+    homes = {(name, mode): out / name / f"{mode}-0" / "home"
+             for name in labels for mode in ("cold", "warm", "reference")}  # fmt: skip
+    found = breakdowns(list(homes.values()), BASE_ENV)
+    print("\nwhere the time goes (Dagster's event log, the first run of each):")
+    for (name, mode), home in homes.items():
+        print(f"  {name} {mode}:")
+        for line in found.get(str(home), []):
+            print(f"    {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="1,100,1000")
+    parser.add_argument("--scales", default="1,full,1000", help="of 1, 100, 1000, full")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per command")
+    parser.add_argument("--actions", default="1,full", help="scales of the Spark call counts")
+    parser.add_argument("--latency-runs", type=int, default=5, help="measurements per sensor")
     parser.add_argument("--no-latency", action="store_true", help="skip the dagster dev part")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--out", type=Path, default=BENCH / "out")
     args = parser.parse_args()
+    args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
-    bench_scales([int(x) for x in args.scales.split(",") if x], args.out)
+    scales = [s for s in args.scales.split(",") if s]
+    actions = [s for s in args.actions.split(",") if s]
+    bench_scales(scales, args.repeat, args.out, actions)
     if not args.no_latency:
         from bench.latency import bench_latency
 
-        bench_latency(args.out / "latency", SAMPLE)
-        bench_latency(args.out / "latency-queue", SAMPLE, queue=True)
+        bench_latency(args.out / "latency", SAMPLE, runs=args.latency_runs)
+        bench_latency(args.out / "latency-queue", SAMPLE, queue=True, runs=args.latency_runs)
 
 
 if __name__ == "__main__":

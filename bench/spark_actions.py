@@ -8,7 +8,8 @@ For each scale, on a fresh copy of its data: ``ingest``, then ``season_stats`` o
 season, each step's ExecutePlan calls (a query or command run on the server), AnalyzePlan
 calls (a schema or plan asked for), other calls (Config, ReleaseExecute, ...) and seconds.
 Alone it starts a warm server of its own (``f1-pipeline spark start``, a home under
-bench/out) and stops it at the end; ``run_bench.py`` passes its own.
+bench/out) and stops it at the end; ``run_bench.py`` runs it in a child process on its own
+server (``--url``, the token in ``SPARK_CONNECT_AUTHENTICATE_TOKEN``).
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def counted_session(url: str, token: str):
     from f1_pipeline.core.engine import client_conf
     from f1_pipeline.core.spark import SQL_CONF, spark_config
 
+    # What pyspark's SparkSession.builder.remote(...).create() does: pyspark.sql.functions
+    # build Connect expressions only in a process marked as a Connect client.
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
     counter = CallCounter()
     builder = DefaultChannelBuilder(f"{url.rstrip('/')}/;token={token}")
     builder.add_interceptor(counter)
@@ -93,6 +97,8 @@ def count_steps(url: str, token: str, root: Path) -> list[tuple[str, Counter[str
     session, counter = counted_session(url, token)
     storage = LocalStorage(root)
     log = logging.getLogger("bench.spark_actions")
+    log.addHandler(logging.NullHandler())  # the steps' own lines stay out of the table
+    log.propagate = False
     ctx = StepContext(storage, session, LocalStagedIO(storage), log, "bench", lambda c: None)
     counted = []
     try:
@@ -130,7 +136,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,full")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "actions")
+    parser.add_argument("--url", help="a running server's sc://localhost:PORT (token: env)")
     args = parser.parse_args()
+    scales = [s for s in args.scales.split(",") if s]
+    if args.url:
+        bench_actions(scales, args.out, args.url, os.environ["SPARK_CONNECT_AUTHENTICATE_TOKEN"])
+        return
     home = args.out / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("F1_")}
     env.update(DAGSTER_HOME=str(home), F1_LATEST_SEASON="9999", DAGSTER_DISABLE_TELEMETRY="1")
@@ -139,7 +150,7 @@ def main() -> None:
         server = running_server(home)
         if server is None:
             raise SystemExit(f"no Spark Connect server running for {home}")
-        bench_actions([s for s in args.scales.split(",") if s], args.out, server.url, server.token)
+        bench_actions(scales, args.out, server.url, server.token)
     finally:
         subprocess.run([CLI, "spark", "stop"], env=env, capture_output=True)
 
