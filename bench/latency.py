@@ -1,10 +1,17 @@
-"""Upload -> published, through what `make ui` runs: a `dagster dev` daemon (sensors, run
-queue, run workers) with the warm Spark Connect server, against moto's S3 server on
-loopback; with the listing sensor, or with uploads pushed through S3 event notifications on
-SQS (``queue``: F1_SOURCE_QUEUE_URL).
+"""Upload -> published against moto's S3 server on loopback, with the listing sensor, or with
+uploads pushed through S3 event notifications on SQS (``queue``: F1_SOURCE_QUEUE_URL), in two
+deployment shapes (``shapes``), one after the other, each with its warm Spark Connect server:
+- ``ui``: what `make ui` runs, `dg dev` (webserver + daemon in one process tree, Dagster's
+  storage in SQLite in the home);
+- ``team``: what `make team` runs, `f1-pipeline team up` (PostgreSQL of the home's own, a
+  gRPC code server, the webserver and the daemon as separate processes), on a home in a
+  /tmp folder the ``postgres`` user reaches; stopped with `f1-pipeline team down`, always.
+Both get the same environment (F1_DATA_ROOT, AWS_*, F1_SOURCE_QUEUE_URL, Dagster's batching
+variables) and a fresh moto account, bucket and queue.
 
-One `dagster dev` (and one warm server) per sensor kind, ``runs`` measurements (median and
-min-max printed) of:
+One deployment (and one warm server) per shape and sensor kind, ``runs`` measurements (median
+and min-max printed, the shapes side by side with team/ui of the medians; the target is
+team <= 1.2x ui) of:
 (a) the first upload of the sample: from the last file's upload until
     ``results/_manifest.json`` lists all 7 seasons published;
 (b) one changed 2024 result: from its upload until the manifest is rewritten (checked:
@@ -14,7 +21,9 @@ first, so no sensor tick sees an upload without its cleaned layer) and the next 
 made to differ (results.csv's rows after the first ten rotated: the same data, another
 checksum; an identical re-upload would rightly be a no-op), so each (a) is a first publish
 from an empty bucket. What it does not repeat: the season partitions stay registered in the
-Dagster instance after the first measurement (the first (a) also registered them).
+Dagster instance after the first measurement (the first (a) also registered them). The
+shapes run one after the other, not interleaved: a load that changes in between (another
+process on the machine) skews their ratio.
 """
 
 from __future__ import annotations
@@ -22,24 +31,32 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 
-from f1_pipeline_tests.e2e.dagster_dev import dagster_dev
+from f1_pipeline.cli.team import team_dir
+from f1_pipeline.defs.instance import DAGSTER_ENV
+from f1_pipeline_tests.e2e.dagster_dev import dagster_dev, free_port
+from f1_pipeline_tests.postgres import shared_tmp
 
 BUCKET = "f1-bench"
 SEASONS = 7
 MANIFEST = "results/_manifest.json"
 CHANGED = (b"26505,1132,1,1,01:29.4", b"26505,1132,1,1,01:29.3")  # 2024 British GP winner
 CLI = str(Path(sys.executable).with_name("f1-pipeline"))
+REPO = Path(__file__).resolve().parents[1]
+SHAPES = ("ui", "team")
+DEPLOYMENTS = {"ui": "dg dev", "team": "f1-pipeline team up"}
 
 
 def _versions(s3, prefix: str) -> dict[str, list[str]]:
@@ -150,40 +167,77 @@ def _spread(values: list[float]) -> str:
     return f"median {statistics.median(values):.1f}s ({min(values):.1f}-{max(values):.1f})"
 
 
-def bench_latency(out: Path, sample: Path, queue: bool = False, runs: int = 5) -> None:
-    from moto.server import ThreadedMotoServer
+def _cli(*args: str) -> str:
+    """`f1-pipeline ...` with the current environment, from the repository; its output."""
+    done = subprocess.run([CLI, *args], cwd=REPO, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"f1-pipeline {' '.join(args)} failed ({done.returncode}):\n"
+                         f"{(done.stderr or done.stdout)[-3000:]}")  # fmt: skip
+    return done.stdout
 
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+
+@contextmanager
+def _ui(out: Path) -> Iterator[Path]:
+    """What `make ui` runs (warm server, then `dg dev`) on ``out``/dagster_home; its log."""
+    os.environ["DAGSTER_HOME"] = str(out / "dagster_home")
+    log = out / "dagster-dev.log"
+    try:
+        _cli("spark", "start")
+        with dagster_dev(log):
+            yield log
+    finally:
+        subprocess.run([CLI, "spark", "stop"], capture_output=True)
+
+
+@contextmanager
+def _team(out: Path) -> Iterator[Path]:
+    """What `make team` runs (`f1-pipeline team up`), on a home in a /tmp folder the postgres
+    user reaches, this process's instance on its PostgreSQL; the daemon's log (its logs are
+    copied to ``out``/team-logs at the end, the folder removed). `team down`, always."""
+    root = shared_tmp("f1-bench-team-")
+    home = root / "home"
+    os.environ["DAGSTER_HOME"] = str(home)
+    logs = out / "team-logs"
+    try:
+        _cli("team", "up", "--port", str(free_port()))
+        for line in _cli("team", "env").splitlines():  # the DAGSTER_PG_* for _idle
+            name, _, value = line.removeprefix("export ").partition("=")
+            if name.startswith("DAGSTER_PG_"):
+                os.environ[name] = shlex.split(value)[0] if value else ""
+        yield logs / "daemon.log"
+    finally:
+        try:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_PG_")}
+            down = subprocess.run([CLI, "team", "down"], cwd=REPO, env=env, capture_output=True,
+                                  text=True, timeout=300)  # fmt: skip
+            if down.returncode != 0:
+                print(f"f1-pipeline team down failed:\n{down.stderr[-2000:]}", file=sys.stderr)
+        finally:
+            if (team_dir(home) / "logs").is_dir():
+                shutil.copytree(team_dir(home) / "logs", logs, dirs_exist_ok=True)
+            shutil.rmtree(root, ignore_errors=True)
+
+
+DEPLOY = {"ui": _ui, "team": _team}
+
+
+def _shape(shape: str, out: Path, endpoint: str, sample: Path, queue: bool, runs: int) -> dict:
+    """``runs`` measurements on one deployment of ``shape``, from a fresh moto account; the
+    seconds of (a) and (b), and the other seasons' files (b) rewrote."""
+    out.mkdir(parents=True, exist_ok=True)
     # moto keeps its state per process: start from an empty account each time.
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("F1_")]:
-        del os.environ[name]
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="eu-west-1",
-        AWS_DEFAULT_REGION="eu-west-1", AWS_ENDPOINT_URL=endpoint, AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null", F1_DATA_ROOT=f"s3://{BUCKET}",
-        DAGSTER_HOME=str(out / "dagster_home"), DAGSTER_EVENT_BATCH_SIZE="1000",
-        DAGSTER_DISABLE_TELEMETRY="1",
-    )  # fmt: skip
     s3 = boto3.client("s3")
-    log = out / "dagster-dev.log"
     races, results = (sample / "races.csv").read_bytes(), (sample / "results.csv").read_bytes()
     firsts, changes, rewritten = [], [], set()
+    saved = dict(os.environ)
     try:
         location = {"LocationConstraint": "eu-west-1"}
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration=location)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         if queue:
             os.environ["F1_SOURCE_QUEUE_URL"] = _queue(s3)
-        subprocess.run([CLI, "spark", "start"], check=True, capture_output=True)
-        with dagster_dev(log):
+        with DEPLOY[shape](out) as log:
             time.sleep(10)  # the daemon's first sensor ticks: nothing uploaded yet
             for i in range(runs):
                 if i:
@@ -195,16 +249,68 @@ def bench_latency(out: Path, sample: Path, queue: bool = False, runs: int = 5) -
                 firsts.append(first)
                 changes.append(changed)
                 rewritten.update(others)
-        sensor = "queue sensor (SQS events)" if queue else "listing sensor"
-        print(f"\nupload -> published (dagster dev + warm Spark server, S3 on moto, {sensor}; "
-              f"{runs} measurements, each from an empty bucket):")  # fmt: skip
-        print(f"  first upload of the sample -> {SEASONS} seasons published: {_spread(firsts)}")
-        print(
-            f"  one changed 2024 result -> stats_2024.json republished: {_spread(changes)}; "
-            f"other seasons' files rewritten: {sorted(rewritten) or 'none'}"
-        )
     finally:
-        subprocess.run([CLI, "spark", "stop"], capture_output=True)
+        os.environ.clear()
+        os.environ.update(saved)
+    print(f"  {shape} ({DEPLOYMENTS[shape]}) measured: (a) {_spread(firsts)}, "
+          f"(b) {_spread(changes)}", flush=True)  # fmt: skip
+    return {"first": firsts, "changed": changes, "rewritten": sorted(rewritten)}
+
+
+def _table(measured: dict[str, dict], sensor: str, runs: int) -> None:
+    """The shapes side by side, and team/ui of the medians when both were measured."""
+    shapes = list(measured)
+    ratio = "team" in measured and "ui" in measured
+    print(f"\nupload -> published (warm Spark server, S3 on moto, {sensor}; {runs} measurements "
+          f"per shape, each from an empty bucket; "
+          f"{'; '.join(f'{s}: {DEPLOYMENTS[s]}' for s in shapes)}):")  # fmt: skip
+    header = f"  {'':<46}" + "".join(f"{s:<27}" for s in shapes)
+    print(header + ("team/ui (target <= 1.2)" if ratio else ""))
+    rows = (("first", f"first upload of the sample -> {SEASONS} seasons"),
+            ("changed", "one changed 2024 result -> republished"))  # fmt: skip
+    for key, what in rows:
+        line = f"  {what:<46}" + "".join(f"{_spread(measured[s][key]):<27}" for s in shapes)
+        if ratio:
+            medians = {s: statistics.median(measured[s][key]) for s in ("team", "ui")}
+            line += f"{medians['team'] / medians['ui']:.2f}x"
+        print(line)
+    rewritten = "".join(f"{', '.join(measured[s]['rewritten']) or 'none':<27}" for s in shapes)
+    what = "other seasons' files (b) rewrote"
+    print(f"  {what:<46}{rewritten}", flush=True)
+
+
+def bench_latency(
+    out: Path, sample: Path, queue: bool = False, runs: int = 5, shapes: tuple[str, ...] = SHAPES
+) -> None:
+    from moto.server import ThreadedMotoServer
+
+    unknown = [s for s in shapes if s not in DEPLOY]
+    if unknown or not shapes:
+        raise SystemExit(f"unknown deployment shape(s) {unknown}: use some of {', '.join(SHAPES)}")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = dict(os.environ)
+    # Another instance's (DAGSTER_PG_*) or settings (F1_*) the caller set: none of them here.
+    for name in [n for n in os.environ if n.startswith(("F1_", "DAGSTER_PG_"))]:
+        del os.environ[name]
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="eu-west-1",
+        AWS_DEFAULT_REGION="eu-west-1", AWS_ENDPOINT_URL=endpoint, AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null", F1_DATA_ROOT=f"s3://{BUCKET}",
+        DAGSTER_DISABLE_TELEMETRY="1", **DAGSTER_ENV,  # as `make ui` and `team up` export
+    )  # fmt: skip
+    sensor = "queue sensor (SQS events)" if queue else "listing sensor"
+    print(f"\nupload -> published, {sensor}, shapes {', '.join(shapes)}:", flush=True)
+    try:
+        measured = {shape: _shape(shape, out / shape, endpoint, sample, queue, runs)
+                    for shape in shapes}  # fmt: skip
+        _table(measured, sensor, runs)
+    finally:
         os.environ.clear()
         os.environ.update(saved)
         server.stop()

@@ -1,6 +1,7 @@
 """What users wait for, against a naive pandas script and a plain Dagster reference.
 
     python bench/run_bench.py [--scales 1,full,1000] [--repeat 3] [--no-latency]
+                              [--latency-shapes ui,team]
 
 For each scale (``scale.py``: "1", "100", "1000" the sample replicated into new seasons;
 "full" the synthetic Ergast-shaped export of ``generate.py``), ``--repeat`` times each, every
@@ -17,8 +18,10 @@ medians to pandas' and the reference's, the median peak resident memory of the p
 (JVMs included; warm: the server's too), and whether every run's stats_*.json equal pandas'
 (parsed; a sample of 200 beyond 1,000 seasons). Then where the time went in one run of each
 (Dagster's event log, ``breakdown.py``), the Spark Connect calls per step
-(``spark_actions.py``) and, unless --no-latency, upload -> published through `dagster dev`
-(``latency.py``). Benchmarks only: no test asserts on these numbers.
+(``spark_actions.py``) and, unless --no-latency, upload -> published (``latency.py``) through
+`dg dev` (``ui``, what `make ui` runs) and `f1-pipeline team up` (``team``, what `make team`
+runs), side by side, with the listing and the queue sensor. Benchmarks only: no test asserts
+on these numbers.
 """
 
 from __future__ import annotations
@@ -210,20 +213,27 @@ def main() -> None:
     parser.add_argument("--scales", default="1,full,1000", help="of 1, 100, 1000, full")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per command")
     parser.add_argument("--actions", default="1,full", help="scales of the Spark call counts")
-    parser.add_argument("--latency-runs", type=int, default=5, help="measurements per sensor")
-    parser.add_argument("--no-latency", action="store_true", help="skip the dagster dev part")
+    parser.add_argument("--latency-runs", type=int, default=5, help="per sensor and shape")
+    parser.add_argument("--no-latency", action="store_true", help="skip upload -> published")
+    parser.add_argument(
+        "--latency-shapes", default="ui,team", help="deployments of upload -> published: ui, team"
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "out")
     args = parser.parse_args()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     scales = [s for s in args.scales.split(",") if s]
     actions = [s for s in args.actions.split(",") if s]
+    shapes = tuple(s for s in args.latency_shapes.split(",") if s)
+    if not args.no_latency and (not shapes or set(shapes) - {"ui", "team"}):
+        parser.error(f"--latency-shapes {args.latency_shapes}: some of ui, team")
     bench_scales(scales, args.repeat, args.out, actions)
     if not args.no_latency:
         from bench.latency import bench_latency
 
-        bench_latency(args.out / "latency", SAMPLE, runs=args.latency_runs)
-        bench_latency(args.out / "latency-queue", SAMPLE, queue=True, runs=args.latency_runs)
+        runs = args.latency_runs
+        bench_latency(args.out / "latency", SAMPLE, runs=runs, shapes=shapes)
+        bench_latency(args.out / "latency-queue", SAMPLE, queue=True, runs=runs, shapes=shapes)
 
 
 if __name__ == "__main__":

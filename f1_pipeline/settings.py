@@ -27,6 +27,7 @@ DEFAULT_RACE_WEEKEND_CRON = "0 6 * * 1"
 # The data's freshness is checked every six hours (a provider sending nothing triggers no
 # ingest), and a race is overdue 36 h after its start with no results.
 DEFAULT_FRESHNESS_CRON = "15 */6 * * *"
+DEFAULT_AGREEMENT_CRON = "30 5 * * *"  # daily, 05:30 UTC
 DEFAULT_FRESHNESS_GRACE_HOURS = 36.0
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 # A secret (webhook URLs embed tokens): the resource references it by name, never by value.
@@ -93,6 +94,9 @@ class Settings:
     # The SQS queue receiving the bucket's upload events (the stack's UploadsQueueUrl): uploads
     # are then pushed to the sensor; None: the sensor lists source-data/.
     source_queue_url: str | None = None
+    # The Glue Data Catalog database the published tables are registered in
+    # (F1_GLUE_DATABASE, the stack's GlueDatabaseName); None: no catalog.
+    glue_database: str | None = None
     # Where Dagster keeps runs and events (F1_DAGSTER_STORAGE): sqlite under the home, or
     # postgres (the server named by DAGSTER_PG_* variables).
     dagster_storage: str = "sqlite"
@@ -106,12 +110,20 @@ class Settings:
     # (F1_FRESHNESS_GRACE_HOURS), and when the check runs on its own (F1_FRESHNESS_CRON).
     freshness_grace_hours: float = DEFAULT_FRESHNESS_GRACE_HOURS
     freshness_cron: str = DEFAULT_FRESHNESS_CRON
+    # When the published-files check runs on its own (F1_AGREEMENT_CRON; it also runs after
+    # every publish).
+    agreement_cron: str = DEFAULT_AGREEMENT_CRON
 
     def __post_init__(self) -> None:
         if self.source_queue_url and not isinstance(self.data_root, S3Root):
             raise SettingsError(
                 "F1_SOURCE_QUEUE_URL needs F1_DATA_ROOT=s3://bucket[/prefix]: the queue "
                 f"carries that bucket's upload events, not {self.data_root}'s"
+            )
+        if self.glue_database and not isinstance(self.data_root, S3Root):
+            raise SettingsError(
+                "F1_GLUE_DATABASE needs F1_DATA_ROOT=s3://bucket[/prefix]: catalog tables "
+                f"point at S3 locations, not at {self.data_root}"
             )
         if self.glue is not None and not isinstance(self.data_root, S3Root):
             raise SettingsError(
@@ -152,6 +164,9 @@ class Settings:
             freshness_cron=_parse_cron(
                 env.get("F1_FRESHNESS_CRON") or DEFAULT_FRESHNESS_CRON, "F1_FRESHNESS_CRON"
             ),
+            agreement_cron=_parse_cron(
+                env.get("F1_AGREEMENT_CRON") or DEFAULT_AGREEMENT_CRON, "F1_AGREEMENT_CRON"
+            ),
             freshness_grace_hours=_parse_number(
                 "F1_FRESHNESS_GRACE_HOURS",
                 env.get("F1_FRESHNESS_GRACE_HOURS"),
@@ -181,6 +196,7 @@ class Settings:
                 "F1_SOURCE_QUEUE_URL", env.get("F1_SOURCE_QUEUE_URL") or None
             ),
             dagster_storage=_parse_dagster_storage(env),
+            glue_database=_parse_glue_database(env.get("F1_GLUE_DATABASE")),
         )
 
     @property
@@ -221,6 +237,16 @@ def _parse_latest_season(value: str | None) -> int | None:
             f"({latest_plausible_season()}) to 9999"
         )
     return season
+
+
+def _parse_glue_database(value: str | None) -> str | None:
+    name = (value or "").strip()
+    if name and not re.match(r"^[a-z0-9_]{1,255}$", name):
+        raise SettingsError(
+            f"F1_GLUE_DATABASE={name!r}: a Glue database name is lower-case letters, digits "
+            "and underscores (Athena's rule)"
+        )
+    return name or None
 
 
 def _parse_job_name(value: str | None) -> str | None:

@@ -172,3 +172,28 @@ def with_resources(defs, **overrides):
         schedules=defs.schedules,
         resources={**(defs.resources or {}), **overrides},
     )
+
+
+@pytest.fixture(scope="session")
+def published_sample(tmp_path_factory, spark) -> Path:
+    """A local root holding the sample and what the steps published from it (made once,
+    without Dagster; copy it with :func:`copy_root` before changing anything)."""
+    import logging
+
+    from f1_pipeline.core.steps import StepContext, run_step
+    from f1_pipeline.core.steps.io import LocalStagedIO
+    from f1_pipeline.core.storage import LocalStorage
+
+    root = tmp_path_factory.mktemp("published") / "data"
+    shutil.copytree(SAMPLE_SOURCE, root / "source-data")
+    storage = LocalStorage(root)
+    log = logging.getLogger("f1_pipeline_tests.published_sample")
+    ctx = StepContext(storage, spark, LocalStagedIO(storage), log, "run-sample", lambda _: None)
+    run_step("ingest", ctx, {})
+    run_step("season_stats", ctx, {"seasons": [str(s) for s in range(2018, 2025)]})
+    return root
+
+
+def copy_root(root: Path, to: Path) -> Path:
+    shutil.copytree(root, to)
+    return to

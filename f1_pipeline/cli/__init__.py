@@ -27,7 +27,18 @@ def python_problem(version: Sequence[int]) -> str | None:
 if (_problem := python_problem(tuple(sys.version_info[:3]))) is not None:
     sys.exit(f"f1-pipeline: {_problem}")
 
-from f1_pipeline.cli import accept, backfill, bootstrap, glue, run, spark, team, upload  # noqa: E402
+from f1_pipeline.cli import (  # noqa: E402
+    accept,
+    backfill,
+    bootstrap,
+    catalog,
+    glue,
+    query,
+    run,
+    spark,
+    team,
+    upload,
+)
 from f1_pipeline.cli.errors import CommandError, as_command_error  # noqa: E402
 from f1_pipeline.settings import Settings, SettingsError  # noqa: E402
 
@@ -40,6 +51,8 @@ COMMANDS = {
     "glue": glue,
     "spark": spark,
     "team": team,
+    "query": query,
+    "catalog": catalog,
 }
 
 

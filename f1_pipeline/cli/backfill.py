@@ -57,5 +57,9 @@ def command(settings: Settings, args: argparse.Namespace) -> int:
         f"summary: backfill {backfill_id} {progress['status']}: {len(published)}/{len(wanted)} "
         f"season(s) published, runs: {runs or 'none'}, {time.monotonic() - started:.1f}s"
     )
+    for run in progress["runs"]:
+        if run["status"] == "FAILURE":
+            for line in client.run_failures(url, run["runId"]):
+                print(f"  run {run['runId']} failed: {line}")
     ok = progress["status"] in ("COMPLETED", "COMPLETED_SUCCESS") and published == set(wanted)
     return 0 if ok else 1

@@ -140,6 +140,33 @@ def backfill_progress(url: str, backfill_id: str, seasons: Sequence[str]) -> dic
     return {"status": backfill["status"], "runs": backfill["runs"], "materialized": done}
 
 
+_FAILURES = """
+query($runId: ID!) { logsForRun(runId: $runId) { __typename
+  ... on EventConnection { events { __typename
+    ... on ExecutionStepFailureEvent { stepKey error { message causes { message } } }
+    ... on RunFailureEvent { message error { message } } } }
+  ... on PythonError { message } ... on RunNotFoundError { message } } }"""
+
+
+def run_failures(url: str, run_id: str) -> list[str]:
+    """Why a run failed, one line per failed step (the innermost error's first line) and the
+    run's own failure message."""
+    logs = graphql(url, _FAILURES, {"runId": run_id})["logsForRun"]
+    if logs["__typename"] != "EventConnection":
+        return [f"run {run_id}: {logs.get('message', logs['__typename'])}"]
+    lines = []
+    for event in logs["events"]:
+        error = event.get("error") or {}
+        causes = [c["message"] for c in error.get("causes") or []]
+        text = (causes[-1] if causes else error.get("message")) or event.get("message") or ""
+        first = text.strip().splitlines()[0] if text.strip() else event["__typename"]
+        if event["__typename"] == "ExecutionStepFailureEvent":
+            lines.append(f"step {event['stepKey']}: {first}")
+        elif event["__typename"] == "RunFailureEvent":
+            lines.append(f"run: {first}")
+    return lines
+
+
 _LAUNCH_RUN = """
 mutation($params: ExecutionParams!) {
   launchRun(executionParams: $params) {

@@ -23,9 +23,16 @@ CONTRACT_KEYS = (
     "Race Fastest Lap",
 )
 
-# The Parquet season table: (column, type, what it holds). The catalog shows these too.
-SEASON_TABLE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
-    ("season", pa.int32(), "The championship season (year)."),
+# The Parquet season table: (column, type, what it holds); Dagster's catalog, the Glue Data
+# Catalog and `f1-pipeline query` show these. The season is the table's partition: in the
+# folder name (season=2024/, Hive-style), not repeated in the files (a Glue table cannot
+# have a partition key that is also a column).
+SEASON_COLUMN: tuple[str, pa.DataType, str] = (
+    "season",
+    pa.int32(),
+    "The championship season (year): the partition, from the folder name season=YYYY/.",
+)
+SEASON_FILE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("round", pa.int32(), "The race's round in its season."),
     ("race_id", pa.int32(), "The race (cleaned races' race_id)."),
     ("race_name", pa.string(), "Race Name in the contract."),
@@ -48,7 +55,9 @@ SEASON_TABLE_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("winner_rows", pa.int64(), "Position-1 results of the race (more than 1: a shared drive)."),
 )
 
-SEASON_TABLE_SCHEMA = pa.schema([(name, kind) for name, kind, _ in SEASON_TABLE_COLUMNS])
+# The table as queried: the partition column first, then the files' columns.
+SEASON_TABLE_COLUMNS = (SEASON_COLUMN, *SEASON_FILE_COLUMNS)
+SEASON_FILE_SCHEMA = pa.schema([(name, kind) for name, kind, _ in SEASON_FILE_COLUMNS])
 
 
 def contract_record(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,9 +79,10 @@ def contract_json(rows: Iterable[Mapping[str, Any]]) -> bytes:
 
 
 def season_table_parquet(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    """The Parquet season table: the contract's races plus overall fastest laps in ms."""
-    names = SEASON_TABLE_SCHEMA.names
-    table = pa.Table.from_pylist([{k: r[k] for k in names} for r in rows], SEASON_TABLE_SCHEMA)
+    """One season's Parquet file: the contract's races plus overall fastest laps in ms (the
+    season is its folder's name)."""
+    names = SEASON_FILE_SCHEMA.names
+    table = pa.Table.from_pylist([{k: r[k] for k in names} for r in rows], SEASON_FILE_SCHEMA)
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     return buffer.getvalue()

@@ -17,7 +17,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from f1_pipeline.core.storage import Storage, layout
+from f1_pipeline.core.lineage import table_key
+from f1_pipeline.core.storage import Storage
 
 DEFAULT_GRACE = timedelta(hours=36)
 
@@ -101,7 +102,7 @@ def freshness_of(
     def version(table: str) -> str | None:
         return (tables.get(table) or {}).get("version_id")
 
-    races_key, results_key = layout.cleaned_parquet("races"), layout.cleaned_parquet("results")
+    races_key, results_key = table_key(tables, "races"), table_key(tables, "results")
     with storage.local_copy(races_key, version("races")) as (path, _):
         races = pq.read_table(path, columns=_RACE_COLUMNS).to_pylist()
     with storage.local_copy(results_key, version("results")) as (path, _):

@@ -59,6 +59,12 @@ def read_commit(storage: Storage) -> dict[str, Any] | None:
     return read_json(storage, layout.season_fingerprints())
 
 
+def table_key(tables: Mapping[str, Any], table: str) -> str:
+    """Where the commit record's ``tables`` say ``table`` is (roots from before table
+    folders name the old key), else where this version writes it."""
+    return str((tables.get(table) or {}).get("key") or layout.cleaned_parquet(table))
+
+
 def check_table(storage: Storage, commit: Mapping[str, Any], table: str, read: ObjectInfo) -> None:
     """The table copy a reader got (``read``) must be the version the commit record names;
     otherwise an ingest is publishing (or was killed while publishing): ObjectChanged, a
@@ -66,7 +72,7 @@ def check_table(storage: Storage, commit: Mapping[str, Any], table: str, read: O
     wanted = commit.get("tables", {}).get(table)
     if wanted is not None and read.checksum != wanted["checksum"]:
         raise ObjectChanged(
-            f"{storage.uri(layout.cleaned_parquet(table))} is not the version the cleaned "
+            f"{storage.uri(read.key)} is not the version the cleaned "
             "layer's commit record names (an ingest is publishing, or was interrupted)"
         )
 

@@ -23,6 +23,7 @@ from dagster import (
 
 import f1_pipeline
 from f1_pipeline.core.contract import SEASON_TABLE_COLUMNS
+from f1_pipeline.core.glue_catalog import TABLE_NAMES
 from f1_pipeline.core.steps.ingest import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.core.steps.metadata import column_schema
 from f1_pipeline.core.steps.stats import SEASON_STATS
@@ -75,7 +76,10 @@ def _describe(settings: Settings) -> Callable[[AssetSpec], AssetSpec]:
         metadata = {
             **spec.metadata,
             "dagster/uri": uri,
-            "dagster/table_name": name.replace("/", "."),
+            # With a Glue Data Catalog, the real table (database.table) Athena queries.
+            "dagster/table_name": f"{settings.glue_database}.{TABLE_NAMES[name]}"
+            if settings.glue_database and name in TABLE_NAMES
+            else name.replace("/", "."),
         }
         if name in _COLUMNS:
             metadata.update(to_dagster({"dagster/column_schema": column_schema(_COLUMNS[name])}))

@@ -5,6 +5,7 @@ STORAGE_KEY = "storage"
 STEP_RUNNER_KEY = "step_runner"
 ALERTS_KEY = "alerts"
 UPLOAD_QUEUE_KEY = "upload_queue"  # only with F1_SOURCE_QUEUE_URL
+CATALOG_KEY = "catalog"  # the Glue Data Catalog (F1_GLUE_DATABASE; without it, a no-op)
 
 RAW_GROUP = "raw"
 CLEANED_GROUP = "cleaned"
@@ -14,6 +15,7 @@ SEASONS_PARTITIONS = "seasons"
 # The run that turns an upload into published seasons: the ingest and the season stats.
 PUBLISH_JOB = "f1_job"
 FRESHNESS_JOB = "freshness_check_job"
+AGREEMENT_JOB = "published_files_check_job"
 
 # Concurrency pools, one per output, at op granularity (defs/instance/dagster.yaml): the
 # step writing an output claims its pool's only slot wherever it runs — a run the daemon

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dagster import AssetCheckKey, AssetSelection, define_asset_job
 
-from f1_pipeline.defs.assets.checks import FRESHNESS_CHECK
+from f1_pipeline.defs.assets.checks import AGREEMENT_CHECK, FRESHNESS_CHECK
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.defs.assets.stats import SEASON_STATS
-from f1_pipeline.defs.constants import FRESHNESS_JOB, PUBLISH_JOB
+from f1_pipeline.defs.constants import AGREEMENT_JOB, FRESHNESS_JOB, PUBLISH_JOB
 
 # What the publish job writes: "in flight" is decided by these, whatever launched a run.
 PUBLISHED_ASSETS = frozenset({CLEANED_RACES, CLEANED_RESULTS, SEASON_STATS})
@@ -30,4 +30,12 @@ freshness_check_job = define_asset_job(
     "ingest, so the check also runs on its own schedule.",
 )
 
-jobs = [f1_job, freshness_check_job]
+agreement_check_job = define_asset_job(
+    AGREEMENT_JOB,
+    selection=AssetSelection.checks(AssetCheckKey(SEASON_STATS, AGREEMENT_CHECK)),
+    description="The published-files check alone (files as the manifest recorded them, JSON "
+    "and Parquet agreeing): a file changed behind the platform's back is found without an "
+    "upload.",
+)
+
+jobs = [f1_job, freshness_check_job, agreement_check_job]

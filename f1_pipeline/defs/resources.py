@@ -20,7 +20,13 @@ from f1_pipeline.core.spark import DEFAULT_MASTER, ClassArchive, spark_config
 from f1_pipeline.core.storage import S3Root, Storage, open_storage
 from f1_pipeline.core.storage.s3 import s3_client
 from f1_pipeline.defs.alerts import AlertsResource
-from f1_pipeline.defs.constants import ALERTS_KEY, STEP_RUNNER_KEY, STORAGE_KEY, UPLOAD_QUEUE_KEY
+from f1_pipeline.defs.constants import (
+    ALERTS_KEY,
+    CATALOG_KEY,
+    STEP_RUNNER_KEY,
+    STORAGE_KEY,
+    UPLOAD_QUEUE_KEY,
+)
 from f1_pipeline.defs.runners import LocalSpark, StepRun, StepRunner
 from f1_pipeline.settings import ALERT_WEBHOOK_ENV, Settings, parse_data_root
 
@@ -46,6 +52,52 @@ class StorageResource(ConfigurableResource):
         if self._storage is None:
             self._storage = open_storage(parse_data_root(self.data_root), self.s3_client)
         return self._storage
+
+
+class CatalogResource(ConfigurableResource):
+    """The Glue Data Catalog database the published tables are registered in (for Athena,
+    Redshift Spectrum, EMR, Glue): after each publish the tables are checked against the
+    schema and the season table's partitions made the published seasons. Without a
+    database, nothing is registered."""
+
+    database: str | None = Field(
+        default=None, description="The Glue database (F1_GLUE_DATABASE); unset: no catalog."
+    )
+    data_root: str = Field(description="s3://bucket[/prefix] the tables point at.")
+    endpoint_url: str | None = Field(default=None, description="AWS-compatible endpoint.")
+    region: str | None = Field(default=None, description="The catalog's AWS region.")
+    max_attempts: int = Field(default=5, description="botocore's attempts per Glue call.")
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "glue",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            config=Config(retries={"mode": "standard", "max_attempts": self.max_attempts}),
+        )
+
+    def table_name(self, asset: str) -> str | None:
+        """``database.table`` of an asset (user string), or None without a catalog."""
+        from f1_pipeline.core.glue_catalog import TABLE_NAMES
+
+        return f"{self.database}.{TABLE_NAMES[asset]}" if self.database else None
+
+    def register(self, storage: Storage) -> tuple[dict[str, str], list[int], list[int]] | None:
+        """The tables made the schema's (created or updated when they differ), then the
+        season table's partitions the manifest's published seasons: (what was done per table,
+        seasons added, seasons removed); None without a catalog. Idempotent: a retry, or the
+        next publish, repairs a registration that failed."""
+        if not self.database:
+            return None
+        from f1_pipeline.core.glue_catalog import catalog_seasons, ensure_tables, sync_partitions
+
+        root, glue = str(parse_data_root(self.data_root)), self.client()
+        tables = ensure_tables(glue, self.database, root)
+        added, removed = sync_partitions(glue, self.database, root, catalog_seasons(storage))
+        return tables, added, removed
 
 
 class UploadQueueResource(ConfigurableResource):
@@ -181,6 +233,16 @@ def storage_resource(settings: Settings) -> StorageResource:
     )
 
 
+def catalog_resource(settings: Settings) -> CatalogResource:
+    return CatalogResource(
+        database=settings.glue_database,
+        data_root=str(settings.data_root),
+        endpoint_url=settings.aws.endpoint_url,
+        region=settings.aws.region,
+        max_attempts=settings.aws.max_attempts,
+    )
+
+
 def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
     """Every resource of the code location, from validated settings."""
     storage = storage_resource(settings)
@@ -207,6 +269,7 @@ def build_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         STORAGE_KEY: storage,
         STEP_RUNNER_KEY: step_runner,
         ALERTS_KEY: alerts,
+        CATALOG_KEY: catalog_resource(settings),
     }
     if settings.source_queue_url:
         resources[UPLOAD_QUEUE_KEY] = UploadQueueResource(

@@ -1,6 +1,7 @@
 """Schedules: after every race weekend, publish what is due (never republish regardless: that
 would make stale data look fresh); every few hours, check the data's freshness (a provider who
-sends nothing triggers no ingest)."""
+sends nothing triggers no ingest); daily, check that the published files are still what was
+published."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dagster import (
 from f1_pipeline.core.lineage import read_commit
 from f1_pipeline.core.upload import listing
 from f1_pipeline.defs.constants import CHECK_TIME_TAG, TRIGGER_TAG
-from f1_pipeline.defs.jobs import f1_job, freshness_check_job
+from f1_pipeline.defs.jobs import agreement_check_job, f1_job, freshness_check_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
 from f1_pipeline.defs.sensors.state import decide, read_state
 
@@ -84,3 +85,17 @@ def freshness_schedule(cron: str) -> ScheduleDefinition:
         )
 
     return _schedule
+
+
+def agreement_schedule(cron: str) -> ScheduleDefinition:
+    """On ``cron``: the published-files check alone (it also runs after every publish)."""
+    return ScheduleDefinition(
+        name="published_files_schedule",
+        cron_schedule=cron,
+        execution_timezone="UTC",
+        job=agreement_check_job,
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=f"Checks that the published files are what was published ({cron} UTC): "
+        "the manifest's checksums, JSON and Parquet agreeing.",
+        tags={TRIGGER_TAG: "published_files_schedule"},
+    )

@@ -209,18 +209,40 @@ def test_backfill_without_a_webserver_says_how_to_start_one(monkeypatch, capsys)
 
 
 def test_run_against_an_s3_root(bucket, monkeypatch, tmp_path, capsys, s3_client, expected_dir):
+    import boto3
+
     from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 
     monkeypatch.setenv("F1_DATA_ROOT", f"s3://{bucket}/team")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    database = bucket.replace("-", "_")
+    monkeypatch.setenv("F1_GLUE_DATABASE", database)
     sources = [str(SAMPLE_SOURCE / "races.csv"), str(SAMPLE_SOURCE / "results.csv")]
     assert main(["upload", *sources]) == 0
     assert main(["run", "--seasons", "2021"]) == 0
     assert f"written under s3://{bucket}/team/results" in capsys.readouterr().out
+    # The run registered its tables and the published season in the Glue Data Catalog.
+    glue = boto3.client("glue", endpoint_url=s3_client.meta.endpoint_url, region_name="eu-west-1")
+    [partition] = glue.get_partitions(DatabaseName=database, TableName="season_stats")["Partitions"]
+    assert partition["Values"] == ["2021"]
+    assert partition["StorageDescriptor"]["Location"] == (
+        f"s3://{bucket}/team/results/season_stats/season=2021/"
+    )
+    assert main(["catalog", "sync"]) == 0  # the deployer's command: nothing left to do
+    assert capsys.readouterr().out.splitlines() == [
+        f"{database}.season_stats: unchanged",
+        f"{database}.cleaned_races: unchanged",
+        f"{database}.cleaned_results: unchanged",
+        "season partitions: 0 added, 0 removed",
+    ]
+    # The same tables by SQL, locally, read through the storage.
+    assert main(["query", "--format", "csv", "SELECT season, count(*) AS races FROM "
+                 "season_stats GROUP BY 1"]) == 0  # fmt: skip
+    assert capsys.readouterr().out == "season,races\n2021,22\n"
     body = s3_client.get_object(Bucket=bucket, Key="team/results/stats_2021.json")["Body"]
     assert json.loads(body.read()) == json.loads((expected_dir / "stats_2021.json").read_text())
     keys = {o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert "team/cleaned/races.parquet" in keys
+    assert "team/cleaned/races/races.parquet" in keys
     assert "team/results/stats_2020.json" not in keys
 
 

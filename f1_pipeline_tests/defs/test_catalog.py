@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from dagster import AssetCheckKey, AssetKey, TableSchema
 
-from f1_pipeline.core.contract import SEASON_TABLE_SCHEMA
+from f1_pipeline.core.contract import SEASON_TABLE_COLUMNS
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.settings import GlueSettings, S3Root
 from f1_pipeline_tests.conftest import local_settings
@@ -61,13 +61,19 @@ def test_glue_mode_on_s3_shows_both_in_kinds_and_uris(tmp_path):
         glue=GlueSettings(job_name="f1-job"),
         code_repository_url="https://github.com/example/f1-pipeline",
         code_branch="release",
+        glue_database="f1_stats",
     )
     nodes = _nodes(settings)
+    # The storage line points at the real Glue tables Athena queries (database.table).
+    tables = {name: node.metadata["dagster/table_name"] for name, node in nodes.items()}
+    assert tables["results/season_stats"] == "f1_stats.season_stats"
+    assert tables["cleaned/races"] == "f1_stats.cleaned_races"
+    assert tables["cleaned/results"] == "f1_stats.cleaned_results"
     assert nodes["cleaned/results"].kinds == {"glue", "spark", "parquet", "s3"}
     assert nodes["source_data/races"].kinds == {"csv", "s3"}
     assert (
         nodes["cleaned/races"].metadata["dagster/uri"]
-        == "s3://f1-bucket/prod/cleaned/races.parquet"
+        == "s3://f1-bucket/prod/cleaned/races/races.parquet"
     )
     [reference] = nodes["results/season_stats"].metadata["dagster/code_references"].code_references
     assert reference.url.startswith(
@@ -81,7 +87,9 @@ def test_tables_declare_described_columns(tmp_path, name):
     assert isinstance(schema, TableSchema)
     assert all(column.description for column in schema.columns), name
     if name == "results/season_stats":
-        assert [c.name for c in schema.columns] == SEASON_TABLE_SCHEMA.names
+        # The partition column (season) first, then the files' columns.
+        assert [c.name for c in schema.columns] == [name for name, _, _ in SEASON_TABLE_COLUMNS]
+        assert schema.columns[0].name == "season"
 
 
 def test_freshness_is_a_check_on_the_data_not_a_cron_policy(tmp_path):

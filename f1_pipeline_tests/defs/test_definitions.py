@@ -87,9 +87,14 @@ def test_automation_runs_by_default(tmp_path):
         "source_data_sensor": "RUNNING",
         "run_failure_alert_sensor": "RUNNING",
         "freshness_alert_sensor": "RUNNING",
+        "published_files_alert_sensor": "RUNNING",
     }
     schedules = {s.name: s.default_status.value for s in defs.schedules}
-    assert schedules == {"race_weekend_schedule": "RUNNING", "freshness_schedule": "RUNNING"}
+    assert schedules == {
+        "race_weekend_schedule": "RUNNING",
+        "freshness_schedule": "RUNNING",
+        "published_files_schedule": "RUNNING",
+    }
 
 
 def test_pools_hold_every_step_that_rewrites_an_output(tmp_path):

@@ -29,10 +29,15 @@ def test_dg_lists_the_definitions_of_the_explicit_module(tmp_path):
     assets = {a["asset_key"] for a in found["assets"]}
     assert {"source_data/races", "source_data/results", "cleaned/races", "cleaned/results",
             "results/season_stats"} <= assets  # fmt: skip
-    assert {j["name"] for j in found["jobs"]} == {"f1_job", "freshness_check_job"}
+    assert {j["name"] for j in found["jobs"]} == {
+        "f1_job",
+        "freshness_check_job",
+        "published_files_check_job",
+    }
     assert "source_data_sensor" in {s["name"] for s in found["sensors"]}
     checks = {c["key"] for c in found["asset_checks"]}
     assert {
         "results/season_stats:results_up_to_date",
+        "results/season_stats:published_files_agree",
         "cleaned/races:no_published_data_removed",
     } <= checks

@@ -1,5 +1,6 @@
 """The race-weekend schedule publishes only what is due; the freshness check runs on its own
-schedule at the tick's time (a fixed clock), and its alert fires once per change of state."""
+schedule at the tick's time (a fixed clock), and its alert fires once per change of state; so
+does the published-files check's, which runs after every publish and on its own schedule."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ import pytest
 from dagster import build_schedule_context, build_sensor_context, instance_for_test
 from dagster._core.definitions.partitions.context import partition_loading_context
 
+from f1_pipeline.core.storage import layout
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.alerts import AlertsResource
 from f1_pipeline.defs.constants import ALERTS_KEY, CHECK_TIME_TAG
-from f1_pipeline.defs.sensors.freshness import freshness_alert_sensor
+from f1_pipeline.defs.sensors.freshness import (
+    AGREEMENT_KEY,
+    freshness_alert_sensor,
+    published_files_alert_sensor,
+)
 from f1_pipeline.settings import Settings, SettingsError
 from f1_pipeline_tests.conftest import local_settings
 from f1_pipeline_tests.runs import publish
@@ -129,11 +135,61 @@ def test_default_crons_and_overrides(tmp_path):
     assert crons == {
         "race_weekend_schedule": ("0 6 * * 1", "UTC"),
         "freshness_schedule": ("15 */6 * * *", "UTC"),
+        "published_files_schedule": ("30 5 * * *", "UTC"),
     }
-    env = {"F1_RACE_WEEKEND_CRON": "30 7 * * 1", "F1_FRESHNESS_CRON": "@hourly"}
+    env = {"F1_RACE_WEEKEND_CRON": "30 7 * * 1", "F1_FRESHNESS_CRON": "@hourly",
+           "F1_AGREEMENT_CRON": "0 3 * * *"}  # fmt: skip
     custom = build_definitions(Settings.from_env(env))
-    assert {s.cron_schedule for s in custom.schedules} == {"30 7 * * 1", "@hourly"}
+    assert {s.cron_schedule for s in custom.schedules} == {"30 7 * * 1", "@hourly", "0 3 * * *"}
     with pytest.raises(SettingsError, match="not a valid cron"):
         Settings.from_env({"F1_RACE_WEEKEND_CRON": "every monday"})
     with pytest.raises(SettingsError, match="F1_FRESHNESS_GRACE_HOURS"):
         Settings.from_env({"F1_FRESHNESS_GRACE_HOURS": "soon"})
+
+
+def test_a_file_changed_behind_the_platforms_back_turns_the_files_check_red_once(
+    data_root, spark, webhook
+):
+    url, received = webhook
+    settings = local_settings(data_root)
+    defs = build_definitions(settings)
+    alerts = {ALERTS_KEY: AlertsResource(webhook_url=url, ui_url="http://ui")}
+    job = defs.resolve_job_def("published_files_check_job")
+    cursor = None
+
+    def alert_tick() -> None:
+        nonlocal cursor
+        with build_sensor_context(instance=instance, cursor=cursor, resources=alerts) as ctx:
+            published_files_alert_sensor.evaluate_tick(ctx)
+            cursor = ctx.cursor
+
+    def check() -> bool:
+        [evaluation] = job.execute_in_process(instance=instance).get_asset_check_evaluations()
+        alert_tick()
+        return evaluation.passed
+
+    with instance_for_test() as instance:
+        result = publish(settings, instance, defs=defs)
+        # It ran after the publish, in the publish run.
+        record = instance.get_latest_asset_check_evaluation_record(AGREEMENT_KEY)
+        assert record.run_id in result.run_ids
+        assert record.evaluation.passed
+        alert_tick()
+        assert received == []
+        path = data_root / layout.stats_json(2022)
+        good = path.read_bytes()
+        races = json.loads(good)
+        races[0]["Race Fastest Lap"] = "0:59.999"
+        path.write_text(json.dumps(races))
+        assert check() is False
+        assert check() is False  # still red: one alert
+        [alert] = received
+        assert alert["state"] == "failing"
+        assert alert["check"] == "results/season_stats:published_files_agree"
+        assert (
+            "season 2022 round 1: JSON and Parquet differ in winner_fastest_lap_time"
+            in (alert["text"])
+        )
+        path.write_bytes(good)
+        assert check() is True
+        assert [a["state"] for a in received] == ["failing", "passing"]

@@ -84,7 +84,7 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         # The Resources page: what each resource is and how it is configured; the alert
         # webhook (a secret) only as the name of its environment variable.
         resources = _resources(url)
-        assert set(resources) == {"storage", "step_runner", "alerts"}
+        assert set(resources) == {"storage", "step_runner", "alerts", "catalog"}
         assert resources["storage"]["data_root"] == ("VALUE", str(data_root))
         assert resources["step_runner"]["mode"] == ("VALUE", "local")
         assert resources["step_runner"]["spark_master"] == ("VALUE", "local[*]")
@@ -101,13 +101,16 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
             "freshness_alert_sensor": "RUNNING",
             "race_weekend_schedule": "RUNNING",
             "freshness_schedule": "RUNNING",
+            "published_files_alert_sensor": "RUNNING",
+            "published_files_schedule": "RUNNING",
         }
 
         # The sensor ingests the local sample by itself; that registers the seasons.
         wait_until(lambda: season_partitions(url) == SEASONS, 240, "season partitions", log)
 
-        assert main(["backfill", "--seasons", "2023,2024", "--timeout", "300"]) == 0
+        code = main(["backfill", "--seasons", "2023,2024", "--timeout", "300"])
         out = capsys.readouterr().out
+        assert code == 0, f"{out}\n{log.read_text()[-4000:]}"
         assert "season 2023: published" in out
         assert "season 2024: published" in out
         assert "summary: backfill" in out

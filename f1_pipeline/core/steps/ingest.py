@@ -268,6 +268,7 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         "withdrawals_accepted": _withdrawals(commit or {}, hold, fingerprints),
     }
     write_json(storage, layout.season_fingerprints(), record)
+    _withdraw_legacy_tables(storage, ctx.run_id)
     seasons = sorted(int(s) for s in fingerprints)
     ctx.log.info(
         f"ingested upload {uid}: {staged['races'].rows} races and {staged['results'].rows} "
@@ -281,6 +282,16 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
     materializations[CLEANED_RACES]["upload"] = uid
     materializations[CLEANED_RESULTS]["season_fingerprints"] = capped(fingerprints)
     return StepResult(materializations, {"seasons": seasons, "upload": uid, "unchanged": False})
+
+
+def _withdraw_legacy_tables(storage: Any, run_id: str) -> None:
+    """Roots written before each cleaned table had its own folder keep the tables beside
+    it: once the commit record names the new keys, the old files are withdrawn (kept as
+    versions or archived, never unlinked)."""
+    for table in _SPECS:
+        key = layout.legacy_cleaned_parquet(table)
+        if storage.exists(key):
+            storage.withdraw(key, layout.archived(key, run_id))
 
 
 def _sources(storage: Any, staged: Mapping[str, StagedTable]) -> dict[str, dict[str, Any]]:

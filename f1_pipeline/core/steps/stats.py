@@ -17,7 +17,13 @@ from typing import Any
 
 from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.contract import contract_json, rows_by_season, season_table_parquet
-from f1_pipeline.core.lineage import check_table, read_commit, read_json, record_published
+from f1_pipeline.core.lineage import (
+    check_table,
+    read_commit,
+    read_json,
+    record_published,
+    table_key,
+)
 from f1_pipeline.core.steps.base import Phases, StepContext, StepResult
 from f1_pipeline.core.steps.metadata import capped, markdown_table, path
 from f1_pipeline.core.storage import ObjectInfo, Storage, layout
@@ -161,10 +167,9 @@ def _compute(
     record names."""
     storage, tables = ctx.storage, commit.get("tables", {})
     with (
-        ctx.io.input(layout.cleaned_parquet("races"), _version(tables, "races")) as races_in,
-        ctx.io.input(layout.cleaned_parquet("results"), _version(tables, "results"))
-        as results_in,
-    ):  # fmt: skip
+        ctx.io.input(table_key(tables, "races"), _version(tables, "races")) as races_in,
+        ctx.io.input(table_key(tables, "results"), _version(tables, "results")) as results_in,
+    ):
         # What is read must be what the commit record describes: its fingerprints and
         # sources then say truthfully what these stats were computed from.
         check_table(storage, commit, "races", races_in.info)

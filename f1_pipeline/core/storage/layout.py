@@ -19,8 +19,26 @@ def source_csv(table: str) -> str:
     return f"{SOURCE_PREFIX}{table}.csv"
 
 
+def cleaned_table_prefix(table: str) -> str:
+    """The folder of cleaned table ``table``: its Parquet file and nothing else, so that a
+    catalog table (Glue, DuckDB) can point at it."""
+    if table not in SOURCE_TABLES:
+        raise ValueError(f"unknown cleaned table {table!r}")
+    return f"{CLEANED_PREFIX}{table}/"
+
+
 def cleaned_parquet(table: str) -> str:
+    return f"{cleaned_table_prefix(table)}{table}.parquet"
+
+
+def legacy_cleaned_parquet(table: str) -> str:
+    """Where versions before table folders kept ``table`` (read through the commit record,
+    which names its key; the next ingest withdraws it)."""
     return f"{CLEANED_PREFIX}{table}.parquet"
+
+
+SEASON_TABLE_PREFIX = f"{RESULTS_PREFIX}season_stats/"
+SEASON_PARTITION = "season"  # Hive-style: season=2024/ (the files do not repeat it)
 
 
 def stats_json(season: int | str) -> str:
@@ -28,7 +46,7 @@ def stats_json(season: int | str) -> str:
 
 
 def stats_parquet(season: int | str) -> str:
-    return f"{RESULTS_PREFIX}season_stats/season={season}/season_stats.parquet"
+    return f"{SEASON_TABLE_PREFIX}{SEASON_PARTITION}={season}/season_stats.parquet"
 
 
 def cleaned_lineage(table: str) -> str:

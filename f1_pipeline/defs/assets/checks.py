@@ -1,7 +1,8 @@
 """Checks beside their assets: the cleaned layer's blocking check specs (evaluated by the
 ingest step before anything is published, see :mod:`f1_pipeline.core.steps.checks`), and the
 results-freshness check on the season stats (plain Python over the cleaned tables:
-:mod:`f1_pipeline.core.freshness`)."""
+:mod:`f1_pipeline.core.freshness`), and the check that the published files are still what was
+published, the JSON contract and the Parquet tables agreeing (:mod:`f1_pipeline.core.agreement`)."""
 
 # No `from __future__ import annotations`: Dagster reads the check's context annotation.
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from dagster import (
     asset_check,
 )
 
+from f1_pipeline.core.agreement import check_published
 from f1_pipeline.core.freshness import freshness_of
 from f1_pipeline.core.lineage import read_commit
 from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
@@ -30,6 +32,7 @@ from f1_pipeline.defs.resources import StorageResource
 SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
 CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
 FRESHNESS_CHECK = "results_up_to_date"
+AGREEMENT_CHECK = "published_files_agree"
 
 
 def blocking_check(asset_key: AssetKey, name: str, description: str) -> AssetCheckSpec:
@@ -94,3 +97,31 @@ def freshness_check(grace_hours: float) -> AssetsDefinition:
         )
 
     return results_up_to_date
+
+
+@asset_check(
+    asset=SEASON_STATS,
+    name=AGREEMENT_CHECK,
+    blocking=False,
+    description="What is stored now is what was published: every published season's JSON "
+    "and Parquet file has the checksum the manifest recorded, and the JSON contract and the "
+    "Parquet table agree, by SQL, on every race (name, round, datetime, winner, the winner's "
+    "fastest lap). Runs after every publish and on its own schedule; an error names the "
+    "files and races.",
+)
+def published_files_agree(
+    context: AssetCheckExecutionContext, storage: StorageResource
+) -> AssetCheckResult:
+    agreement = check_published(storage.get())
+    (context.log.info if agreement.passed else context.log.error)(agreement.summary())
+    return AssetCheckResult(
+        passed=agreement.passed,
+        severity=AssetCheckSeverity.ERROR,
+        description=agreement.summary(),
+        metadata={
+            "seasons_checked": len(agreement.seasons),
+            "files_checked": agreement.files,
+            "races_compared": agreement.races,
+            "problems": len(agreement.problems),
+        },
+    )

@@ -21,7 +21,7 @@ from f1_pipeline.defs.constants import PER_SEASON_METADATA_MAX, SEASONS_POOL, ST
 from f1_pipeline.defs.failures import failure_policy
 from f1_pipeline.defs.metadata import to_dagster
 from f1_pipeline.defs.partitions import season_partitions
-from f1_pipeline.defs.resources import StepRunnerResource
+from f1_pipeline.defs.resources import CatalogResource, StepRunnerResource
 from f1_pipeline.defs.retries import RETRY_POLICY
 
 SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
@@ -39,7 +39,7 @@ SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
     code_version=code_versions()["stats"],
 )
 def season_stats(
-    context: AssetExecutionContext, step_runner: StepRunnerResource
+    context: AssetExecutionContext, step_runner: StepRunnerResource, catalog: CatalogResource
 ) -> MaterializeResult:
     """Per season: results/stats_{year}.json (one element per race, sorted by round: name,
     round, UTC datetime, winning driverId, the winner's fastest lap) and a Parquet table that
@@ -48,6 +48,15 @@ def season_stats(
     with failure_policy(context):
         run = step_runner.run(context, "season_stats", {"seasons": keys})
         run.raise_error()
+        # The Glue Data Catalog follows what is published (idempotent: a retry, or the next
+        # publish, repairs a registration that failed).
+        registered = catalog.register(step_runner.storage.get())
+    if registered is not None:
+        tables, added, removed = registered
+        changed = {t: what for t, what in tables.items() if what != "unchanged"}
+        context.log.info(f"catalog {catalog.table_name(STATS_KEY)}: partitions added "
+                         f"{added or 'none'}, removed {removed or 'none'}; tables "
+                         f"{changed or 'unchanged'}")  # fmt: skip
     per_season = run.data.get("season_metadata", {})
     metadata = dict(run.materializations[STATS_KEY])
     if len(keys) <= PER_SEASON_METADATA_MAX:

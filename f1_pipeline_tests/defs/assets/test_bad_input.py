@@ -152,7 +152,7 @@ def test_a_bad_results_file_leaves_the_new_races_unpublished(defs, instance, dat
         f"{results}, line {line}, column 'position': '-3' is out of range: position must be "
         "at least 1",
     )
-    assert _snapshot(data_root) == published  # cleaned/races.parquet included
+    assert _snapshot(data_root) == published  # the cleaned tables included
 
 
 def test_a_header_only_file_never_empties_a_table(defs, instance, data_root, published):
@@ -178,7 +178,7 @@ def test_a_bom_is_fine(defs, instance, data_root, published):
     races = data_root / layout.source_csv("races")
     races.write_bytes(b"\xef\xbb\xbf" + races.read_bytes())
     ingest(defs, instance)  # accepted; the cleaned races are the same rows
-    assert _snapshot(data_root)["cleaned/races.parquet"]
+    assert _snapshot(data_root)[layout.cleaned_parquet("races")]
 
 
 @pytest.mark.parametrize(

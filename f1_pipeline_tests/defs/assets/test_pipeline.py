@@ -113,7 +113,7 @@ def test_shared_drives_are_reported_not_fatal(defs, instance, data_root):
 
 def test_parquet_tables_are_readable(defs, instance, data_root):
     stage = ingest(defs, instance)
-    races = pq.read_table(io.BytesIO((data_root / "cleaned/races.parquet").read_bytes()))
+    races = pq.read_table(io.BytesIO((data_root / layout.cleaned_parquet("races")).read_bytes()))
     assert races.num_rows == 149
     # The catalog's columns (declared, and each materialisation's) are the files' columns.
     graph = defs.resolve_asset_graph()
@@ -122,4 +122,7 @@ def test_parquet_tables_are_readable(defs, instance, data_root):
             declared = graph.get(AssetKey.from_user_string(m.asset)).metadata
             names = [c.name for c in declared["dagster/column_schema"].columns]
             assert m.metadata["dagster/column_schema"] == declared["dagster/column_schema"]
-            assert pq.read_schema(data_root / f"{m.asset}.parquet").names == names
+            assert (
+                pq.read_schema(data_root / layout.cleaned_parquet(m.asset.split("/")[1])).names
+                == names
+            )
