@@ -51,6 +51,7 @@ ACCOUNT = "123456789012"
 BUCKET = "f1-iam-bucket"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 JOB = "f1-job"
+DATABASE = "f1_db"  # test_template's ${GlueDatabaseName}
 MOTO_ALIASES = {
     "s3:ListBucket": ["s3:HeadBucket"],
     "s3:GetEncryptionConfiguration": ["s3:GetBucketEncryption"],
@@ -225,6 +226,9 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
     _denied(lambda: provider.read_bytes(layout.source_csv("races")))
     _denied(lambda: provider.write_bytes("results/stats_2024.json", b"[]"))
 
+    # The stack makes the Glue Data Catalog database; the runs register the tables in it.
+    world.client("stack", "glue").create_database(DatabaseInput={"Name": DATABASE})
+
     # The runner: the upload sensor (pushed through the queue) and the run it requests.
     with world.acting_as("runner"), instance_for_test() as instance:
         from f1_pipeline.definitions import build_definitions
@@ -235,6 +239,7 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
                 **os.environ,
                 "F1_DATA_ROOT": f"s3://{BUCKET}/",
                 "F1_SOURCE_QUEUE_URL": queue,
+                "F1_GLUE_DATABASE": DATABASE,
                 "DAGSTER_HOME": str(tmp_path / "home"),
             }
         )
@@ -252,6 +257,12 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
         assert json.loads(runner.read_bytes(layout.stats_json(2024)))[0]["Race Round"] == 1
         _denied(lambda: runner.write_bytes(layout.source_csv("races"), b"raceId\n"))
         _denied(lambda: runner.write_bytes("scripts/x.py", b""))
+        # The run registered the tables and the published seasons, with the runner's grants.
+        catalog = world.client("runner", "glue")
+        parts = catalog.get_partitions(DatabaseName=DATABASE, TableName="season_stats")
+        assert sorted(int(p["Values"][0]) for p in parts["Partitions"]) == list(range(2018, 2025))
+        _denied(lambda: catalog.delete_database(Name=DATABASE))
+        _denied(lambda: catalog.delete_table(DatabaseName=DATABASE, Name="season_stats"))
 
     # The deployer ships the code and makes the job; it cannot touch the data.
     deployer = world.storage("deployer")

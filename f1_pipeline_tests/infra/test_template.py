@@ -21,6 +21,12 @@ SUBSTITUTIONS = {
     "${BucketName}": "f1-bucket",
     "${GlueJobName}": "f1-job",
     "${DataPrefix}": "",
+    "${GlueDatabaseName}": "f1_db",
+}
+GLUE_CATALOG = {
+    "arn:aws:glue:eu-west-1:123456789012:catalog",
+    "arn:aws:glue:eu-west-1:123456789012:database/f1_db",
+    "arn:aws:glue:eu-west-1:123456789012:table/f1_db/*",
 }
 BUCKET = "arn:aws:s3:::f1-bucket"
 ALLOWED_RESOURCES = {
@@ -35,8 +41,15 @@ ALLOWED_RESOURCES = {
             "pipes",
             "cleaned/_staging",
             "sparkui",
+            "athena-results",
+            # The catalog tables' folders (analysts read only these).
+            "results/season_stats",
+            "cleaned/races",
+            "cleaned/results",
         )
     ),
+    *GLUE_CATALOG,
+    "arn:aws:athena:eu-west-1:123456789012:workgroup/f1_db",
     "arn:aws:glue:eu-west-1:123456789012:job/f1-job",
     "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/jobs/*",
     "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/f1-pipeline/f1-job:*",
@@ -127,6 +140,7 @@ def test_no_policy_has_wildcard_actions_or_foreign_resources():
         "DagsterRunnerPolicy",
         "DeployerPolicy",
         "DataProviderPolicy",
+        "AnalystPolicy",
     }
     assert violations(documents) == []
 
@@ -249,3 +263,76 @@ def test_scratch_space_expires():
     for prefix in layout.SCRATCH_PREFIXES:  # the same prefixes bootstrap expires
         assert rules[prefix]["ExpirationInDays"] == 1
         assert rules[prefix]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+
+
+RUNNER_CATALOG_ACTIONS = {
+    "glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable",
+    "glue:GetPartitions", "glue:BatchCreatePartition", "glue:BatchDeletePartition",
+}  # fmt: skip
+
+
+def test_the_runner_registers_tables_and_partitions_and_nothing_more():
+    """Exactly the calls of core/glue_catalog.py's ensure_tables and sync_partitions, on the
+    stack's database and its tables; never the database itself, nor another one's."""
+    runner = policy_documents(_load())["DagsterRunnerPolicy"]
+    statement = _statement(runner, "RegisterPublishedTables")
+    assert set(statement["Action"]) == RUNNER_CATALOG_ACTIONS
+    assert {_resolve(r) for r in statement["Resource"]} == GLUE_CATALOG
+    granted = {a for st in runner["Statement"] for a in _as_list(st["Action"])}
+    assert not {"glue:CreateDatabase", "glue:DeleteDatabase", "glue:DeleteTable"} & granted
+    # Every Glue Data Catalog call the platform makes is among them.
+    import ast
+
+    from f1_pipeline.core import glue_catalog
+
+    tree = ast.parse(Path(glue_catalog.__file__).read_text())
+    calls = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == "glue"
+    }  # fmt: skip
+    calls.discard("get_paginator")
+    calls.add("get_partitions")  # the paginator's operation
+    calls.discard("create_database")  # the stack makes it (ensure_tables' local fallback)
+    wanted = {"glue:" + "".join(part.title() for part in c.split("_")) for c in calls}
+    assert wanted == RUNNER_CATALOG_ACTIONS
+
+
+def test_the_catalog_database_and_the_athena_workgroup():
+    template = _load()
+    resources, outputs = template["Resources"], template["Outputs"]
+    database = resources["GlueDatabase"]["Properties"]["DatabaseInput"]
+    assert database["Name"] == {"Ref": "GlueDatabaseName"}
+    assert outputs["GlueDatabaseName"]["Value"] == {"Ref": "GlueDatabase"}
+    config = resources["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
+    assert config["EnforceWorkGroupConfiguration"] is True  # clients cannot override these
+    assert config["BytesScannedCutoffPerQuery"] == {"Ref": "AthenaBytesScannedCutoff"}
+    assert template["Parameters"]["AthenaBytesScannedCutoff"]["Default"] == 1024**3
+    result = config["ResultConfiguration"]
+    assert _resolve(result["OutputLocation"]) == "s3://f1-bucket/athena-results/"
+    assert result["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    rules = {
+        _resolve(r["Prefix"]): r
+        for r in resources["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        if "Prefix" in r
+    }
+    assert rules["athena-results/"]["ExpirationInDays"] == {"Ref": "AthenaResultRetentionDays"}
+
+
+def test_analysts_read_the_tables_and_write_only_query_results():
+    from f1_pipeline.core.storage import layout
+
+    analyst = policy_documents(_load())["AnalystPolicy"]
+    tables = {f"{BUCKET}/{layout.SEASON_TABLE_PREFIX}*"} | {
+        f"{BUCKET}/{layout.cleaned_table_prefix(t)}*" for t in layout.SOURCE_TABLES
+    }
+    results = f"{BUCKET}/athena-results/*"
+    assert _grants(analyst, "s3:GetObject") == tables | {results}
+    assert _grants(analyst, "s3:PutObject") == {results}
+    assert _grants(analyst, "glue:GetPartitions") == GLUE_CATALOG
+    assert _grants(analyst, "athena:StartQueryExecution") == {
+        "arn:aws:athena:eu-west-1:123456789012:workgroup/f1_db"
+    }
+    granted = {a for st in analyst["Statement"] for a in _as_list(st["Action"])}
+    assert not any(a.startswith("glue:") and not a.startswith("glue:Get") for a in granted)
