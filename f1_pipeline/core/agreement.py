@@ -1,7 +1,8 @@
 """Do the published files still say what was published? Read what is stored now:
 
-- each published season's files against the checksum the manifest recorded when they were
-  written (a file changed, replaced or removed behind the platform's back);
+- each published season's files against the version the manifest recorded when they were
+  written — the S3 VersionId on a versioned bucket, else the content's checksum (a file
+  changed, replaced or removed behind the platform's back);
 - each season's ``stats_{year}.json`` (the contract) against its Parquet table, by SQL over
   both (DuckDB): the same races (season, round), with the same name, datetime, winner and
   the winner's fastest lap.
@@ -67,25 +68,26 @@ class Agreement:
 
 
 def _files_as_recorded(storage: Storage, season: str, entry: dict, out: Agreement) -> bool:
-    """Each file of ``season`` against the manifest's checksum; True when all match."""
+    """Each file of ``season`` against the manifest's record of it (its version: the S3
+    VersionId, or the checksum where there are no versions); True when all match."""
     ok = True
     wanted = {layout.stats_json(season), layout.stats_parquet(season)}
     recorded = entry.get("files") or {}
     for key in sorted(wanted - set(recorded)):
         out.problems.append(f"{key}: not in the manifest's record of season {season}")
         ok = False
-    for key, checksum in sorted(recorded.items()):
+    for key, version in sorted(recorded.items()):
         out.files += 1
         try:
-            found = storage.info(key).checksum
+            found = storage.info(key).version
         except ObjectNotFound:
             out.problems.append(f"{storage.uri(key)}: missing (the manifest lists it)")
             ok = False
             continue
-        if found != checksum:
+        if found != version:
             out.problems.append(
-                f"{storage.uri(key)}: changed since it was published (checksum {found[:12]}, "
-                f"the manifest recorded {checksum[:12]})"
+                f"{storage.uri(key)}: changed since it was published (now {found[:16]}, the "
+                f"manifest recorded {str(version)[:16]})"
             )
             ok = False
     return ok

@@ -235,6 +235,16 @@ def test_run_against_an_s3_root(bucket, monkeypatch, tmp_path, capsys, s3_client
         f"{database}.cleaned_results: unchanged",
         "season partitions: 0 added, 0 removed",
     ]
+    # What is stored is what was published (S3 versions), until a file is replaced behind
+    # the platform's back — even with the same bytes: another version.
+    from f1_pipeline.core.agreement import check_published
+    from f1_pipeline_tests.conftest import storage_at
+
+    assert check_published(storage_at(f"s3://{bucket}/team")).passed
+    same = s3_client.get_object(Bucket=bucket, Key="team/results/stats_2021.json")["Body"].read()
+    s3_client.put_object(Bucket=bucket, Key="team/results/stats_2021.json", Body=same)
+    [problem] = check_published(storage_at(f"s3://{bucket}/team")).problems
+    assert problem.startswith(f"s3://{bucket}/team/results/stats_2021.json: changed since")
     # The same tables by SQL, locally, read through the storage.
     assert main(["query", "--format", "csv", "SELECT season, count(*) AS races FROM "
                  "season_stats GROUP BY 1"]) == 0  # fmt: skip

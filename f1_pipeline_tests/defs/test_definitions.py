@@ -59,6 +59,7 @@ def test_cleaned_assets_have_blocking_checks(tmp_path):
         ("cleaned/results", "result_id_unique"),
         ("cleaned/results", "race_id_in_races"),
         ("results/season_stats", "results_up_to_date"),  # a warning, not blocking
+        ("results/season_stats", "published_files_agree"),  # an error, after the publish
     }
     for assets_def in defs.assets:
         for spec in getattr(assets_def, "check_specs", []):

@@ -141,9 +141,12 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         _upload(tmp_path, "cut", *cut)
         uid = listing_upload_id(listing(storage))
         wait_until(
-            lambda: any("held" in a.get("text", "") for a in hook.received), 180, "the alert", log
+            lambda: any(" held: " in a.get("text", "") for a in hook.received),
+            180,
+            "the alert",
+            log,
         )
-        [alert] = [a for a in hook.received if "held" in a.get("text", "")]
+        [alert] = [a for a in hook.received if " held: " in a.get("text", "")]
         assert "would withdraw 2018, 2019, 2020, 2021 (published)" in alert["text"]
         assert _published(storage) == want  # nothing deleted
         time.sleep(12)  # two more sensor rounds and a run-retry daemon cycle

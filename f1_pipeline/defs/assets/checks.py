@@ -104,7 +104,7 @@ def freshness_check(grace_hours: float) -> AssetsDefinition:
     name=AGREEMENT_CHECK,
     blocking=False,
     description="What is stored now is what was published: every published season's JSON "
-    "and Parquet file has the checksum the manifest recorded, and the JSON contract and the "
+    "and Parquet file is the version the manifest recorded, and the JSON contract and the "
     "Parquet table agree, by SQL, on every race (name, round, datetime, winner, the winner's "
     "fastest lap). Runs after every publish and on its own schedule; an error names the "
     "files and races.",

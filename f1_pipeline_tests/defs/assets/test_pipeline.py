@@ -35,6 +35,7 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
         "result_id_unique": True,
         "race_id_in_races": True,
         "results_up_to_date": False,  # the sample stops after round 12 of 2024
+        "published_files_agree": True,  # read back after the publish
     }
     rows = {m.asset: m.metadata["dagster/row_count"] for m in stats.materialized if not m.partition}
     assert rows == {"cleaned/races": 149, "cleaned/results": 2739}

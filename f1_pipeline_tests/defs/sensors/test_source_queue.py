@@ -97,7 +97,12 @@ def platform(queue_url, aws_env, s3_client, bucket):
 
 def test_a_queue_url_swaps_the_listing_sensor_for_the_queue_sensor(platform):
     names = {s.name for s in platform.defs.sensors}
-    assert names == {"source_queue_sensor", "run_failure_alert_sensor", "freshness_alert_sensor"}
+    assert names == {
+        "source_queue_sensor",
+        "run_failure_alert_sensor",
+        "freshness_alert_sensor",
+        "published_files_alert_sensor",
+    }
 
 
 def test_a_burst_is_one_run_and_an_identical_reupload_nothing(platform, spark):
