@@ -130,6 +130,17 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         assert f"({url}/runs/" in done.stdout
         assert "    season files written: 2/2" in done.stdout
 
+        # The manifest was removed, so the sensor republishes the other seasons too: the
+        # checks' latest executions are read once no run is queued or running.
+        def idle() -> bool:
+            from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+            busy = [DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+            with DagsterInstance.get() as instance:
+                return not instance.get_run_records(RunsFilter(statuses=busy), limit=1)
+
+        time.sleep(3)  # the sensor's next round sees the run's outcome
+        wait_until(idle, 240, "no run in flight", log)
         checks = graphql(url, _CHECKS, {"keys": [{"path": ["cleaned", "races"]}]})
         [node] = checks["assetNodes"]
         statuses = {
