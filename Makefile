@@ -109,8 +109,10 @@ team-down: $(VENV)/.installed
 	DAGSTER_HOME=$(TEAM_HOME) $(BIN)/f1-pipeline team down
 
 
-## bench: what users wait for, vs plain pandas: f1-pipeline run cold/warm at x1, x100, x1000,
-## upload -> published through dagster dev (SCALES=1,100 to limit; NO_LATENCY=1 to skip it)
+## bench: what users wait for: f1-pipeline run cold/warm at x1, the full-scale export and
+## x1000 vs naive pandas and the Dagster+pandas reference (3 times each); Spark calls per step;
+## upload -> published through `dg dev` (make ui) and `team up` (make team), listing and queue
+## sensors (SCALES=1,full to limit; NO_LATENCY=1 to skip the latency part)
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_bench.py $(if $(SCALES),--scales $(SCALES),) $(if $(NO_LATENCY),--no-latency,)
 
