@@ -11,10 +11,12 @@ from dagster import (
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    RetryRequested,
     asset,
 )
 
 from f1_pipeline.core.code_version import code_versions
+from f1_pipeline.core.lineage import read_commit
 from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.assets.cleaned import CLEANED_RACES, CLEANED_RESULTS
 from f1_pipeline.defs.constants import PER_SEASON_METADATA_MAX, SEASONS_POOL, STATS_GROUP
@@ -23,6 +25,11 @@ from f1_pipeline.defs.metadata import to_dagster
 from f1_pipeline.defs.partitions import season_partitions
 from f1_pipeline.defs.resources import CatalogResource, StepRunnerResource
 from f1_pipeline.defs.retries import RETRY_POLICY
+
+# A season run that finds no cleaned data while another run is ingesting the first upload
+# (its seasons are partitions as soon as the sensor requests it, so a backfill can start
+# first) asks Dagster to run the step again later: every 5 s, for up to 10 minutes.
+WAIT_FOR_INGEST = RetryRequested(max_retries=120, seconds_to_wait=5)
 
 SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
 
@@ -45,6 +52,7 @@ def season_stats(
     round, UTC datetime, winning driverId, the winner's fastest lap) and a Parquet table that
     adds the race's overall fastest lap, its driver and lap times in milliseconds."""
     keys = context.partition_keys
+    _wait_for_a_first_ingest(context, step_runner)
     with failure_policy(context):
         run = step_runner.run(context, "season_stats", {"seasons": keys})
         run.raise_error()
@@ -70,6 +78,25 @@ def season_stats(
             "manifest"
         )
     return MaterializeResult(metadata=metadata)
+
+
+def _wait_for_a_first_ingest(context: AssetExecutionContext, step_runner: StepRunnerResource):
+    """No cleaned data yet, but another run is writing it: retried by Dagster until it is
+    there (without such a run, the step says "no cleaned data yet: ingest an upload")."""
+    from f1_pipeline.defs.sensors.runs import runs_in_flight  # the sensors import the assets
+
+    if read_commit(step_runner.storage.get()) is not None:
+        return
+    # Whole-job runs count as writing them (their assets are not told apart here): at worst
+    # a first ingest also waits for a checks-only run, which takes seconds.
+    ingesting = [
+        run_id
+        for run_id in runs_in_flight(context.instance, [CLEANED_RACES, CLEANED_RESULTS])
+        if run_id != context.run_id
+    ]
+    if ingesting:
+        context.log.info(f"no cleaned data yet; run {ingesting[0]} is ingesting: waiting for it")
+        raise WAIT_FOR_INGEST
 
 
 assets = [season_stats]

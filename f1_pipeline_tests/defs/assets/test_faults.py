@@ -90,3 +90,64 @@ def test_bad_input_is_not_retried(data_root, spark):
         assert _retries(instance, run.run_id) == 0
     assert not (data_root / "cleaned").exists()
     assert os.listdir(data_root) == ["source-data"]
+
+
+def test_a_season_run_waits_for_a_first_ingest_under_way(data_root, published_sample, spark):
+    """A backfill can start while the sensor's run is still ingesting the first upload (its
+    seasons are partitions from the request on): the season step is retried by Dagster
+    until the cleaned data is there, instead of failing "no cleaned data yet"."""
+    import shutil
+    import time
+
+    from dagster import AssetKey, DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    from f1_pipeline.defs.constants import SEASONS_PARTITIONS
+
+    defs = build_definitions(local_settings(data_root))
+    cleaned = {AssetKey(["cleaned", "races"]), AssetKey(["cleaned", "results"])}
+    with instance_for_test() as instance:
+        create_run_for_test(
+            instance, job_name="f1_job", status=DagsterRunStatus.STARTED, asset_selection=cleaned
+        )
+        instance.add_dynamic_partitions(SEASONS_PARTITIONS, ["2024"])
+        # The other run's ingest commits 4 s later (its cleaned layer, commit record included).
+        commit = threading.Timer(
+            4.0, shutil.copytree, (published_sample / "cleaned", data_root / "cleaned")
+        )
+        commit.start()
+        started = time.monotonic()
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[AssetKey(["results", "season_stats"])],
+            partition_key="2024",
+        )
+        commit.join()
+        assert result.success
+        assert time.monotonic() - started >= 4
+        assert _retries(instance, result.run_id) >= 1
+        logs = [r.user_message for r in instance.all_logs(result.run_id)]
+        assert any("no cleaned data yet; run " in m and "is ingesting" in m for m in logs)
+    assert (data_root / layout.stats_json(2024)).is_file()
+
+
+def test_without_an_ingest_under_way_no_cleaned_data_fails_at_once(data_root, spark):
+    from dagster import AssetKey
+
+    from f1_pipeline.defs.constants import SEASONS_PARTITIONS
+
+    defs = build_definitions(local_settings(data_root))
+    with instance_for_test() as instance:
+        instance.add_dynamic_partitions(SEASONS_PARTITIONS, ["2024"])
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[AssetKey(["results", "season_stats"])],
+            partition_key="2024",
+            raise_on_error=False,
+        )
+        assert not result.success
+        assert _retries(instance, result.run_id) == 0
+        [failure] = instance.all_logs(result.run_id, of_type=DagsterEventType.STEP_FAILURE)
+        assert "no cleaned data yet: ingest an upload" in str(
+            failure.dagster_event.event_specific_data.error
+        )
