@@ -227,7 +227,8 @@ def main() -> None:
     shapes = tuple(s for s in args.latency_shapes.split(",") if s)
     if not args.no_latency and (not shapes or set(shapes) - {"ui", "team"}):
         parser.error(f"--latency-shapes {args.latency_shapes}: some of ui, team")
-    bench_scales(scales, args.repeat, args.out, actions)
+    if scales:  # --scales '' measures the latency alone
+        bench_scales(scales, args.repeat, args.out, actions)
     if not args.no_latency:
         from bench.latency import bench_latency
 
