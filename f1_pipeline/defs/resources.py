@@ -69,15 +69,7 @@ class CatalogResource(ConfigurableResource):
     max_attempts: int = Field(default=5, description="botocore's attempts per Glue call.")
 
     def client(self) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "glue",
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            config=Config(retries={"mode": "standard", "max_attempts": self.max_attempts}),
-        )
+        return aws_client("glue", self.region, self.max_attempts, self.endpoint_url)
 
     def table_name(self, asset: str) -> str | None:
         """``database.table`` of an asset (user string), or None without a catalog."""

@@ -5,9 +5,7 @@ does the published-files check's, which runs after every publish and on its own 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from dagster import build_schedule_context, build_sensor_context, instance_for_test
@@ -25,6 +23,7 @@ from f1_pipeline.defs.sensors.freshness import (
 from f1_pipeline.settings import Settings, SettingsError
 from f1_pipeline_tests.conftest import local_settings
 from f1_pipeline_tests.runs import publish
+from f1_pipeline_tests.webhook import Webhook
 
 
 def _schedule_tick(defs, name, instance, when):
@@ -77,21 +76,9 @@ def test_the_freshness_schedule_checks_at_its_tick_time(tmp_path):
 
 @pytest.fixture
 def webhook():
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", received
-    server.shutdown()
+    hook = Webhook()
+    yield hook.url, hook.received
+    hook.close()
 
 
 def test_freshness_turns_red_on_its_schedule_and_alerts_once(data_root, spark, webhook):

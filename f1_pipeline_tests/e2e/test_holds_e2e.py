@@ -8,10 +8,8 @@ alerts once."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
@@ -22,27 +20,9 @@ from f1_pipeline.defs.instance import prepare_home
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE, storage_at
 from f1_pipeline_tests.e2e.dagster_dev import dagster_dev, wait_until
 from f1_pipeline_tests.reference_pandas import stats_by_season
+from f1_pipeline_tests.webhook import Webhook
 
 pytestmark = pytest.mark.e2e
-
-
-class Webhook:
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
 
 
 def _upload(tmp_path, name: str, races: bytes, results: bytes) -> None:
