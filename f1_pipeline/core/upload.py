@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 
 from f1_pipeline.core.holds import upload_id
 from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
@@ -20,9 +21,26 @@ Listing = dict[str, str]  # source key -> checksum
 _SEASON_SOURCE = next(f.source for f in RACES.fields if f.season)
 
 
+@dataclass(frozen=True)
+class Look:
+    """What one read of the source objects saw: their checksums, and a time their newest
+    write had finished by (epoch seconds; None when the read does not say)."""
+
+    files: Listing
+    written_by: float | None = None
+
+
+def look(storage: Storage) -> Look:
+    """The source objects' checksums and last write, from one listing of ``source-data/``."""
+    found = [o for o in storage.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS]
+    times = [o.written_by for o in found]
+    newest = max(times) if found and None not in times else None  # type: ignore[type-var]
+    return Look({o.key: o.checksum for o in found}, newest)
+
+
 def listing(storage: Storage) -> Listing:
     """The source objects' checksums, from one listing of ``source-data/``."""
-    return {o.key: o.checksum for o in storage.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS}
+    return look(storage).files
 
 
 def head_listing(storage: Storage) -> Listing:

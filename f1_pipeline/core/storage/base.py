@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -32,13 +32,18 @@ class ObjectInfo:
 
     ``checksum`` identifies the content (sha256 locally, the ETag on S3);
     ``version`` identifies this exact object version: the S3 VersionId where the
-    bucket is versioned, otherwise the checksum.
+    bucket is versioned, otherwise the checksum. ``written_by``: a time (epoch seconds) the
+    write had finished by — S3's LastModified plus its one-second resolution, a local file's
+    modification time — when the backend reports one. Never an identity (two writes in the
+    same second differ by checksum only), and never part of equality: only how long ago the
+    object last changed.
     """
 
     key: str
     size: int
     checksum: str
     version_id: str | None = None
+    written_by: float | None = field(default=None, compare=False)
 
     @property
     def version(self) -> str:

@@ -93,7 +93,7 @@ class LocalStorage(Storage):
         else:
             checksum = sha256_file(path)
             _CHECKSUMS[path] = (_stamp(stat), checksum)
-        return ObjectInfo(key=key, size=stat.st_size, checksum=checksum)
+        return ObjectInfo(key=key, size=stat.st_size, checksum=checksum, written_by=stat.st_mtime)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,19 @@ def _etag(value: str) -> str:
     return value.strip('"')
 
 
-def _info(key: str, size: int, etag: str, version_id: str | None) -> ObjectInfo:
+# S3 reports LastModified in whole seconds: a write it dates to second s ended before s + 1.
+LAST_MODIFIED_RESOLUTION = 1.0
+
+
+def _info(
+    key: str, size: int, etag: str, version_id: str | None, modified: datetime | None = None
+) -> ObjectInfo:
     # Unversioned buckets report the literal version id "null".
     real_id = version_id if version_id and version_id != "null" else None
-    return ObjectInfo(key=key, size=size, checksum=_etag(etag), version_id=real_id)
+    written_by = modified.timestamp() + LAST_MODIFIED_RESOLUTION if modified else None
+    return ObjectInfo(
+        key=key, size=size, checksum=_etag(etag), version_id=real_id, written_by=written_by
+    )
 
 
 class S3Storage(Storage):
@@ -102,7 +112,8 @@ class S3Storage(Storage):
             head = self.client.head_object(**self._get_args(key, version_id))
         except ClientError as err:
             raise self._not_found(err, key) from err
-        return _info(key, head["ContentLength"], head["ETag"], head.get("VersionId"))
+        size, etag, modified = head["ContentLength"], head["ETag"], head.get("LastModified")
+        return _info(key, size, etag, head.get("VersionId"), modified)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -110,7 +121,7 @@ class S3Storage(Storage):
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
             for obj in page.get("Contents", []):
                 key = obj["Key"][len(self.prefix) :]
-                found.append(_info(key, obj["Size"], obj["ETag"], None))
+                found.append(_info(key, obj["Size"], obj["ETag"], None, obj.get("LastModified")))
         return sorted(found, key=lambda o: o.key)
 
     def read_bytes(self, key: str) -> bytes:

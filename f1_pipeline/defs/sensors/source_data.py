@@ -4,8 +4,9 @@
 Each tick reads the uploaded files' checksums (S3 ETag, local sha256; never a time, so two
 objects written in the same second are both seen) and takes the one decision of
 :mod:`f1_pipeline.defs.sensors.state`: one run of the publish job when the upload, the code
-or the published seasons are out of step. A listing that changed since the last tick is read
-again a moment later in the same tick until it holds still, so a burst of uploads is one run.
+or the published seasons are out of step. A listing that changed since the last tick is taken
+once nothing was written for a moment (from the objects' write times, read again within the
+tick until then), so a burst of uploads is one run.
 Run keys come from the cursor's sequence number: unique per request, and the same again if a
 tick is replayed after a daemon crash (so nothing is launched twice).
 """
@@ -25,18 +26,23 @@ from dagster import (
 )
 
 from f1_pipeline.core.storage import Storage
-from f1_pipeline.core.upload import Listing, listing
+from f1_pipeline.core.upload import Listing, Look, look
 from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import f1_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
 from f1_pipeline.defs.sensors.state import decide, read_state
 
-# A listing that changed since the last tick is read again this long after, within the
-# tick, until it holds still (at most SETTLE_BUDGET_SECONDS: ticks stay short): files
-# uploaded up to about a second apart are one run.
+# A listing that changed since the last tick is taken as still once nothing was written for
+# SETTLE_SECONDS (read again until then, within the tick, at most SETTLE_BUDGET_SECONDS:
+# ticks stay short): files uploaded up to about a second apart are one run. When the read
+# dates the newest write, only what is left of that quiet time is waited (nothing, when the
+# tick comes later than that); otherwise the whole of it.
 SETTLE_SECONDS = 1.5
 SETTLE_BUDGET_SECONDS = 4.5
+# The longest single wait, whatever the store's clock says (one ahead of ours would
+# otherwise hold every tick).
+LONGEST_PAUSE = SETTLE_SECONDS + 1.0
 
 
 @dataclass
@@ -49,18 +55,35 @@ def _pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def settle(read: Callable[[], Listing], previous: Listing | None) -> tuple[Listing, bool]:
-    """The listing once it holds still (read again every ``SETTLE_SECONDS`` while it changes);
-    False when it was still changing after ``SETTLE_BUDGET_SECONDS``."""
-    files = read()
-    waited = 0.0
+def settle(
+    read: Callable[[], Look], previous: Listing | None, now: Callable[[], float] = time.time
+) -> tuple[Listing, bool]:
+    """The listing once it holds still (see ``SETTLE_SECONDS``); False when it was still
+    changing after ``SETTLE_BUDGET_SECONDS``. A listing equal to ``previous`` (the last
+    tick's) is still at once."""
+    seen = read()
+    files, waited = seen.files, 0.0
     while files != previous:
-        if waited + SETTLE_SECONDS > SETTLE_BUDGET_SECONDS:
+        # A file gone since the last look was removed at a time no listing shows.
+        gone = previous is not None and not set(previous) <= set(files)
+        pause = _quiet_left(None if gone else seen.written_by, now())
+        if pause <= 0:
+            break  # nothing written for SETTLE_SECONDS already
+        if waited + pause > SETTLE_BUDGET_SECONDS:
             return files, False
-        _pause(SETTLE_SECONDS)
-        waited += SETTLE_SECONDS
-        previous, files = files, read()
+        _pause(pause)
+        waited += pause
+        previous, seen = files, read()
+        files = seen.files
     return files, True
+
+
+def _quiet_left(written_by: float | None, now: float) -> float:
+    """How much longer to wait before a listing whose newest write finished by
+    ``written_by`` counts as still."""
+    if written_by is None:
+        return SETTLE_SECONDS
+    return min(written_by + SETTLE_SECONDS - now, LONGEST_PAUSE)
 
 
 @dataclass(frozen=True)
@@ -74,7 +97,7 @@ def evaluate(
     context: SensorEvaluationContext,
     store: Storage,
     step_runner: StepRunnerResource,
-    read: Callable[[], Listing],
+    read: Callable[[], Look],
     cursor: UploadCursor,
     trigger: str,
 ) -> Tick:
@@ -114,7 +137,5 @@ def source_data_sensor(
 ):
     store = storage.get()
     cursor = UploadCursor.load(context.cursor)
-    tick = evaluate(
-        context, store, step_runner, lambda: listing(store), cursor, "source_data_sensor"
-    )
+    tick = evaluate(context, store, step_runner, lambda: look(store), cursor, "source_data_sensor")
     return tick.result

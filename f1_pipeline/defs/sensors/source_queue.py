@@ -23,6 +23,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -36,7 +37,7 @@ from dagster import (
 )
 
 from f1_pipeline.core.storage import S3Root
-from f1_pipeline.core.upload import SOURCE_KEYS, head_listing
+from f1_pipeline.core.upload import SOURCE_KEYS, Look, head_listing
 from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import f1_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource, UploadQueueResource
@@ -131,6 +132,11 @@ class UploadQueue:
         return failed
 
 
+def _head_look(store: S3Root) -> Look:
+    """The source objects' checksums by HEAD, undated (see the settle's comment below)."""
+    return Look(head_listing(store))
+
+
 @sensor(
     job=f1_job,
     name="source_queue_sensor",
@@ -180,8 +186,10 @@ def source_queue_sensor(
         context.log.info(f"upload events for {', '.join(sorted(changed))}")
     store = storage.get()
     source = UploadCursor.load(cursor.source or None)
+    # The settle waits its whole quiet time here: an event arrives a moment after its write,
+    # and HEAD's LastModified (whole seconds) would only make that wait longer.
     tick = evaluate(
-        context, store, step_runner, lambda: head_listing(store), source, "source_queue_sensor"
+        context, store, step_runner, partial(_head_look, store), source, "source_queue_sensor"
     )
     after = QueueCursor(tick.cursor.dump(), receipts, tick.in_sync, code, now)
     result = tick.result

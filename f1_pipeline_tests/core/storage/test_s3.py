@@ -42,6 +42,16 @@ def test_versions_and_etags_are_recorded(storage, s3_client, bucket):
     assert len(versions["Versions"]) == 2
 
 
+def test_reads_date_the_write_by_its_last_modified_second(storage, s3_client, bucket):
+    storage.write_bytes("source-data/races.csv", b"a")
+    head = s3_client.head_object(Bucket=bucket, Key="team/f1/source-data/races.csv")
+    # LastModified counts whole seconds: the write had finished by the second after it.
+    expected = head["LastModified"].timestamp() + 1.0
+    assert storage.info("source-data/races.csv").written_by == expected
+    [listed] = storage.list("source-data/")
+    assert listed.written_by == pytest.approx(expected, abs=1.0)
+
+
 def test_publish_file_and_iter_lines(storage, tmp_path):
     src = tmp_path / "r.csv"
     src.write_bytes(b"h\r\nx\r\n")

@@ -109,6 +109,7 @@ def test_two_uploads_in_the_same_second_are_both_seen(bucket, s3_client, tmp_pat
 
     def results_land_meanwhile(seconds: float) -> None:
         storage.publish_file(results, layout.source_csv("results"))
+        time.sleep(seconds)  # the settle dates writes: its wait must really pass
 
     monkeypatch.setattr(source_data, "_pause", results_land_meanwhile)
     resources = {"storage": resource, "step_runner": StepRunnerResource(storage=resource)}

@@ -12,10 +12,17 @@ from dagster import AssetKey, DagsterRunStatus, instance_for_test
 from dagster._core.test_utils import create_run_for_test
 
 from f1_pipeline.core.storage import layout
+from f1_pipeline.core.upload import Look, look
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
 from f1_pipeline.defs.sensors import source_data
-from f1_pipeline.defs.sensors.source_data import UploadCursor, settle, source_data_sensor
+from f1_pipeline.defs.sensors.source_data import (
+    LONGEST_PAUSE,
+    SETTLE_SECONDS,
+    UploadCursor,
+    settle,
+    source_data_sensor,
+)
 from f1_pipeline_tests.conftest import local_settings
 from f1_pipeline_tests.defs.sensors.helpers import tick
 
@@ -41,13 +48,49 @@ def no_waiting(monkeypatch):
 
 def test_a_listing_is_read_until_it_holds_still_within_the_tick(monkeypatch):
     reads = iter([{RACES: "a"}, {RACES: "a", RESULTS: "b"}, {RACES: "a", RESULTS: "b"}])
-    assert settle(lambda: next(reads), None) == ({RACES: "a", RESULTS: "b"}, True)
+    assert settle(lambda: Look(next(reads)), None) == ({RACES: "a", RESULTS: "b"}, True)
     # Unchanged since the last tick: no second look.
-    assert settle(lambda: {RACES: "a"}, {RACES: "a"}) == ({RACES: "a"}, True)
+    assert settle(lambda: Look({RACES: "a"}), {RACES: "a"}) == ({RACES: "a"}, True)
     # Still changing when the tick's budget is spent: the next tick looks again.
     count = iter(range(100))
-    _files, still = settle(lambda: {RACES: str(next(count))}, None)
+    _files, still = settle(lambda: Look({RACES: str(next(count))}), None)
     assert not still
+
+
+def _waits(monkeypatch) -> list[float]:
+    pauses: list[float] = []
+    monkeypatch.setattr(source_data, "_pause", pauses.append)
+    return pauses
+
+
+def test_a_dated_listing_waits_only_what_is_left_of_the_quiet_time(monkeypatch):
+    pauses, now = _waits(monkeypatch), 1000.0
+    both = {RACES: "a", RESULTS: "b"}
+    # Written long enough ago: still at once, one read, no wait.
+    reads = []
+    settled = settle(lambda: reads.append(1) or Look(both, now - 5), None, lambda: now)
+    assert settled == (both, True)
+    assert len(reads) == 1
+    assert pauses == []
+    # Written 0.5 s ago: what is left of SETTLE_SECONDS, then a second read.
+    assert settle(lambda: Look(both, now - 0.5), None, lambda: now) == (both, True)
+    assert pauses == [pytest.approx(SETTLE_SECONDS - 0.5)]
+    # A store clock far ahead of ours never holds a tick longer than LONGEST_PAUSE.
+    pauses.clear()
+    assert settle(lambda: Look(both, now + 60), None, lambda: now) == (both, True)
+    assert pauses == [LONGEST_PAUSE]
+    # A file gone since the last tick: its removal is undated, the whole quiet time is waited.
+    pauses.clear()
+    assert settle(lambda: Look({RACES: "a"}, now - 5), both, lambda: now) == ({RACES: "a"}, True)
+    assert pauses == [SETTLE_SECONDS]
+
+
+def test_the_listing_dates_its_newest_write(data_root):
+    storage = StorageResource(data_root=str(data_root)).get()
+    seen = look(storage)
+    stamps = [(data_root / key).stat().st_mtime for key in (RACES, RESULTS)]
+    assert set(seen.files) == {RACES, RESULTS}
+    assert seen.written_by == max(stamps)
 
 
 def test_the_request_covers_every_season_with_a_run_key_from_the_cursor(
