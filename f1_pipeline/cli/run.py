@@ -106,6 +106,27 @@ def _run(
     return 0
 
 
+_TOTALS = ("run_race_count", "run_files_written", "run_unchanged_count", "run_withdrawn_count",
+           "run_kept_count")  # fmt: skip
+
+
+def _totals(seasons: list[launch.Materialized]) -> tuple[int, ...]:
+    """Races, files written, unchanged, withdrawn and kept seasons: the run-level totals
+    every season's event carries (a run of many seasons records no per-season facts), added
+    over the runs; else summed over the seasons (a Glue job deployed before the totals)."""
+    runs = {m.run_id: m.metadata for m in seasons}
+    if runs and all("run_files_written" in shared for shared in runs.values()):
+        return tuple(sum(int(shared.get(k, 0)) for shared in runs.values()) for k in _TOTALS)
+    facts = [m.metadata for m in seasons]
+    return (
+        sum(m.get("dagster/row_count", 0) for m in facts),
+        sum(m.get("file_count", 0) for m in facts),
+        sum(1 for m in facts if m.get("unchanged")),
+        sum(1 for m in facts if m.get("withdrawn")),
+        sum(1 for m in facts if m.get("not_in_data")),
+    )
+
+
 def _report(
     settings: Settings,
     result: launch.RunResult,
@@ -121,11 +142,7 @@ def _report(
     seasons = sorted(
         (m for m in result.materialized if m.partition), key=lambda m: int(m.partition or 0)
     )
-    races = sum(m.metadata.get("dagster/row_count", 0) for m in seasons)
-    files = sum(m.metadata.get("file_count", 0) for m in seasons)
-    unchanged = sum(1 for m in seasons if m.metadata.get("unchanged"))
-    withdrawn = sum(1 for m in seasons if m.metadata.get("withdrawn"))
-    kept = sum(1 for m in seasons if m.metadata.get("not_in_data"))
+    races, files, unchanged, withdrawn, kept = _totals(seasons)
     for m in seasons if len(seasons) <= SEASON_LINES else []:
         if m.metadata.get("withdrawn"):
             print(f"  season {m.partition}: withdrawn (accepted; its files kept out of view)")

@@ -157,6 +157,20 @@ def test_run_selected_seasons_only(pipeline_env, capsys):
     assert written == ["stats_2023.json", "stats_2024.json"]
 
 
+def test_the_summary_of_a_run_without_per_season_facts(pipeline_env, capsys, monkeypatch):
+    # Beyond PER_SEASON_METADATA_MAX seasons the events carry only the run's metadata (x1000
+    # printed "0 races, 0 files written"): the summary reads the run's totals.
+    from f1_pipeline.defs.assets import stats
+
+    monkeypatch.setattr(stats, "PER_SEASON_METADATA_MAX", 3)
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "7 rewritten, 0 unchanged, 14 files written under" in out
+    assert ", 149 races," in out
+    assert main(["run"]) == 0  # the same upload again: every season unchanged
+    assert "0 rewritten, 7 unchanged, 0 files written under" in capsys.readouterr().out
+
+
 def test_unknown_season_is_a_clear_failure(pipeline_env, capsys):
     assert main(["run", "--seasons", "1999"]) == 1
     err = capsys.readouterr().err

@@ -148,8 +148,15 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
                                   "kept_at": entries[season]["kept_at"]}  # fmt: skip
         for season in kept:
             per_season[season] = {"not_in_data": True, "withdrawal_accepted": False}
+    totals = {
+        "run_files_written": len(files),
+        "run_race_count": sum(m.get("dagster/row_count", 0) for m in per_season.values()),
+        "run_unchanged_count": len(unchanged),
+        "run_withdrawn_count": len(withdraw),
+        "run_kept_count": len(kept),
+    }
     return StepResult(
-        {SEASON_STATS: run_metadata(storage, seasons, stale, withdraw, commit)},
+        {SEASON_STATS: {**run_metadata(storage, seasons, stale, withdraw, commit), **totals}},
         {
             "seasons": sorted(int(s) for s in by_season),
             "rewritten": stale,
