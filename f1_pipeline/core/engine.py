@@ -315,9 +315,9 @@ def start(
     except EngineError:
         stop(home)
         raise
-    # Warm-up: the steps once on a tiny upload, so the first real run finds the server's
-    # code generated and its JIT warm (~5 s less on the sample). In a child process (the
-    # token through its environment, never its command line).
+    # Warm-up (see WARM_UP_ROUNDS): the first real runs find the server's code generated
+    # and its JIT warm. In a child process (the token through its environment, never its
+    # command line).
     subprocess.run(
         [sys.executable, "-c", "from f1_pipeline.core.engine import warm_up; warm_up()"],
         check=False, capture_output=True, timeout=timeout,
@@ -326,32 +326,66 @@ def start(
     return server
 
 
-_WARM_UP_UPLOAD = {
-    "races": "raceId,year,round,name,date,time\n1,2024,1,Warm-up Grand Prix,2024-03-02,15:00:00\n",
-    "results": "resultId,raceId,driverId,position,fastestLapTime\n1,1,1,1,1:31.447\n2,1,2,\\N,\n",
-}
+# A JVM compiles a method after thousands of calls: the warm-up runs the steps on an upload
+# shaped like the real ones (seasons of races, each with a field of drivers, some missing
+# values), several times, each on a fresh scratch root, so the first real runs find the
+# server's generated code compiled and hot rather than only its classes loaded.
+WARM_UP_ROUNDS = 3
+_WARM_UP_SEASONS, _WARM_UP_RACES, _WARM_UP_FIELD = range(1985, 2025), 20, 20
+
+
+def warm_up_upload() -> dict[str, str]:
+    """races.csv and results.csv of the synthetic warm-up upload."""
+    races = ["raceId,year,round,name,date,time"]
+    results = ["resultId,raceId,driverId,position,fastestLapTime"]
+    race_id = result_id = 0
+    for season in _WARM_UP_SEASONS:
+        for rnd in range(1, _WARM_UP_RACES + 1):
+            race_id += 1
+            races.append(
+                f"{race_id},{season},{rnd},Warm-up Grand Prix,{season}-03-{rnd:02d},15:00:00"
+            )
+            for place in range(1, _WARM_UP_FIELD + 1):
+                result_id += 1
+                position = "\\N" if place == _WARM_UP_FIELD else str(place)
+                lap = "\\N" if place % 7 == 0 else f"1:{30 + place % 20}.{place:03d}"
+                results.append(f"{result_id},{race_id},{place},{position},{lap}")
+    return {"races": "\n".join(races) + "\n", "results": "\n".join(results) + "\n"}
 
 
 def warm_up() -> None:
-    """Run the ingest and stats steps on a two-row upload in a scratch root, through the
-    server at ``$F1_WARM_UP_URL`` (its token in the environment)."""
+    """Warm up the server at ``$F1_WARM_UP_URL`` (its token in the environment)."""
+    from f1_pipeline.core.spark import spark_config
+
+    warm_up_steps(connect(os.environ["F1_WARM_UP_URL"], spark_config()))
+
+
+def _ignore(_outcome: object) -> None:
+    """The warm-up's check outcomes: nobody reads them."""
+
+
+def warm_up_steps(session: Any, rounds: int = WARM_UP_ROUNDS) -> list[int]:
+    """Run the ingest and stats steps ``rounds`` times on the warm-up upload, each in a
+    fresh scratch root; returns the seasons the last round published."""
     import logging
     import tempfile
 
-    from f1_pipeline.core.spark import spark_config
     from f1_pipeline.core.steps import StepContext, run_step
     from f1_pipeline.core.steps.io import LocalStagedIO
     from f1_pipeline.core.storage import LocalStorage, layout
 
-    session = connect(os.environ["F1_WARM_UP_URL"], spark_config())
-    with tempfile.TemporaryDirectory(prefix="f1-warm-up-") as root:
-        storage = LocalStorage(Path(root))
-        for table, text in _WARM_UP_UPLOAD.items():
-            storage.write_bytes(layout.source_csv(table), text.encode())
-        log = logging.getLogger("f1_pipeline.warm_up")
-        ctx = StepContext(storage, session, LocalStagedIO(storage), log, "warm-up", lambda _: None)
-        run_step("ingest", ctx, {})
-        run_step("season_stats", ctx, {"seasons": [2024]})
+    upload, published = warm_up_upload(), []
+    log = logging.getLogger("f1_pipeline.warm_up")
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory(prefix="f1-warm-up-") as root:
+            storage = LocalStorage(Path(root))
+            for table, text in upload.items():
+                storage.write_bytes(layout.source_csv(table), text.encode())
+            ctx = StepContext(storage, session, LocalStagedIO(storage), log, "warm-up", _ignore)
+            run_step("ingest", ctx, {})
+            stats = run_step("season_stats", ctx, {"seasons": list(_WARM_UP_SEASONS)})
+            published = stats.data["seasons"]
+    return published
 
 
 def stop(home: Path, timeout: float = 30.0) -> ConnectServer | None:
