@@ -36,7 +36,7 @@ from dagster import (
     sensor,
 )
 
-from f1_pipeline.core.storage import S3Root
+from f1_pipeline.core.storage import S3Root, Storage
 from f1_pipeline.core.upload import SOURCE_KEYS, Look, head_listing
 from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import f1_job
@@ -132,7 +132,7 @@ class UploadQueue:
         return failed
 
 
-def _head_look(store: S3Root) -> Look:
+def _head_look(store: Storage) -> Look:
     """The source objects' checksums by HEAD, undated (see the settle's comment below)."""
     return Look(head_listing(store))
 
