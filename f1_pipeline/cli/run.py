@@ -106,17 +106,15 @@ def _run(
     return 0
 
 
-_TOTALS = ("run_race_count", "run_files_written", "run_unchanged_count", "run_withdrawn_count",
-           "run_kept_count")  # fmt: skip
-
-
 def _totals(seasons: list[launch.Materialized]) -> tuple[int, ...]:
     """Races, files written, unchanged, withdrawn and kept seasons: the run-level totals
     every season's event carries (a run of many seasons records no per-season facts), added
     over the runs; else summed over the seasons (a Glue job deployed before the totals)."""
+    from f1_pipeline.core.steps.stats import RUN_TOTALS
+
     runs = {m.run_id: m.metadata for m in seasons}
-    if runs and all("run_files_written" in shared for shared in runs.values()):
-        return tuple(sum(int(shared.get(k, 0)) for shared in runs.values()) for k in _TOTALS)
+    if runs and all(set(RUN_TOTALS) <= set(shared) for shared in runs.values()):
+        return tuple(sum(int(shared[k]) for shared in runs.values()) for k in RUN_TOTALS)
     facts = [m.metadata for m in seasons]
     return (
         sum(m.get("dagster/row_count", 0) for m in facts),

@@ -33,8 +33,8 @@ class Look:
 def look(storage: Storage) -> Look:
     """The source objects' checksums and last write, from one listing of ``source-data/``."""
     found = [o for o in storage.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS]
-    times = [o.written_by for o in found]
-    newest = max(times) if found and None not in times else None  # type: ignore[type-var]
+    dated = [o.written_by for o in found if o.written_by is not None]
+    newest = max(dated) if dated and len(dated) == len(found) else None
     return Look({o.key: o.checksum for o in found}, newest)
 
 

@@ -148,13 +148,9 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
                                   "kept_at": entries[season]["kept_at"]}  # fmt: skip
         for season in kept:
             per_season[season] = {"not_in_data": True, "withdrawal_accepted": False}
-    totals = {
-        "run_files_written": len(files),
-        "run_race_count": sum(m.get("dagster/row_count", 0) for m in per_season.values()),
-        "run_unchanged_count": len(unchanged),
-        "run_withdrawn_count": len(withdraw),
-        "run_kept_count": len(kept),
-    }
+    races = sum(m.get("dagster/row_count", 0) for m in per_season.values())
+    counts = (races, len(files), len(unchanged), len(withdraw), len(kept))
+    totals = dict(zip(RUN_TOTALS, counts, strict=True))
     return StepResult(
         {SEASON_STATS: {**run_metadata(storage, seasons, stale, withdraw, commit), **totals}},
         {
@@ -321,6 +317,12 @@ def unchanged_metadata(storage: Storage, entry: Mapping[str, Any]) -> dict[str, 
         "fingerprint": entry.get("fingerprint"),
         "published_by_run": entry.get("run_id"),
     }
+
+
+# The run's totals on every season's event (a run of many seasons records no per-season
+# facts): races, files written, seasons unchanged, withdrawn, kept (not in the data).
+RUN_TOTALS = ("run_race_count", "run_files_written", "run_unchanged_count",
+              "run_withdrawn_count", "run_kept_count")  # fmt: skip
 
 
 def run_metadata(
