@@ -21,7 +21,7 @@ def test_prepare_home_writes_a_versioned_config_and_never_touches_an_operators(t
     home = prepare_home(tmp_path / "home")
     config = home / "dagster.yaml"
     assert config.read_text() == render_template(home)
-    assert config.read_text().startswith("# f1-pipeline instance template v2")
+    assert config.read_text().startswith("# f1-pipeline instance template v3")
     assert "{storage}" not in config.read_text()
     assert f'base_dir: "{home.resolve()}"' in config.read_text()
 

@@ -18,7 +18,7 @@ from dagster import DagsterInstance
 from f1_pipeline.defs.constants import POOL_LIMITS
 
 TEMPLATE = Path(__file__).with_name("dagster.yaml")
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3
 _VERSION_LINE = re.compile(r"^# f1-pipeline instance template v(\d+)\b", re.MULTILINE)
 # Dagster's storage, by F1_DAGSTER_STORAGE: where runs, events and schedules are kept.
 STORAGES = ("sqlite", "postgres")

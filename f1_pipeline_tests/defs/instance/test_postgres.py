@@ -9,10 +9,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus
+from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    DagsterInstance,
+    DagsterRunStatus,
+    RunsFilter,
+)
 
 from f1_pipeline.cli import main
 from f1_pipeline.core import engine
@@ -67,6 +74,25 @@ def test_the_postgres_template_makes_a_working_instance(pg_home):
         assert limits == {"cleaned_layer": 1, "season_stats": 1}
         assert not instance.nux_enabled
     assert not (pg_home / "history").exists()  # nothing of Dagster's in SQLite files
+
+
+def test_runs_are_dated_in_utc_whatever_the_servers_time_zone(server, pg_home):
+    # Dagster reads PostgreSQL's naive timestamps as UTC: on a server in New York a run was
+    # dated 5 h in the past and run monitoring failed it before it was queued.
+    import psycopg2
+    from dagster._core.test_utils import create_run_for_test  # a test helper, tests only
+
+    database = os.environ["DAGSTER_PG_DB"]
+    conn = psycopg2.connect(**server.connect_args("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE \"{database}\" SET timezone TO 'America/New_York'")
+    conn.close()
+    with DagsterInstance.from_config(str(pg_home)) as instance:
+        run = create_run_for_test(instance, job_name="f1_job")
+        [record] = instance.get_run_records(RunsFilter(run_ids=[run.run_id]))
+        age = time.time() - record.create_timestamp.timestamp()
+    assert abs(age) < 60
 
 
 def test_postgres_storage_needs_its_server_named():
