@@ -95,13 +95,13 @@ lock: $(VENV)/.installed-test
 ## ui: the Dagster UI on http://127.0.0.1:3000 (`dg dev`: webserver + daemon on this project's
 ## home, never a throwaway one), with a warm Spark Connect server its runs use
 ui: $(VENV)/.installed
-	$(BIN)/python -c 'from f1_pipeline.settings import Settings; from f1_pipeline.defs.instance import prepare_home; s = Settings.from_env(); prepare_home(s.dagster_home, s.dagster_storage)'
 	$(BIN)/f1-pipeline spark start
 	trap '$(BIN)/f1-pipeline spark stop' EXIT INT TERM; \
 		$(BIN)/dg dev -h 127.0.0.1 -p $(UI_PORT)
 
-## team: the team set-up on this machine (docs/operations.md): PostgreSQL, the warm engine, a
-## gRPC code server, the webserver and the daemon as separate processes; `make team-down` stops it
+## team: the team set-up on this machine (docs/deployment.md): PostgreSQL, the warm engine, a
+## gRPC code server, the webserver and the daemon as supervisord's programs; `make team-down`
+## stops them and supervisord (what runs: `f1-pipeline team status`)
 team: $(VENV)/.installed
 	DAGSTER_HOME=$(TEAM_HOME) $(BIN)/f1-pipeline team up --port $(UI_PORT)
 

@@ -45,7 +45,7 @@ from bench.proctree import PeakMemory  # noqa: E402
 from bench.scale import SAMPLE, label, write_scale  # noqa: E402
 
 if TYPE_CHECKING:
-    from f1_pipeline.core.engine import ConnectServer
+    from f1_pipeline.core.spark import WarmEngine as ConnectServer
 
 PY = sys.executable
 CLI = str(Path(PY).with_name("f1-pipeline"))
@@ -152,7 +152,7 @@ def _row(measured: dict, mode: str, medians: dict[str, float]) -> str:
 
 
 def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) -> None:
-    from f1_pipeline.core.engine import running_server
+    from f1_pipeline.core.spark import Engine
 
     # One class archive for every JVM here, as on a user's machine: recorded by a first cold
     # run (once per Java and Spark install), mapped by the later ones and the server.
@@ -170,7 +170,7 @@ def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) 
     started = time.perf_counter()
     _spark(engine_home, "start")
     print(f"Spark Connect server started (and warmed up) in {time.perf_counter() - started:.1f}s")
-    server = running_server(engine_home)
+    server = Engine(engine_home).warm()
     if server is None:
         raise SystemExit(f"no Spark Connect server running for {engine_home}")
     try:

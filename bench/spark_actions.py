@@ -1,5 +1,5 @@
 """Spark Connect round trips per step: the pipeline's two steps run directly (no Dagster), as
-``f1_pipeline.core.engine.warm_up`` and the golden test run them, over a warm server, with a
+``f1_pipeline.core.warm_up`` and the golden test run them, over a warm server, with a
 client whose gRPC channel counts its calls by method.
 
     python bench/spark_actions.py [--scales 1,full]
@@ -66,13 +66,12 @@ class CallCounter(
 
 def counted_session(url: str, token: str):
     """A Connect session on ``url`` whose calls ``counter`` counts, with the pipeline's session
-    settings (as ``f1_pipeline.core.engine.connect`` applies them)."""
+    settings (as a run applies them)."""
     from pyspark.sql.connect.client import DefaultChannelBuilder
     from pyspark.sql.connect.client.retries import DefaultPolicy
     from pyspark.sql.connect.session import SparkSession
 
-    from f1_pipeline.core.engine import client_conf
-    from f1_pipeline.core.spark import SQL_CONF, spark_config
+    from f1_pipeline.core.spark import SQL_CONF
 
     # What pyspark's SparkSession.builder.remote(...).create() does: pyspark.sql.functions
     # build Connect expressions only in a process marked as a Connect client.
@@ -82,14 +81,13 @@ def counted_session(url: str, token: str):
     builder.add_interceptor(counter)
     session = SparkSession.builder.channelBuilder(builder).create()
     session.client.set_retry_policies([DefaultPolicy(max_retries=5, max_backoff=1000)])
-    for key, value in {**client_conf(spark_config()), **SQL_CONF}.items():
+    for key, value in SQL_CONF.items():
         session.conf.set(key, value)
     return session, counter
 
 
 def count_steps(url: str, token: str, root: Path) -> list[tuple[str, Counter[str], float]]:
     """Run ingest then season_stats (every season) on ``root``; per step its calls, seconds."""
-    from f1_pipeline.core.engine import close
     from f1_pipeline.core.steps import StepContext, run_step
     from f1_pipeline.core.steps.io import LocalStagedIO
     from f1_pipeline.core.storage import LocalStorage
@@ -110,7 +108,7 @@ def count_steps(url: str, token: str, root: Path) -> list[tuple[str, Counter[str
             counted.append((step, Counter(counter.calls), time.perf_counter() - start))
             params = {"seasons": list(result.data["seasons"])}  # every season in the data
     finally:
-        close(session)
+        session.client.close()
     return counted
 
 
@@ -131,7 +129,7 @@ def bench_actions(scales: list[str], out: Path, url: str, token: str) -> None:
 
 
 def main() -> None:
-    from f1_pipeline.core.engine import running_server
+    from f1_pipeline.core.spark import Engine
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,full")
@@ -147,7 +145,7 @@ def main() -> None:
     env.update(DAGSTER_HOME=str(home), F1_LATEST_SEASON="9999", DAGSTER_DISABLE_TELEMETRY="1")
     subprocess.run([CLI, "spark", "start"], env=env, check=True, capture_output=True)
     try:
-        server = running_server(home)
+        server = Engine(home).warm()
         if server is None:
             raise SystemExit(f"no Spark Connect server running for {home}")
         bench_actions(scales, args.out, server.url, server.token)

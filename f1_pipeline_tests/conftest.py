@@ -26,50 +26,22 @@ def expected_dir() -> Path:
     return EXPECTED
 
 
-@pytest.fixture(scope="session", autouse=True)
-def spark_classes(tmp_path_factory):
-    """The console-script runs' cold JVMs share one class archive, as on a user's machine:
-    the first records it, later ones map it."""
-    with pytest.MonkeyPatch.context() as patch:
-        folder = tmp_path_factory.mktemp("spark-classes")
-        patch.setenv("F1_SPARK_CLASSES", str(folder))
-        yield folder
-
-
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory):
-    """The suite's Spark session, configured exactly as the pipeline's.
-
-    On Spark 4: a client of this process's private Spark Connect server, which the
-    pipeline's runs in this process use too (the local engine's path). On the Spark 3.5
-    lane (Glue 5's Spark, what ships to the Glue job): a classic session, as the job's.
-    """
-    import pyspark
-
+def spark():
+    """The suite's Spark session, configured exactly as a run's own (a classic in-process
+    session: the pipeline's runs in this process get this one back from pyspark)."""
     from f1_pipeline.core.spark import local_session, spark_config
 
-    if pyspark.__version__.startswith("3."):
-        session = local_session(spark_config())
-        yield session
-        session.stop()
-        return
-    from f1_pipeline.core import engine
-
-    log = tmp_path_factory.mktemp("spark") / "spark-private.log"
-    server = engine.private_server(spark_config("local[2]"), log)
-    try:
-        yield server.session(spark_config())
-    finally:
-        engine.stop_private_server()
+    session = local_session(spark_config("local[2]"))
+    yield session
+    session.stop()
 
 
-def local_settings(data_root: Path | str, **overrides):
-    """Local-mode settings over ``data_root`` with the suite's Spark (this process's private
-    server), and a Dagster home beside it (never a warm server some `make ui` runs)."""
-    from f1_pipeline.settings import Settings
-
+def local_env(data_root: Path | str, **variables: str) -> dict[str, str]:
+    """The variables of a local-mode deployment over ``data_root``, with a Dagster home
+    beside it (never a warm engine some `make ui` runs)."""
     home = Path(data_root).parent / "dagster_home"
-    return Settings(data_root=Path(data_root), dagster_home=home, **overrides)
+    return {"F1_DATA_ROOT": str(data_root), "DAGSTER_HOME": str(home), **variables}
 
 
 @pytest.fixture
@@ -131,26 +103,20 @@ def bucket(aws_env: str, request: pytest.FixtureRequest) -> str:
     import uuid
 
     from f1_pipeline.cli.bootstrap import bootstrap_bucket
-    from f1_pipeline.core.storage.s3 import s3_client
+    from f1_pipeline.core.aws import aws_client
 
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:30].strip("-")
     name = f"f1-{slug}-{uuid.uuid4().hex[:8]}"
-    bootstrap_bucket(s3_client(aws_env, "eu-west-1"), name, "eu-west-1", tls_only=False)
+    bootstrap_bucket(aws_client("s3"), name, tls_only=False)
     return name
 
 
 def storage_at(root: str):
     """The storage the platform opens for ``F1_DATA_ROOT=root`` in this environment (the
     test S3 endpoint and region of ``aws_env``), without Dagster."""
-    from f1_pipeline.core.storage import open_storage
-    from f1_pipeline.core.storage.s3 import s3_client
-    from f1_pipeline.settings import Settings
+    from f1_pipeline.core.storage import open_storage, parse_data_root
 
-    settings = Settings.from_env({**os.environ, "F1_DATA_ROOT": root})
-    aws = settings.aws
-    return open_storage(
-        settings.data_root, lambda: s3_client(aws.endpoint_url, aws.region, aws.max_attempts)
-    )
+    return open_storage(parse_data_root(root))
 
 
 @pytest.fixture

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagster import DagsterInstance
+from dagster import DagsterInstance, Definitions
 
 from f1_pipeline.cli import launch
-from f1_pipeline.definitions import build_definitions
-from f1_pipeline.defs.resources import storage_resource
+from f1_pipeline.defs.constants import STEP_RUNNER_KEY, STORAGE_KEY
 
 
 def publish(
-    settings, instance: DagsterInstance, seasons: Sequence[int] | None = None, defs=None
+    defs: Definitions, instance: DagsterInstance, seasons: Sequence[int] | None = None
 ) -> launch.RunResult:
-    """One upload into published seasons (all of them, or ``seasons``); CommandError with
-    the CLI's message when a run fails."""
-    storage = storage_resource(settings).get()
-    plan = launch.plan(instance, storage, settings.last_plausible_season, seasons)
-    defs = defs or build_definitions(settings)
+    """One upload into published seasons (all of them, or ``seasons``), as `f1-pipeline run`
+    makes it; CommandError with the CLI's message when a run fails."""
+    storage = defs.resources[STORAGE_KEY].get()
+    last = defs.resources[STEP_RUNNER_KEY].last_season()
+    plan = launch.plan(instance, storage, last, seasons)
     return launch.publish(defs, instance, storage, plan, {})
 
 

@@ -5,10 +5,12 @@ message on stderr and an exit code. Stack traces only with ``--verbose``."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def python_problem(version: Sequence[int]) -> str | None:
@@ -39,8 +41,8 @@ from f1_pipeline.cli import (  # noqa: E402
     team,
     upload,
 )
+from f1_pipeline.cli.context import DEFAULT_HOME, Cli  # noqa: E402
 from f1_pipeline.cli.errors import CommandError, as_command_error  # noqa: E402
-from f1_pipeline.settings import Settings, SettingsError  # noqa: E402
 
 COMMANDS = {
     "run": run,
@@ -75,10 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         # Library warnings (Dagster's beta notices, pyspark's deprecations) are for developers.
         warnings.simplefilter("ignore")
+    from f1_pipeline.core.aws import with_aws_defaults
+    from f1_pipeline.defs.config import ConfigError
+
+    # The one place the command line reads its environment: every command gets it through
+    # the context (and the Definitions built from it), Dagster and botocore theirs.
+    with_aws_defaults(os.environ)
+    os.environ.setdefault("DAGSTER_HOME", str(Path(DEFAULT_HOME).resolve()))
     try:
-        settings = Settings.from_env()
-        return COMMANDS[args.command].command(settings, args)
-    except SettingsError as err:
+        return COMMANDS[args.command].command(Cli(dict(os.environ)), args)
+    except ConfigError as err:
         print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
         return 2
     except CommandError as err:

@@ -12,8 +12,8 @@ import argparse
 import getpass
 import socket
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.settings import Settings
 
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
@@ -27,47 +27,44 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     )
 
 
-def accept_upload(settings: Settings, upload: str) -> dict:
+def accept_upload(cli: Cli, upload: str) -> dict:
     """Record the acceptance of ``upload``, the current, held upload; the record."""
-    from f1_pipeline.core.holds import read_hold, record_acceptance
+    from f1_pipeline.core.holds import NotHeld, accept
     from f1_pipeline.core.storage import layout
-    from f1_pipeline.core.upload import listing, listing_upload_id
-    from f1_pipeline.defs.resources import storage_resource
+    from f1_pipeline.core.upload import look
 
-    storage = storage_resource(settings).get()
-    current = listing_upload_id(listing(storage))
+    storage = cli.storage
+    current = look(storage).upload
     if current != upload:
         raise CommandError(
             f"upload {upload} is not the current upload ({current or 'none'}): an acceptance "
             "names one upload, and a later, different one is not accepted by it"
         )
-    hold = read_hold(storage, upload)
-    if hold is None:
-        raise CommandError(f"upload {upload} was not held: there is nothing to accept")
     by = {"via": "cli", "user": getpass.getuser(), "host": socket.gethostname()}
-    record = record_acceptance(storage, upload, by, list(hold.get("changes", [])))
+    try:
+        record = accept(storage, upload, by)
+    except NotHeld as err:
+        raise CommandError(str(err)) from None
     print(f"accepted upload {upload} ({'; '.join(record['changes'])})")
     print(f"  recorded in {storage.uri(layout.acceptance_record(upload))} by {by['user']}")
     return record
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
+def command(cli: Cli, args: argparse.Namespace) -> int:
     from f1_pipeline.core.holds import hold_message, read_acceptance, read_hold
-    from f1_pipeline.core.upload import listing, listing_upload_id
-    from f1_pipeline.defs.resources import storage_resource
+    from f1_pipeline.core.upload import look
 
     if args.upload:
-        accept_upload(settings, args.upload.strip())
+        accept_upload(cli, args.upload.strip())
         print("  a running daemon publishes it within seconds; otherwise: `f1-pipeline run`")
         return 0
-    storage = storage_resource(settings).get()
-    current = listing_upload_id(listing(storage))
-    hold = read_hold(storage, current) if current else None
-    if hold is None:
+    current = look(cli.storage).upload
+    hold = read_hold(cli.storage, current) if current else None
+    if current is None or hold is None:
         print(f"the current upload ({current or 'none'}) is not held")
         return 1
-    if read_acceptance(storage, current or ""):
+    if read_acceptance(cli.storage, current):
         print(f"upload {current} was held and is accepted")
         return 0
-    print(hold_message(current or "", hold.get("changes", [])))
+    print(hold_message(current, hold.get("changes", [])))
     return 1

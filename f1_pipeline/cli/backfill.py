@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.cli.seasons import check_plausible, parse_seasons
-from f1_pipeline.settings import Settings
 
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
@@ -22,15 +22,18 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     backfill.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait")
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
+def command(cli: Cli, args: argparse.Namespace) -> int:
     from f1_pipeline.cli import webserver as client
     from f1_pipeline.defs.constants import TRIGGER_TAG
 
-    check_plausible(args.seasons, settings.last_plausible_season)
-    url, wanted = settings.dagster_url, [str(s) for s in args.seasons]
-
-    client.require_backfill_daemon(url)
-    available = client.season_partitions(url)
+    check_plausible(args.seasons, cli.step_runner.last_season())
+    url, wanted = cli.dagster_url, [str(s) for s in args.seasons]
+    available = client.season_partitions(url)  # first: says when no webserver answers
+    if not client.daemon_serves(cli.instance()):
+        raise CommandError(
+            f"no Dagster daemon serves DAGSTER_HOME={cli.home} to execute backfills (start "
+            "both with `make ui`, or `dagster-daemon run` beside the webserver)"
+        )
     unknown = [s for s in wanted if s not in available]
     if unknown:
         raise CommandError(

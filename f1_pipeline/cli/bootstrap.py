@@ -1,165 +1,153 @@
-"""``f1-pipeline bootstrap``: make the bucket exist and be compliant, idempotently.
+"""``f1-pipeline bootstrap``: make the bucket of ``F1_DATA_ROOT`` exist and be as
+``infra/template.yaml`` declares its ``DataBucket`` and ``DataBucketPolicy``, idempotently.
 
-Compliant: versioning enabled, default encryption, every public access blocked, a
-bucket policy that denies requests not made over TLS, and lifecycle rules that expire
-scratch space (Pipes messages, Glue staging) and incomplete multipart uploads.
+The template is the one statement of the bucket's settings (versioning, encryption, public
+access block, lifecycle rules, the TLS-only policy): bootstrap reads it, resolves its ``Ref``
+and ``Fn::Sub`` for this bucket and prefix, and renames CloudFormation's property names to
+the S3 API's. Lifecycle rules and policy statements are ours by their ``Id`` / ``Sid``; the
+operator's others are kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
+import yaml  # type: ignore[import-untyped]  # no stubs in the locks (types-PyYAML)
 from botocore.exceptions import ClientError
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import usage_error
-from f1_pipeline.core.storage import S3Root, layout
-from f1_pipeline.settings import Settings
+from f1_pipeline.core.storage import S3Root, parse_data_root
 
-TLS_SID = "DenyInsecureTransport"
-PUBLIC_ACCESS_BLOCK = {
-    "BlockPublicAcls": True,
-    "IgnorePublicAcls": True,
-    "BlockPublicPolicy": True,
-    "RestrictPublicBuckets": True,
+# The S3 API parameter a template property becomes -> its get_/put_<noun> calls and the IAM
+# actions s3:Get/Put<noun> they need.
+CALLS = {
+    "VersioningConfiguration": ("bucket_versioning", "BucketVersioning"),
+    "ServerSideEncryptionConfiguration": ("bucket_encryption", "EncryptionConfiguration"),
+    "PublicAccessBlockConfiguration": ("public_access_block", "BucketPublicAccessBlock"),
+    "LifecycleConfiguration": ("bucket_lifecycle_configuration", "LifecycleConfiguration"),
+    "Policy": ("bucket_policy", "BucketPolicy"),
 }
-DEFAULT_ENCRYPTION = {
-    "Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
-    ]
-}
+# CloudFormation's names in the bucket's properties -> the S3 API's ("a.b": nested in a).
+RENAMES = {
+    "BucketEncryption": "ServerSideEncryptionConfiguration",
+    "ServerSideEncryptionConfiguration": "Rules",
+    "ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault",
+    "Id": "ID", "Prefix": "Filter.Prefix", "ExpirationInDays": "Expiration.Days",
+}  # fmt: skip
+# Lists whose items are ours by a key (or retired ones of ours); the operator's are kept.
+OURS_BY = {"LifecycleConfiguration": ("Rules", "ID"), "Policy": ("Statement", "Sid")}
+RETIRED = {"f1-expire-pipes", "f1-expire-cleaned-_staging", "f1-abort-incomplete-uploads"}
+REQUIRED_ACTIONS = (  # all on arn:aws:s3:::<bucket>; s3:ListBucket is HeadBucket's
+    "s3:CreateBucket",
+    "s3:ListBucket",
+    *(f"s3:{verb}{noun}" for _, noun in CALLS.values() for verb in ("Get", "Put")),
+)
+SUB = re.compile(r"\$\{([^}]*)\}")
+NO_CHECKOUT = "bootstrap needs the project checkout's infra/template.yaml, or --template PATH"
 
 
-def tls_only_statement(bucket: str) -> dict[str, Any]:
-    return {
-        "Sid": TLS_SID,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+def template_path(given: str | None = None) -> Path:
+    from f1_pipeline.glue.deploy import project_root
+
+    root = project_root()
+    path = Path(given) if given else root and root / "infra" / "template.yaml"
+    if path and path.is_file():
+        return path
+    raise usage_error(f"--template {given}: no such file" if given else NO_CHECKOUT)
 
 
-def _error_code(err: ClientError) -> str:
-    return err.response.get("Error", {}).get("Code", "")
+def _api(value: Any, params: dict[str, Any], renames: dict[str, str] = RENAMES) -> Any:
+    """``value`` from the template, its Ref and Fn::Sub resolved, in the S3 API's names."""
+    if isinstance(value, list):
+        return [_api(v, params, renames) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if list(value) == ["Ref"] and value["Ref"] in params:
+        return params[value["Ref"]]
+    sub = value.get("Fn::Sub") if len(value) == 1 else None
+    if isinstance(sub, str) and set(SUB.findall(sub)) <= set(params):
+        return SUB.sub(lambda m: str(params[m[1]]), sub)
+    if any(k == "Ref" or k.startswith("Fn::") for k in value):
+        raise usage_error(f"bootstrap cannot resolve the template's {json.dumps(value)}")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        outer, _, name = (renames.get(key) or key).rpartition(".")
+        (out.setdefault(outer, {}) if outer else out)[name] = _api(item, params, renames)
+    return out
 
 
-def _ensure_bucket(client: Any, bucket: str, region: str | None) -> list[str]:
+def declared(template: Path, bucket: str, prefix: str = "", tls_only: bool = True) -> dict:
+    """The S3 API's parameters for what ``template`` declares of the bucket and its policy
+    (without TLS-only statements unless ``tls_only``)."""
+    doc = yaml.safe_load(template.read_text())
+    params = {k: p["Default"] for k, p in doc["Parameters"].items() if "Default" in p}
+    params |= {"BucketName": bucket, "DataPrefix": prefix, "AWS::Partition": "aws"}
+    props = doc["Resources"]["DataBucket"]["Properties"]
+    wanted = _api({k: v for k, v in props.items() if RENAMES.get(k, k) in CALLS}, params)
+    for rule in wanted["LifecycleConfiguration"]["Rules"]:  # no Prefix: every object
+        rule.setdefault("Filter", {"Prefix": ""})
+    # The bucket policy is the TLS-only one: on a plain-HTTP endpoint it would lock us out.
+    policy = doc["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]
+    return {**wanted, "Policy": _api(policy, params, {})} if tls_only else wanted
+
+
+def _covers(have: Any, want: Any) -> bool:
+    """``have`` says all ``want`` says, whatever the lists' order (S3 adds defaults)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(_covers(have.get(k), v) for k, v in want.items())
+    if isinstance(want, list):
+        same_length = isinstance(have, list) and len(have) == len(want)
+        return same_length and all(any(_covers(h, w) for h in have) for w in want)
+    return have == want
+
+
+def _get(call: Any, bucket: str) -> Any:
+    """``call``'s answer, or None for a 404: no such bucket, or nothing of that kind set."""
     try:
-        client.head_bucket(Bucket=bucket)
-        return []
+        return call(Bucket=bucket)
     except ClientError as err:
-        if _error_code(err) not in ("404", "NoSuchBucket", "NotFound"):
+        if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
             raise
-    args: dict[str, Any] = {"Bucket": bucket}
-    if region and region != "us-east-1":
-        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    client.create_bucket(**args)
-    return [f"created bucket {bucket}"]
+        return None
 
 
-def _ensure_versioning(client: Any, bucket: str) -> list[str]:
-    if client.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled":
-        return []
-    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    return ["enabled versioning"]
+def _apply(client: Any, bucket: str, param: str, wanted: Any) -> str | None:
+    noun = CALLS[param][0]
+    answer = _get(getattr(client, f"get_{noun}"), bucket) or {}
+    current = answer.get(param, answer)
+    current = json.loads(current) if isinstance(current, str) else current
+    if param in OURS_BY:
+        items, key = OURS_BY[param]
+        ours = {w[key] for w in wanted[items]} | RETIRED
+        kept = [h for h in current.get(items, []) if h.get(key) not in ours]
+        wanted = {**wanted, items: kept + wanted[items]}
+    if _covers(current, wanted):
+        return None
+    value = json.dumps(wanted) if param == "Policy" else wanted
+    getattr(client, f"put_{noun}")(Bucket=bucket, **{param: value})
+    return f"set {noun.removeprefix('bucket_').replace('_', ' ')}"
 
 
-def _ensure_encryption(client: Any, bucket: str) -> list[str]:
-    try:
-        rules = client.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
-            "Rules"
-        ]
-    except ClientError as err:
-        if _error_code(err) != "ServerSideEncryptionConfigurationNotFoundError":
-            raise
-        rules = []
-    algorithms = {
-        r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules
-    }
-    if algorithms & {"AES256", "aws:kms", "aws:kms:dsse"}:
-        return []
-    client.put_bucket_encryption(
-        Bucket=bucket, ServerSideEncryptionConfiguration=DEFAULT_ENCRYPTION
-    )
-    return ["enabled default encryption (SSE-S3, AES256)"]
-
-
-def _ensure_public_access_block(client: Any, bucket: str) -> list[str]:
-    try:
-        current = client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    except ClientError as err:
-        if _error_code(err) != "NoSuchPublicAccessBlockConfiguration":
-            raise
-        current = {}
-    if all(current.get(k) is True for k in PUBLIC_ACCESS_BLOCK):
-        return []
-    client.put_public_access_block(
-        Bucket=bucket, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK
-    )
-    return ["blocked all public access"]
-
-
-def _ensure_tls_policy(client: Any, bucket: str) -> list[str]:
-    try:
-        policy = json.loads(client.get_bucket_policy(Bucket=bucket)["Policy"])
-    except ClientError as err:
-        if _error_code(err) != "NoSuchBucketPolicy":
-            raise
-        policy = {"Version": "2012-10-17", "Statement": []}
-    wanted = tls_only_statement(bucket)
-    statements = [s for s in policy.get("Statement", []) if s.get("Sid") != TLS_SID]
-    if [s for s in policy.get("Statement", []) if s.get("Sid") == TLS_SID] == [wanted]:
-        return []
-    # Other statements are the operator's: keep them.
-    policy["Statement"] = [*statements, wanted]
-    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-    return ["set bucket policy: deny requests without TLS"]
-
-
-def lifecycle_rules(prefix: str = "") -> list[dict[str, Any]]:
-    """Our rules (IDs starting ``f1-``) for a data root at ``prefix`` in the bucket."""
-    rules: list[dict[str, Any]] = [
-        {
-            "ID": f"f1-expire-{scratch.strip('/').replace('/', '-')}",
-            "Filter": {"Prefix": f"{prefix}{scratch}"},
-            "Status": "Enabled",
-            "Expiration": {"Days": 1},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
-        }
-        for scratch in layout.SCRATCH_PREFIXES
-    ]
-    rules.append(
-        {
-            "ID": "f1-abort-incomplete-uploads",
-            "Filter": {"Prefix": prefix},
-            "Status": "Enabled",
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-        }
-    )
-    return rules
-
-
-def _ensure_lifecycle(client: Any, bucket: str, prefix: str) -> list[str]:
-    try:
-        current = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    except ClientError as err:
-        if _error_code(err) != "NoSuchLifecycleConfiguration":
-            raise
-        current = []
-    wanted = lifecycle_rules(prefix)
-    ours = {r["ID"] for r in wanted}
-    if all(rule in current for rule in wanted):
-        return []
-    # Other rules are the operator's: keep them.
-    rules = [r for r in current if r.get("ID") not in ours] + wanted
-    client.put_bucket_lifecycle_configuration(
-        Bucket=bucket, LifecycleConfiguration={"Rules": rules}
-    )
-    return ["set lifecycle rules: scratch space and incomplete uploads expire after a day"]
+def bootstrap_bucket(
+    client: Any, bucket: str, *, prefix: str = "", tls_only: bool = True,
+    template: Path | None = None,
+) -> list[str]:  # fmt: skip
+    """Create ``bucket`` if missing and make it as the template declares for a data root at
+    ``prefix``; return what changed (nothing when it already was)."""
+    wanted = declared(template or template_path(), bucket, prefix, tls_only)
+    changes = []
+    if _get(client.head_bucket, bucket) is None:
+        region = client.meta.region_name
+        where = {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        client.create_bucket(Bucket=bucket, **({} if region in (None, "us-east-1") else where))
+        changes.append(f"created bucket {bucket}")
+    return changes + [c for p, w in wanted.items() if (c := _apply(client, bucket, p, w))]
 
 
 def tls_policy_applies(endpoint_url: str | None) -> bool:
@@ -168,67 +156,32 @@ def tls_policy_applies(endpoint_url: str | None) -> bool:
     return not (endpoint_url or "").lower().startswith("http://")
 
 
-# The IAM actions `bootstrap` needs, all on arn:aws:s3:::<bucket> (docs/operations.md).
-REQUIRED_ACTIONS = (
-    "s3:CreateBucket",
-    "s3:ListBucket",  # HeadBucket
-    "s3:GetBucketVersioning",
-    "s3:PutBucketVersioning",
-    "s3:GetEncryptionConfiguration",
-    "s3:PutEncryptionConfiguration",
-    "s3:GetBucketPublicAccessBlock",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:GetLifecycleConfiguration",
-    "s3:PutLifecycleConfiguration",
-    "s3:GetBucketPolicy",
-    "s3:PutBucketPolicy",
-)
-
-
-def bootstrap_bucket(
-    client: Any, bucket: str, region: str | None, *, tls_only: bool = True, prefix: str = ""
-) -> list[str]:
-    """Create or update ``bucket`` (for a data root at ``prefix`` in it); return what changed
-    (empty when already compliant)."""
-    return [
-        *_ensure_bucket(client, bucket, region),
-        *_ensure_versioning(client, bucket),
-        *_ensure_encryption(client, bucket),
-        *_ensure_public_access_block(client, bucket),
-        *_ensure_lifecycle(client, bucket, prefix),
-        *(_ensure_tls_policy(client, bucket) if tls_only else []),
-    ]
-
-
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
-    commands.add_parser(
-        "bootstrap",
-        parents=parents,
-        help="create or update the S3 bucket of F1_DATA_ROOT: versioning, encryption, "
-        "public access blocked, TLS-only policy (idempotent)",
-    )
+    about = "create or update the bucket of F1_DATA_ROOT as infra/template.yaml declares it"
+    parser = commands.add_parser("bootstrap", parents=parents, help=about)
+    parser.add_argument("--template", metavar="PATH", help="default: the checkout's")
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.defs.resources import storage_resource
+def command(cli: Cli, args: argparse.Namespace) -> int:
+    from f1_pipeline.core.aws import aws_client
 
-    root = settings.data_root
+    value = cli.env.get("F1_DATA_ROOT", "")
+    try:
+        root = parse_data_root(value) if value else None
+    except ValueError as err:
+        raise usage_error(f"F1_DATA_ROOT={value!r}: {err}") from None
     if not isinstance(root, S3Root):
-        raise usage_error(f"bootstrap needs F1_DATA_ROOT=s3://bucket[/prefix]; it is {root}")
-    tls_only = tls_policy_applies(settings.aws.endpoint_url)
+        raise usage_error(f"bootstrap needs F1_DATA_ROOT=s3://bucket[/prefix], not {value!r}")
+    template, client = template_path(args.template), aws_client("s3")
+    # botocore's endpoint, wherever it came from (AWS_ENDPOINT_URL[_S3], the config file).
+    endpoint = client.meta.endpoint_url
+    tls_only = tls_policy_applies(endpoint)
     if not tls_only:
-        print(
-            f"warning: AWS_ENDPOINT_URL={settings.aws.endpoint_url} is plain HTTP; the "
-            "TLS-only bucket policy is not applied (it would deny every request made through "
-            "this endpoint). It is applied on AWS and HTTPS endpoints.",
-            file=sys.stderr,
-        )
-    client = storage_resource(settings).s3_client()
+        warning = "the TLS-only bucket policy is not applied (it would deny every request)"
+        print(f"warning: {endpoint} is plain HTTP: {warning}", file=sys.stderr)
     changes = bootstrap_bucket(
-        client, root.bucket, settings.aws.region, tls_only=tls_only, prefix=root.prefix
+        client, root.bucket, prefix=root.prefix, tls_only=tls_only, template=template
     )
-    for change in changes:
+    for change in changes or ["already compliant, nothing changed"]:
         print(f"s3://{root.bucket}: {change}")
-    if not changes:
-        print(f"s3://{root.bucket}: already compliant, nothing changed")
     return 0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import usage_error
-from f1_pipeline.settings import Settings
 
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
@@ -22,16 +22,16 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     actions.add_parser("sync", help="create/update the tables, then the season partitions")
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.defs.resources import catalog_resource, storage_resource
+def command(cli: Cli, args: argparse.Namespace) -> int:
+    from f1_pipeline.defs.constants import CATALOG_KEY
 
-    if not settings.glue_database:
+    catalog = cli.resource(CATALOG_KEY)
+    registered = catalog.register()
+    if registered is None:
         raise usage_error("F1_GLUE_DATABASE is not set: name the Glue database (the stack's "
                           "GlueDatabaseName output)")  # fmt: skip
-    registered = catalog_resource(settings).register(storage_resource(settings).get())
-    assert registered is not None  # a database is set
     tables, added, removed = registered
     for table, what in tables.items():
-        print(f"{settings.glue_database}.{table}: {what}")
+        print(f"{catalog.database}.{table}: {what}")
     print(f"season partitions: {len(added)} added, {len(removed)} removed")
     return 0

@@ -6,8 +6,8 @@ import argparse
 from contextlib import nullcontext
 from pathlib import Path
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import CommandError, usage_error
-from f1_pipeline.settings import Settings
 
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
@@ -26,19 +26,19 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     deploy.add_argument("--role-arn", help="the job's IAM role, to create a job that is missing")
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
+def command(cli: Cli, args: argparse.Namespace) -> int:
+    from f1_pipeline.core.aws import aws_client
     from f1_pipeline.core.storage.s3 import S3Storage
-    from f1_pipeline.defs.resources import glue_client, storage_resource
     from f1_pipeline.glue.deploy import DeployError, built_wheel, deploy, describe
 
-    storage = storage_resource(settings).get()
-    job_name = args.job_name or settings.glue_job_name
+    storage = cli.storage
+    job_name = args.job_name or cli.step_runner.glue_job_name
     if not isinstance(storage, S3Storage) or not job_name:
         raise usage_error(
             "glue deploy needs F1_DATA_ROOT=s3://bucket[/prefix] and a job name "
             "(--job-name or F1_GLUE_JOB_NAME)"
         )
-    client = glue_client(settings.aws.region, settings.aws.max_attempts)
+    client = aws_client("glue")
     try:
         with nullcontext(args.wheel) if args.wheel else built_wheel() as wheel:
             done = deploy(client, storage, job_name, wheel, args.role_arn)

@@ -25,14 +25,14 @@ from dagster import (
 )
 
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.core.engine import process_start
 from f1_pipeline.core.lineage import read_commit
+from f1_pipeline.core.spark import process_start
 from f1_pipeline.core.steps.base import PROGRESS_PREFIX
 from f1_pipeline.core.storage import Storage
-from f1_pipeline.core.upload import listing, peek_seasons
+from f1_pipeline.core.upload import look, peek_seasons
 from f1_pipeline.defs.assets.raw import report_new_uploads
 from f1_pipeline.defs.assets.stats import SEASON_STATS
-from f1_pipeline.defs.constants import PUBLISH_JOB, SEASONS_PARTITIONS
+from f1_pipeline.defs.constants import PUBLISH_JOB
 from f1_pipeline.defs.failures import BAD_INPUT_METADATA, HELD_METADATA
 from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, register_seasons
@@ -219,7 +219,7 @@ def submit(
     (through the webserver at ``url``) and followed until it ends."""
     from f1_pipeline.cli import webserver
 
-    run_id = webserver.launch_run(url, PUBLISH_JOB, assets, tags)
+    run_id = webserver.submit_run(url, PUBLISH_JOB, assets, tags)
     print(f"    queued as {url}/runs/{run_id} (the daemon runs it)", flush=True)
     deadline = time.monotonic() + timeout
     with _progress(instance, run_id, console):
@@ -258,10 +258,9 @@ def plan(
     the runs: every season partition (one run), or ``wanted`` (a run per adjacent range)."""
     seasons = {
         *peek_seasons(storage, latest),
-        *map(int, (read_commit(storage) or {}).get("seasons", {})),
+        *(commit.season_list() if (commit := read_commit(storage)) else []),
     }
-    register_seasons(instance, seasons)
-    order = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    order, _ = register_seasons(instance, seasons)
     if not order:  # the ingest alone: it says what is wrong with the upload
         return Plan([], 0, [str(s) for s in wanted or []])
     if wanted is None:
@@ -288,7 +287,7 @@ def publish(
     """The runs of ``plan_``: the first ingests and publishes its range, the others (only for
     seasons that are not adjacent partitions) publish theirs; in this process, or submitted to
     the daemon's queue through the webserver at ``queue_url``."""
-    report_new_uploads(instance, storage, listing(storage))
+    report_new_uploads(instance, storage, look(storage).files)
     for run_id in reap_dead_runs(instance):
         print(f"    run {run_id} had lost its process: marked failed, its slots freed")
     result, start = RunResult(), time.monotonic()

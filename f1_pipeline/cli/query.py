@@ -14,8 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.settings import Settings
 
 MAX_CELL = 60  # wider cells are cut in the table format (csv and json give them whole)
 
@@ -45,30 +45,20 @@ def _json_value(value: Any) -> Any:
 
 
 def render_table(columns: Sequence[str], rows: Sequence[tuple]) -> str:
-    cells = [[_text(v) for v in row] for row in rows]
-    cells = [[c if len(c) <= MAX_CELL else c[: MAX_CELL - 1] + "…" for c in row] for row in cells]
-    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
-    numeric = [
-        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
-        for i in range(len(columns))
-    ]
+    """The rows as a text table (tabulate's), wide cells cut, and how many rows."""
+    from tabulate import tabulate
 
-    def line(values: Sequence[str]) -> str:
-        return " | ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    rule = "-+-".join("-" * w for w in widths)
-    body = [line(columns), rule, *(line(row) for row in cells)]
-    return "\n".join([*body, f"({len(rows)} row{'s' if len(rows) != 1 else ''})"])
+    cells = [[v if len(_text(v)) <= MAX_CELL else _text(v)[: MAX_CELL - 1] + "…" for v in row]
+             for row in rows]  # fmt: skip
+    table = tabulate(cells, headers=list(columns), tablefmt="presto", missingval="")
+    lines = [line.rstrip() for line in table.splitlines()]
+    return "\n".join([*lines, f"({len(rows)} row{'s' if len(rows) != 1 else ''})"])
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
+def command(cli: Cli, args: argparse.Namespace) -> int:
     from f1_pipeline.core.query import QueryError, connect, run_query
-    from f1_pipeline.defs.resources import storage_resource
 
-    storage = storage_resource(settings).get()
+    storage = cli.storage
     with tempfile.TemporaryDirectory(prefix="f1-query-") as tmp, connect(
         storage, Path(tmp)
     ) as con:  # fmt: skip

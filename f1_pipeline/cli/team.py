@@ -1,51 +1,75 @@
 """``f1-pipeline team up|down|status|reload|env``: the deployment a Dagster team runs, on one
 machine. Dagster's storage in PostgreSQL (a local server of the home's own, or the one named
 by DAGSTER_PG_*), the warm Spark engine, the code in a gRPC code server of its own
-(`dagster code-server start`), and the webserver and the daemon as separate processes on a
-generated ``grpc_server`` workspace. Runs are launched by the code server, beside the warm
-engine; a code change is picked up by reloading the code location (`team reload`, or Reload
-in the UI), without restarting the webserver or the daemon.
+(`dagster code-server start`), and the webserver and the daemon on a generated
+``grpc_server`` workspace. Runs are launched by the code server, beside the warm engine; a
+code change is picked up by reloading the code location (`team reload`, or Reload in the UI),
+without restarting the webserver or the daemon.
+
+The processes are supervisord's programs: it starts them in order, restarts one that dies
+and stops each with its process group, in the reverse order. Ours are the set-up before them
+(the cluster, the database, the instance) and the readiness checks. Its conf,
+``<home>/team/supervisord.conf``, holds the PostgreSQL password and the Spark Connect token in
+``environment=`` lines (never on a command line, which every local user can read): it is 0600
+from creation on, and supervisorctl's socket is 0700.
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
+import io
+import json
 import os
+import secrets
 import shlex
+import socket
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from f1_pipeline.cli.context import Cli
+    from f1_pipeline.cli.postgres import Cluster
 
 LOCATION = "f1_pipeline"  # the code location's name everywhere (state and history key)
 CODE_MODULE = "f1_pipeline.definitions"
 STARTUP_SECONDS = 180.0
-# Stopped in this order: nothing launches runs once the daemon and the webserver are gone.
-ORDER = ("daemon", "webserver", "code-server")
+STOP_SECONDS = 30  # each program's, before supervisord kills its process group
+# The start order (supervisord stops them in reverse: nothing launches runs once the daemon
+# and the webserver are gone).
+PROGRAMS = ("postgres", "spark", "code-server", "webserver", "daemon")
+# Every program: restarted whenever it ends (given up on when it cannot stay up for
+# `startsecs`), stopped with its whole process group (TERM, KILL after STOP_SECONDS), its
+# output in logs/<name>.log.
+PROGRAM = {"autostart": "true", "autorestart": "true", "startsecs": 10,
+           "stopasgroup": "true", "killasgroup": "true", "stopwaitsecs": STOP_SECONDS,
+           "redirect_stderr": "true"}  # fmt: skip
 # The settings `team env` repeats for the CLI, as the team's processes got them at `up`.
 SHARED_SETTINGS = ("F1_DATA_ROOT", "F1_SPARK_MODE", "F1_GLUE_JOB_NAME", "AWS_ENDPOINT_URL",
                    "AWS_REGION", "F1_SOURCE_QUEUE_URL")  # fmt: skip
+BIN = Path(sys.executable).parent  # supervisord's, supervisorctl's and Dagster's commands
+CONNECT_CLIENT_ENV = ("SPARK_REMOTE", "SPARK_LOCAL_REMOTE", "SPARK_CONNECT_MODE_ENABLED")
 
 
 def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     team = commands.add_parser(
         "team",
         parents=parents,
-        help="the team set-up on this machine: PostgreSQL, warm engine, code server, "
-        "webserver, daemon",
+        help="the team set-up on this machine, under supervisord: PostgreSQL, warm engine, "
+        "code server, webserver, daemon",
     )
     actions = team.add_subparsers(dest="team_command", required=True)
-    up = actions.add_parser("up", help="start everything (what runs already is kept)")
+    up = actions.add_parser("up", help="start everything (refused while it runs)")
     up.add_argument("--port", type=int, default=3000, help="the webserver's port on 127.0.0.1")
-    up.add_argument(
-        "--code-module", default=CODE_MODULE, help=f"the Definitions module (default {CODE_MODULE})"
-    )
+    up.add_argument("--code-module", default=CODE_MODULE, help="the Definitions module")
     actions.add_parser("down", help="stop everything `team up` started")
-    actions.add_parser("status", help="what runs (exit 1 unless everything does)")
+    actions.add_parser("status", help="supervisord's programs (exit 1 unless all run)")
     actions.add_parser("reload", help="reload the code location: a code change, live")
     actions.add_parser("env", help="shell exports for using the team's instance from the CLI")
 
@@ -54,46 +78,35 @@ def team_dir(home: Path) -> Path:
     return home / "team"
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
-    actions: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
-        "up": up, "down": down, "status": status, "reload": reload, "env": env,
-    }  # fmt: skip
-    return actions[args.team_command](settings, args)
+def command(cli: Cli, args: argparse.Namespace) -> int:
+    actions = {"up": up, "down": down, "status": status, "reload": reload, "env": env}
+    return actions[args.team_command](cli, args)
 
 
-def _postgres(settings: Settings):
-    """The local server of this home, or None when DAGSTER_PG_* name a server."""
-    from f1_pipeline.cli.postgres import LocalPostgres
+def _cluster(cli: Cli) -> Cluster | None:
+    """The home's own PostgreSQL, or None when DAGSTER_PG_* name a server."""
+    from f1_pipeline.cli.postgres import Cluster
+    from f1_pipeline.defs.instance import storage_of
 
-    return None if settings.dagster_storage == "postgres" else LocalPostgres(
-        team_dir(settings.dagster_home) / "postgres")  # fmt: skip
+    named = storage_of(cli.env) == "postgres"
+    return None if named else Cluster(team_dir(cli.home) / "postgres")
 
 
-def team_env(settings: Settings, url: str | None = None) -> dict[str, str]:
-    """What every process of the team set-up runs with (the current environment plus these)."""
+def team_env(cli: Cli, url: str | None = None) -> dict[str, str]:
+    """What every program runs with, beside the environment the CLI started with."""
     from f1_pipeline.defs.instance import DAGSTER_ENV
 
-    local = _postgres(settings)
-    pg = local.env() if local is not None else {}
-    extra = {
-        "DAGSTER_HOME": str(settings.dagster_home),
-        "F1_DAGSTER_STORAGE": "postgres",
-        "DAGSTER_DISABLE_TELEMETRY": "1",
-        **DAGSTER_ENV,
-        **pg,
-    }
-    if url:
-        extra["F1_DAGSTER_URL"] = url
-    return extra
+    local = _cluster(cli)
+    return {"DAGSTER_HOME": str(cli.home), "F1_DAGSTER_STORAGE": "postgres",
+            "DAGSTER_DISABLE_TELEMETRY": "1", **DAGSTER_ENV, **(local.env() if local else {}),
+            **({"F1_DAGSTER_URL": url} if url else {})}  # fmt: skip
 
 
-def _refuse_sqlite_home(settings: Settings) -> None:
+def _refuse_sqlite_home(cli: Cli) -> None:
     from f1_pipeline.defs.instance import generated_storage
 
-    config = settings.dagster_home / "dagster.yaml"
-    if config.exists() and generated_storage(config.read_text(), settings.dagster_home) == (
-        "sqlite"
-    ):
+    config = cli.home / "dagster.yaml"
+    if config.exists() and generated_storage(config.read_text()) == "sqlite":
         raise CommandError(
             f"{config} keeps Dagster's runs in SQLite (the `make ui` home): the team set-up "
             "needs a home of its own (`make team` uses .dagster-team) or an operator's "
@@ -101,188 +114,230 @@ def _refuse_sqlite_home(settings: Settings) -> None:
         )
 
 
-@contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def _environment(env: Mapping[str, str]) -> str:
+    # Each value in double quotes (ours: paths, ports, a URL, URL-safe secrets).
+    return ",".join(f'{name}="{value}"' for name, value in env.items())
 
 
-def _workspace(home: Path, port: int) -> Path:
-    path = team_dir(home) / "workspace.yaml"
-    path.write_text(
-        "# Generated by `f1-pipeline team up`: the code location served by its code server.\n"
-        "load_from:\n  - grpc_server:\n      host: 127.0.0.1\n"
-        f"      port: {port}\n      location_name: {LOCATION}\n"
-    )
-    return path
+def _program(argv: list[str], cwd: Path, env: dict | None = None, /, **more: str) -> dict:
+    """A program's own options; ``env``: its variables beside every program's."""
+    return {"command": shlex.join(argv), "directory": cwd, "environment": _environment(env or {}),
+            **more}  # fmt: skip
 
 
-def _wait(what: str, ready: Callable[[], bool], started: list, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+def write_conf(team: Path, env: Mapping[str, str], programs: Mapping[str, dict]) -> None:
+    """supervisord's conf, 0600 from creation on; ``env``: every program's variables."""
+    from f1_pipeline.cli.postgres import write_private
+
+    sock, conf, text = team / "supervisor.sock", configparser.RawConfigParser(), io.StringIO()
+    conf.read_dict({
+        "supervisord": {"logfile": team / "supervisord.log", "pidfile": team / "supervisord.pid",
+                        "childlogdir": team / "logs", "environment": _environment(env)},
+        "unix_http_server": {"file": sock, "chmod": "0700"},
+        "supervisorctl": {"serverurl": f"unix://{sock}"},
+        "rpcinterface:supervisor": {
+            "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"},
+        **{f"program:{name}": {**PROGRAM, "priority": 10 + 10 * PROGRAMS.index(name),
+                               "stdout_logfile": team / "logs" / f"{name}.log", **options}
+           for name, options in programs.items()},
+    })  # fmt: skip
+    conf.write(text)
+    # supervisord expands %(name)s in its values: a literal % is written %%.
+    write_private(team / "supervisord.conf", text.getvalue().replace("%", "%%"))
+
+
+def _ctl(team: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [str(BIN / "supervisorctl"), "-c", str(team / "supervisord.conf"), *args]
+    return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)
+
+
+def _states(team: Path) -> tuple[str, dict[str, str]]:
+    """supervisorctl's status and each program's state (none: supervisord does not run)."""
+    out = _ctl(team, "status").stdout
+    rows = [line.split() for line in out.splitlines()]
+    return out.rstrip(), {row[0]: row[1] for row in rows if len(row) > 1 and row[0] in PROGRAMS}
+
+
+def _failed(team: Path, program: str | None, reason: str) -> CommandError:
+    log = team / "logs" / f"{program}.log" if program else team / "supervisord.log"
+    tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+    return CommandError(f"{reason} (log {log}):\n{tail}")
+
+
+def _wait(team: Path, what: str, program: str | None, ready: Callable[[], object]) -> None:
+    deadline, look = time.monotonic() + STARTUP_SECONDS, 0.0
     while not ready():
-        dead = [s for s in started if not s.alive()]
-        if dead or time.monotonic() > deadline:
-            culprit = dead[0] if dead else started[-1]
-            reason = "exited" if dead else f"not ready after {timeout:.0f} s"
-            raise CommandError(
-                f"{what}: {culprit.name} {reason} (log {culprit.log}):\n{culprit.log_tail(1500)}"
-            )
+        if time.monotonic() > look:  # supervisord's view every few seconds (a process each)
+            look = time.monotonic() + 3
+            fatal = [name for name, state in _states(team)[1].items() if state == "FATAL"]
+            if fatal:
+                raise _failed(team, fatal[0], f"{what}: supervisord gave up on {fatal[0]}")
+        if time.monotonic() > deadline:
+            raise _failed(team, program, f"{what}: not ready after {STARTUP_SECONDS:.0f} s")
         time.sleep(0.5)
 
 
-def up(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.cli import services, webserver
-    from f1_pipeline.core import engine
-    from f1_pipeline.core.spark import ClassArchive, spark_config
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+def programs(cli: Cli, args: argparse.Namespace, ports: tuple[int, int], token: str) -> dict:
+    """supervisord's programs (the home's cluster initialised): the home's PostgreSQL, the
+    warm engine and Dagster's processes (the code server's runs on that engine)."""
+    import pyspark
+
+    from f1_pipeline.core.spark import SERVER_CLASS, TOKEN_ENV
+
+    (spark_port, code_port), spark = map(str, ports), Path(pyspark.__file__).parent
+    cwd, workspace = Path.cwd(), team_dir(cli.home) / "workspace.yaml"
+    remote = {"F1_SPARK_REMOTE": f"sc://localhost:{spark_port}", TOKEN_ENV: token}
+    conf = {**cli.spark_engine().server_config(), "spark.connect.grpc.binding.port": spark_port,
+            "spark.connect.grpc.binding.address": "127.0.0.1"}  # fmt: skip
+    workspace.write_text(
+        "# Generated by `f1-pipeline team up`: the code location served by its code server.\n"
+        "load_from:\n  - grpc_server:\n      host: 127.0.0.1\n"
+        f"      port: {code_port}\n      location_name: {LOCATION}\n"
+    )
+    spark_submit = [str(spark / "bin" / "spark-submit"), "--class", SERVER_CLASS,
+                    "--name", "f1-pipeline Spark Connect"]  # fmt: skip
+    spark_submit += [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
+    code_server = [str(BIN / "dagster"), "code-server", "start", "-h", "127.0.0.1", "-p",
+                   code_port, "-m", args.code_module, "--location-name", LOCATION]  # fmt: skip
+    ui = [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(args.port)]
+    spark_env = {"SPARK_HOME": str(spark), "PYSPARK_PYTHON": sys.executable, TOKEN_ENV: token}
+    every = {
+        "spark": _program(spark_submit, cwd, spark_env),
+        "code-server": _program(code_server, cwd, remote),
+        "webserver": _program([*ui, "-w", str(workspace)], cwd),
+        "daemon": _program([str(BIN / "dagster-daemon"), "run", "-w", str(workspace)], cwd),
+    }
+    if (cluster := _cluster(cli)) is not None:  # as its owner; INT: PostgreSQL's fast shutdown
+        owner = {"user": cluster.owner} if cluster.owner else {}
+        every["postgres"] = _program(cluster.command(), cluster.root, stopsignal="INT", **owner)
+    return every
+
+
+def up(cli: Cli, args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from f1_pipeline.cli import webserver
+    from f1_pipeline.core.spark import TOKEN_ENV, WarmEngine, port_open, process_start
     from f1_pipeline.defs.instance import prepare_home
 
-    home = settings.dagster_home
-    state = team_dir(home) / "services.json"
-    running, _ = services.load(state)
-    if [s for s in running if s.alive()]:
+    home, team = cli.home, team_dir(cli.home)
+    if _states(team)[1]:
         raise CommandError(f"the team set-up of {home} already runs: `f1-pipeline team status`")
     url = f"http://127.0.0.1:{args.port}"
     if webserver.webserver_up(url):
         raise CommandError(f"something already serves {url} (`make ui`?): stop it, or --port")
-    _refuse_sqlite_home(settings)
-    local = _postgres(settings)
-    if local is not None:
-        local.start()
-    env = {**os.environ, **team_env(settings, url)}
-    with _environment(env):  # this process prepares the same instance
-        prepare_home(home, "postgres")
-    classes = ClassArchive(settings.spark_class_folder).java_options()
-    server = engine.start(home, spark_config(settings.spark_master, java_options=classes), 15002)
-
-    logs, bin_dir = team_dir(home) / "logs", Path(sys.executable).parent
-    port = _free_port()
-    started: list[services.Service] = []
+    _refuse_sqlite_home(cli)
+    (team / "logs").mkdir(parents=True, exist_ok=True)
+    if (cluster := _cluster(cli)) is not None:
+        cluster.init()
+    spark_port, token = _free_port(), secrets.token_urlsafe(24)
+    every = programs(cli, args, (spark_port, _free_port()), token)
+    spark_url = f"sc://localhost:{spark_port}"
+    env = team_env(cli, url)
+    # The servers first; Dagster's programs once their instance is ready.
+    write_conf(team, env, {k: v for k, v in every.items() if k in ("postgres", "spark")})
+    # Its own environment, which its programs inherit, is the CLI's without a Connect client's
+    # variables (pyspark drops them too as it starts a server: spark-submit would be a client).
+    base = {k: v for k, v in cli.env.items() if k not in CONNECT_CLIENT_ENV}
+    argv = [str(BIN / "supervisord"), "-c", str(team / "supervisord.conf")]
+    started = subprocess.run(argv, env=base, capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        raise CommandError(f"supervisord did not start: {started.stderr or started.stdout}")
+    state = team / "team.json"
     try:
-        started.append(services.spawn("code-server", [
-            str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(port),
-            "-m", args.code_module, "--location-name", LOCATION,
-        ], env, logs / "code-server.log", Path.cwd()))  # fmt: skip
-        workspace = _workspace(home, port)
-        started.append(services.spawn("webserver", [
-            str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(args.port),
-            "-w", str(workspace),
-        ], env, logs / "webserver.log", Path.cwd()))  # fmt: skip
-        started.append(services.spawn("daemon", [
-            str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace),
-        ], env, logs / "daemon.log", Path.cwd()))  # fmt: skip
-        # Not secrets: what `team env` gives the CLI so that it works on the same data.
-        shared = {k: env[k] for k in SHARED_SETTINGS if env.get(k)}
-        services.save(state, started, {"url": url, "code_port": port, "settings": shared})
-        _wait("webserver", lambda: webserver.webserver_up(url), started, STARTUP_SECONDS)
-        _wait("code location", lambda: webserver.code_location(url).loaded, started,
-              STARTUP_SECONDS)  # fmt: skip
-        _wait("daemon", lambda: webserver.daemon_healthy(url), started, STARTUP_SECONDS)
+        _wait(team, "supervisord", None, lambda: _ctl(team, "pid").returncode == 0)
+        if cluster is not None:
+            _wait(team, "PostgreSQL", "postgres", cluster.ready)
+        os.environ.update(env)  # Dagster reads DAGSTER_PG_* from this process's environment
+        prepare_home(home, "postgres")  # the schema, before any Dagster process starts
+        write_conf(team, env, every)  # now the Dagster programs: supervisord starts them
+        if (updated := _ctl(team, "update")).returncode != 0:
+            raise _failed(team, None, f"supervisorctl update: {updated.stdout.strip()}")
+        shared = {k: cli.env[k] for k in SHARED_SETTINGS if cli.env.get(k)}
+        state.write_text(json.dumps({"url": url, "settings": shared}))
+        _wait(team, "the Spark engine", "spark", lambda: port_open(spark_port))
+        # The engine as the CLI's own runs find it (`team env`), warmed up by a client while
+        # Dagster's processes start.
+        pid, log = int(_ctl(team, "pid", "spark").stdout), str(team / "logs" / "spark.log")
+        cli.spark_engine().record(WarmEngine(pid, process_start(pid), spark_port, token, log))
+        warm_up = [sys.executable, "-m", "f1_pipeline.core.warm_up", spark_url]
+        subprocess.run(warm_up, env={**base, TOKEN_ENV: token}, capture_output=True,
+                       check=False, timeout=STARTUP_SECONDS)  # fmt: skip
+        _wait(team, "webserver", "webserver", lambda: webserver.webserver_up(url))
+        _wait(team, "code location", "code-server", lambda: webserver.code_location(url).loaded)
+        with DagsterInstance.from_config(str(home)) as instance:
+            _wait(team, "daemon", "daemon", lambda: webserver.daemon_serves(instance))
+        _wait(team, "supervisord", None, lambda: set(_states(team)[1].values()) == {"RUNNING"})
     except BaseException:
-        for service in reversed(started):
-            services.stop(service)
+        _shutdown(team)
         state.unlink(missing_ok=True)
         raise
-    where = (
-        f"PostgreSQL 127.0.0.1:{local.port} (this home's, {local.root})"
-        if local is not None
-        else f"PostgreSQL {os.environ['DAGSTER_PG_HOST']}:{os.environ['DAGSTER_PG_PORT']}"
-    )
-    print(f"team set-up of {home} is up:")
+    pg = "{DAGSTER_PG_HOST}:{DAGSTER_PG_PORT}".format_map({**cli.env, **env})
+    pg += f" (this home's, {cluster.root})" if cluster else ""
+    print(f"team set-up of {home} is up, under supervisord:")
     print(f"  Dagster UI    {url}")
-    print(f"  code server   127.0.0.1:{port} (location {LOCATION}, module {args.code_module})")
-    print(f"  Spark engine  {server.url} (pid {server.pid})")
-    print(f"  storage       {where}")
-    print(f"  logs          {logs}")
+    print(f"  code server   location {LOCATION}, module {args.code_module}")
+    print(f"  Spark engine  {spark_url}")
+    print(f"  storage       PostgreSQL {pg}")
+    print(f"  logs          {team / 'logs'}")
+    print(f"  supervisord   {BIN / 'supervisorctl'} -c {team / 'supervisord.conf'} status")
     print('the CLI on this instance: eval "$(f1-pipeline team env)"; stop: f1-pipeline team down')
     return 0
 
 
-def _free_port() -> int:
-    import socket
+def _shutdown(team: Path) -> bool:
+    """supervisord stops every program (in the reverse order), then itself; True once its
+    process is gone, False when none answered."""
+    pid = _ctl(team, "pid").stdout.strip()
+    if not pid.isdigit() or _ctl(team, "shutdown").returncode != 0:
+        return False
+    deadline = time.monotonic() + len(PROGRAMS) * (STOP_SECONDS + 10)
+    while Path(f"/proc/{pid}").exists():
+        if time.monotonic() > deadline:
+            raise _failed(team, None, f"supervisord (pid {pid}) still runs")
+        time.sleep(0.5)
+    return True
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
-
-def down(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.cli import services
-    from f1_pipeline.core import engine
-
-    home = settings.dagster_home
-    state = team_dir(home) / "services.json"
-    found, _ = services.load(state)
-    by_name = {s.name: s for s in found}
-    for name in ORDER:
-        if name in by_name and services.stop(by_name[name]):
-            print(f"stopped the {name} (pid {by_name[name].pid})")
-    state.unlink(missing_ok=True)
-    if engine.stop(home) is not None:
-        print("stopped the Spark engine")
-    local = _postgres(settings)
-    if local is not None and local.stop():
-        print("stopped PostgreSQL")
-    left = [pid for s in found for pid in services.group_members(s)]
-    if left:
-        raise CommandError(f"processes of the team set-up still run: {left}")
+def down(cli: Cli, args: argparse.Namespace) -> int:
+    team = team_dir(cli.home)
+    names = ", ".join(name for name in reversed(PROGRAMS) if name in _states(team)[1])
+    (team / "team.json").unlink(missing_ok=True)
+    print(f"stopped {names}" if _shutdown(team) else f"no team set-up runs for {cli.home}")
     return 0
 
 
-def status(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.cli import services
-    from f1_pipeline.core import engine
-
-    home = settings.dagster_home
-    found, extra = services.load(team_dir(home) / "services.json")
-    healthy = bool(found)
-    for service in found:
-        alive = service.alive()
-        healthy &= alive
-        print(f"{service.name:12} {'running' if alive else 'STOPPED'} (pid {service.pid}, "
-              f"log {service.log})")  # fmt: skip
-    server = engine.running_server(home)
-    print(f"{'spark':12} {f'running at {server.url}' if server else 'STOPPED'}")
-    local = _postgres(settings)
-    if local is not None:
-        up_ = local.running()
-        healthy &= up_
-        print(f"{'postgres':12} {'running' if up_ else 'STOPPED'} ({local.root})")
-    if extra.get("url"):
-        print(f"UI: {extra['url']}")
-    return 0 if healthy and server is not None else 1
+def status(cli: Cli, args: argparse.Namespace) -> int:
+    out, states = _states(team_dir(cli.home))
+    print(out if states else f"no team set-up runs for {cli.home}")
+    return 0 if states and set(states.values()) == {"RUNNING"} else 1
 
 
-def _running(settings: Settings) -> dict:
-    from f1_pipeline.cli import services
-
-    _, extra = services.load(team_dir(settings.dagster_home) / "services.json")
-    if not extra.get("url"):
-        raise CommandError(f"no team set-up runs for {settings.dagster_home}: `make team`")
-    return extra
+def _running(cli: Cli) -> dict:
+    try:
+        return json.loads((team_dir(cli.home) / "team.json").read_text())
+    except (OSError, ValueError):
+        raise CommandError(f"no team set-up runs for {cli.home}: `make team`") from None
 
 
-def _url(settings: Settings) -> str:
-    return str(_running(settings)["url"])
-
-
-def reload(settings: Settings, args: argparse.Namespace) -> int:
+def reload(cli: Cli, args: argparse.Namespace) -> int:
     from f1_pipeline.cli import webserver
 
-    location = webserver.reload_code_location(_url(settings))
+    location = webserver.reload_code_location(str(_running(cli)["url"]))
     if not location.loaded:
         raise CommandError(f"the code location did not load: {location.error}")
     print(f"reloaded code location {LOCATION} (version {location.version})")
     return 0
 
 
-def env(settings: Settings, args: argparse.Namespace) -> int:
-    running = _running(settings)
-    exports = {**running.get("settings", {}), **team_env(settings, str(running["url"]))}
+def env(cli: Cli, args: argparse.Namespace) -> int:
+    running = _running(cli)
+    exports = {**running.get("settings", {}), **team_env(cli, str(running["url"]))}
     exports.pop("DAGSTER_DISABLE_TELEMETRY")
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from f1_pipeline.core.storage import ObjectInfo, Storage
@@ -57,10 +57,8 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     upload.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
 
-def command(settings: Settings, args: argparse.Namespace) -> int:
-    from f1_pipeline.defs.resources import storage_resource
-
-    storage = storage_resource(settings).get()
+def command(cli: Cli, args: argparse.Namespace) -> int:
+    storage = cli.storage
     status = 0
     for path in args.files:
         try:

@@ -1,18 +1,22 @@
-"""The webserver's GraphQL API, as the CLI uses it: season backfills (executed by the
-daemon, launched as the UI's partition picker does) and runs submitted to the daemon's queue
-(`f1-pipeline run` beside a running daemon).
+"""The webserver's GraphQL API, as the CLI uses it: runs submitted to the daemon's queue
+(`f1-pipeline run` beside a running daemon) through dagster-graphql's client; the queries it
+has no method for — season backfills (launched as the UI's partition picker does) and their
+status, a failed run's errors, the code location's state and reload — as GraphQL documents
+(each validated against the installed Dagster's schema in the tests).
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import AssetKey
+from dagster import AssetKey, DagsterInstance
 
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.defs.assets.stats import SEASON_STATS
@@ -52,24 +56,16 @@ def webserver_up(url: str, timeout: float = 0.5) -> bool:
         return False
 
 
-_DAEMON = """{ instance { daemonHealth {
-  daemonStatus(daemonType: "BACKFILL") { healthy lastHeartbeatTime } } } }"""
+# A daemon whose heartbeat is older than this is taken as stopped (it beats every ~30 s).
+DAEMON_HEARTBEAT_SECONDS = 90.0
 
 
-def daemon_healthy(url: str, daemon: str = "SENSOR") -> bool:
-    """Whether the instance behind the webserver has a live daemon (its sensor loop)."""
-    query = _DAEMON.replace('"BACKFILL"', f'"{daemon}"')
-    return bool(graphql(url, query)["instance"]["daemonHealth"]["daemonStatus"]["healthy"])
-
-
-def require_backfill_daemon(url: str) -> None:
-    """Backfills are run by the Dagster daemon: refuse to queue one that nothing would run."""
-    status = graphql(url, _DAEMON)["instance"]["daemonHealth"]["daemonStatus"]
-    if not status["healthy"]:
-        raise CommandError(
-            f"the Dagster webserver at {url} has no running daemon to execute backfills "
-            "(start both with `make ui`, or `dagster-daemon run` beside the webserver)"
-        )
+def daemon_serves(instance: DagsterInstance) -> bool:
+    """Whether a Dagster daemon serves this instance (a recent heartbeat): the one way the
+    CLI asks (runs go through its queue, backfills need it)."""
+    now = time.time()
+    beats = instance.get_daemon_heartbeats().values()
+    return any(now - beat.timestamp < DAEMON_HEARTBEAT_SECONDS for beat in beats)
 
 
 def season_partitions(url: str) -> list[str]:
@@ -167,38 +163,26 @@ def run_failures(url: str, run_id: str) -> list[str]:
     return lines
 
 
-_LAUNCH_RUN = """
-mutation($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on PythonError { message }
-    ... on InvalidSubsetError { message }
-    ... on RunConflict { message }
-    ... on UnauthorizedError { message }
-    ... on RunConfigValidationInvalid { errors { message } }
-  }
-}"""
-
-
-def launch_run(url: str, job: str, assets: Sequence[AssetKey], tags: dict[str, str]) -> str:
+def submit_run(url: str, job: str, assets: Sequence[AssetKey], tags: dict[str, str]) -> str:
     """Submit a run of ``job``'s ``assets`` with ``tags`` to the instance's run queue (the
     daemon launches it, within the pools and run limits); its run id."""
-    params = {
-        "selector": {
-            "repositoryLocationName": LOCATION,
-            "repositoryName": REPOSITORY,
-            "jobName": job,
-            "assetSelection": [{"path": list(key.path)} for key in assets],
-        },
-        "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
-        "runConfigData": {},
-    }
-    result = graphql(url, _LAUNCH_RUN, {"params": params})["launchRun"]
-    if result["__typename"] != "LaunchRunSuccess":
-        detail = result.get("message") or "; ".join(e["message"] for e in result.get("errors", []))
-        raise CommandError(f"the webserver at {url} refused the run: {detail or result}")
-    return result["run"]["runId"]
+    from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+
+    address = urllib.parse.urlsplit(url)
+    client = DagsterGraphQLClient(
+        address.hostname or "127.0.0.1",
+        port_number=address.port,
+        use_https=address.scheme == "https",
+        path_prefix=address.path.rstrip("/"),
+        timeout=60,
+    )
+    try:
+        return client.submit_job_execution(
+            job, repository_location_name=LOCATION, repository_name=REPOSITORY,
+            tags=tags, asset_selection=list(assets),
+        )  # fmt: skip
+    except DagsterGraphQLClientError as err:
+        raise CommandError(f"the webserver at {url} refused the run: {err}") from None
 
 
 _LOCATION_FIELDS = """name loadStatus versionKey

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from f1_pipeline.core.contract import CONTRACT_KEYS
 from f1_pipeline.core.glue_catalog import SEASON_TABLE
-from f1_pipeline.core.lineage import published_seasons, read_json
+from f1_pipeline.core.lineage import SeasonEntry, read_manifest
 from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
 
 # Contract key -> the season table's column holding the same fact.
@@ -67,12 +67,12 @@ class Agreement:
         return f"{len(self.problems)} problem(s) in {span}: {listed}{more}"
 
 
-def _files_as_recorded(storage: Storage, season: str, entry: dict, out: Agreement) -> bool:
+def _files_as_recorded(storage: Storage, season: str, entry: SeasonEntry, out: Agreement) -> bool:
     """Each file of ``season`` against the manifest's record of it (its version: the S3
     VersionId, or the checksum where there are no versions); True when all match."""
     ok = True
     wanted = {layout.stats_json(season), layout.stats_parquet(season)}
-    recorded = entry.get("files") or {}
+    recorded = entry.files
     for key in sorted(wanted - set(recorded)):
         out.problems.append(f"{key}: not in the manifest's record of season {season}")
         ok = False
@@ -137,13 +137,13 @@ def _disagreements(storage: Storage, contract: pa.Table, workdir: Path) -> list[
 def check_published(storage: Storage) -> Agreement:
     """The published seasons' files against the manifest, and their JSON against their
     Parquet table (see the module)."""
-    manifest = read_json(storage, layout.manifest()) or {}
-    seasons = published_seasons(manifest)
+    manifest = read_manifest(storage)
+    seasons = manifest.published()
     out = Agreement(seasons=seasons)
     if not seasons:
         return out
     for season in seasons:
-        _files_as_recorded(storage, season, manifest["seasons"][season], out)
+        _files_as_recorded(storage, season, manifest.seasons[season], out)
     contract = _contract_rows(storage, seasons, out)
     out.races = contract.num_rows
     from f1_pipeline.core.query import QueryError

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from f1_pipeline.core.lineage import table_key
+from f1_pipeline.core.lineage import Commit
 from f1_pipeline.core.storage import Storage
 
 DEFAULT_GRACE = timedelta(hours=36)
@@ -93,18 +93,13 @@ _RACE_COLUMNS = ["race_id", "season", "round", "race_name", "race_date", "race_t
 
 
 def freshness_of(
-    storage: Storage, commit: Mapping[str, Any], now: datetime, grace: timedelta = DEFAULT_GRACE
+    storage: Storage, commit: Commit, now: datetime, grace: timedelta = DEFAULT_GRACE
 ) -> Freshness:
     """:func:`check_freshness` on the cleaned tables the commit record names (the latest
     accepted upload), read by version."""
-    tables = commit.get("tables") or {}
-
-    def version(table: str) -> str | None:
-        return (tables.get(table) or {}).get("version_id")
-
-    races_key, results_key = table_key(tables, "races"), table_key(tables, "results")
-    with storage.local_copy(races_key, version("races")) as (path, _):
+    races_table, results_table = commit.tables["races"], commit.tables["results"]
+    with storage.local_copy(races_table.key, races_table.version_id) as (path, _):
         races = pq.read_table(path, columns=_RACE_COLUMNS).to_pylist()
-    with storage.local_copy(results_key, version("results")) as (path, _):
+    with storage.local_copy(results_table.key, results_table.version_id) as (path, _):
         ids = pq.read_table(path, columns=["race_id"]).column("race_id").unique().to_pylist()
     return check_freshness(races, set(ids), now, grace)

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from f1_pipeline.core.contract import SEASON_COLUMN, SEASON_FILE_COLUMNS
-from f1_pipeline.core.lineage import published_seasons, read_json
+from f1_pipeline.core.lineage import read_manifest
 from f1_pipeline.core.storage import Storage, layout
 from f1_pipeline.core.transforms.schema import SPECS
 
@@ -144,7 +144,7 @@ def partition_location(root_uri: str, season: int) -> str:
 
 def catalog_seasons(storage: Storage) -> list[int]:
     """The seasons the manifest lists as published (withdrawn ones are not)."""
-    return [int(s) for s in published_seasons(read_json(storage, layout.manifest()) or {})]
+    return [int(s) for s in read_manifest(storage).published()]
 
 
 def registered_seasons(glue: Any, database: str) -> set[int]:

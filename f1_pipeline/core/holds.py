@@ -18,14 +18,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from f1_pipeline.core.lineage import read_json, write_json
+from f1_pipeline.core.lineage import SeasonSummary, now, read_json, write_json
 from f1_pipeline.core.storage import Storage, layout
-
-# A season's summary, as the commit record keeps it: races, results, rounds with a winner.
-Summary = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -60,9 +56,9 @@ def _rounds(rounds: Iterable[int]) -> str:
 
 
 def held_changes(
-    before: Mapping[str, Summary],
+    before: Mapping[str, SeasonSummary],
     published: Iterable[str],
-    after: Mapping[str, Summary],
+    after: Mapping[str, SeasonSummary],
     policy: HoldPolicy,
 ) -> list[str]:
     """What the upload summarised by ``after`` (per season) would remove from the last
@@ -78,14 +74,16 @@ def held_changes(
     for season in sorted((s for s in before if s in after), key=int):
         old, new = before[season], after[season]
         losses = []
-        for what in ("races", "results"):
-            had, has = int(old.get(what) or 0), int(new.get(what) or 0)
+        for what, had, has in (
+            ("races", old.races, new.races),
+            ("results", old.results, new.results),
+        ):
             if had and (had - has) / had > limit:
                 losses.append(f"{had - has} of {had} {what}")
         if losses:
             found.append(f"{season} would lose {' and '.join(losses)}")
-        lost_winners = set(old.get("winners") or ()) - set(new.get("winners") or ())
-        still_raced = lost_winners & set(new.get("rounds") or lost_winners)
+        lost_winners = set(old.winners) - set(new.winners)
+        still_raced = lost_winners & set(new.rounds or lost_winners)
         if still_raced:
             found.append(f"{season} {_rounds(still_raced)} would lose their winner")
     return found
@@ -100,17 +98,13 @@ def hold_message(uid: str, changes: Iterable[str]) -> str:
     )
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def record_hold(
     storage: Storage, uid: str, sources: Mapping[str, Any], changes: list[str], run_id: str
 ) -> None:
     write_json(
         storage,
         layout.hold_record(uid),
-        {"upload": uid, "sources": dict(sources), "changes": changes, "held_at": _now(),
+        {"upload": uid, "sources": dict(sources), "changes": changes, "held_at": now(),
          "run_id": run_id},
     )  # fmt: skip
 
@@ -119,15 +113,26 @@ def read_hold(storage: Storage, uid: str) -> dict[str, Any] | None:
     return read_json(storage, layout.hold_record(uid))
 
 
-def record_acceptance(
-    storage: Storage, uid: str, accepted_by: Mapping[str, Any], changes: list[str]
+class NotHeld(ValueError):
+    """An acceptance names an upload that was never held."""
+
+
+def accept(
+    storage: Storage, uid: str, accepted_by: Mapping[str, Any], changes: list[str] | None = None
 ) -> dict[str, Any]:
-    """Record that upload ``uid`` is accepted, by whom and from where (``accepted_by``:
-    ``{"via": "cli", "user": ...}`` or ``{"via": "dagster run", "run_id": ...}``)."""
+    """The one writer of acceptances (the CLI's ``accept``, a run launched with the
+    ``f1/accept`` tag): record that upload ``uid`` is accepted, by whom and from where
+    (``accepted_by``: ``{"via": "cli", "user": ...}`` or ``{"via": "dagster run", "run_id":
+    ...}``), with what it removes (``changes``; by default what its hold record says)."""
+    if changes is None:
+        hold = read_hold(storage, uid)
+        if hold is None:
+            raise NotHeld(f"upload {uid} was not held: there is nothing to accept")
+        changes = list(hold.get("changes", []))
     record = {
         "upload": uid,
         "changes": changes,
-        "accepted_at": _now(),
+        "accepted_at": now(),
         "accepted_by": dict(accepted_by),
     }
     write_json(storage, layout.acceptance_record(uid), record)

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from f1_pipeline.core.contract import SEASON_COLUMN, SEASON_FILE_COLUMNS
 from f1_pipeline.core.glue_catalog import SEASON_TABLE, TABLE_NAMES
-from f1_pipeline.core.lineage import published_seasons, read_commit, read_json, table_key
+from f1_pipeline.core.lineage import read_commit, read_manifest
 from f1_pipeline.core.storage import Storage, layout
 from f1_pipeline.core.transforms.schema import SPECS
 
@@ -53,12 +53,11 @@ def table_files(storage: Storage, workdir: Path) -> dict[str, list[Path]]:
     """Each catalog table's Parquet files, readable by DuckDB: the seasons the manifest
     lists as published (what the catalog's partitions are), and the cleaned tables the
     commit record names."""
-    manifest = read_json(storage, layout.manifest()) or {}
-    seasons = [layout.stats_parquet(s) for s in published_seasons(manifest)]
+    seasons = [layout.stats_parquet(s) for s in read_manifest(storage).published()]
     files = {SEASON_TABLE: [_local_path(storage, key, workdir) for key in seasons]}
-    tables = (read_commit(storage) or {}).get("tables") or {}
+    commit = read_commit(storage)
     for table in SPECS:
-        key = table_key(tables, table) if table in tables else None
+        key = commit.tables[table].key if commit and table in commit.tables else None
         found = [_local_path(storage, key, workdir)] if key and storage.exists(key) else []
         files[TABLE_NAMES[f"cleaned/{table}"]] = found
     return files

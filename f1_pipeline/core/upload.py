@@ -6,8 +6,7 @@ here and refused there."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from f1_pipeline.core.holds import upload_id
@@ -29,34 +28,21 @@ class Look:
     files: Listing
     written_by: float | None = None
 
+    @property
+    def upload(self) -> str | None:
+        """The id of the upload the read shows (None while a file is missing)."""
+        if set(self.files) != set(SOURCE_KEYS):
+            return None
+        return upload_id({t: self.files[layout.source_csv(t)] for t in layout.SOURCE_TABLES})
+
 
 def look(storage: Storage) -> Look:
-    """The source objects' checksums and last write, from one listing of ``source-data/``."""
+    """The source objects' checksums and last write, from one listing of ``source-data/``:
+    the one reader of what is uploaded."""
     found = [o for o in storage.list(layout.SOURCE_PREFIX) if o.key in SOURCE_KEYS]
     dated = [o.written_by for o in found if o.written_by is not None]
     newest = max(dated) if dated and len(dated) == len(found) else None
     return Look({o.key: o.checksum for o in found}, newest)
-
-
-def listing(storage: Storage) -> Listing:
-    """The source objects' checksums, from one listing of ``source-data/``."""
-    return look(storage).files
-
-
-def head_listing(storage: Storage) -> Listing:
-    """The source objects' checksums, read one by one (no bucket listing)."""
-    found = {}
-    for key in SOURCE_KEYS:
-        with suppress(ObjectNotFound):
-            found[key] = storage.info(key).checksum
-    return found
-
-
-def listing_upload_id(files: Mapping[str, str]) -> str | None:
-    """The id of the upload a complete listing shows (None while a file is missing)."""
-    if set(files) != set(SOURCE_KEYS):
-        return None
-    return upload_id({t: files[layout.source_csv(t)] for t in layout.SOURCE_TABLES})
 
 
 def seasons_in(lines: Iterable[bytes], latest: int) -> list[int]:

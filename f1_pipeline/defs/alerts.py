@@ -1,4 +1,4 @@
-"""Failure alerts: a JSON POST to a webhook (Slack-style incoming hooks, Opsgenie, …)."""
+"""Alerts: a JSON POST to a webhook (Slack-style incoming hooks, Opsgenie, …)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import urllib.request
 from typing import Any
 
 from dagster import ConfigurableResource
-from pydantic import Field
+
+from f1_pipeline.defs.config import env_field
 
 
 class AlertDeliveryError(RuntimeError):
@@ -15,18 +16,18 @@ class AlertDeliveryError(RuntimeError):
 
 
 class AlertsResource(ConfigurableResource):
-    """Posts run-failure alerts to a webhook when one is configured. The URL often embeds a
-    token: it is given as an environment variable reference, never logged or put in an error
-    message."""
+    """Posts alerts to a webhook when one is configured. The URL often embeds a token: it is
+    an environment variable reference, never shown, logged or put in an error message."""
 
-    webhook_url: str | None = Field(
-        default=None, description="Where alerts are POSTed (F1_ALERT_WEBHOOK_URL); a secret."
-    )
-    timeout_seconds: float = Field(default=10.0, description="Per-POST timeout.")
-    ui_url: str = Field(
-        default="http://127.0.0.1:3000",
-        description="The Dagster UI's address, for links in alerts (F1_DAGSTER_URL).",
-    )
+    webhook_url: str | None = env_field(
+        None, "F1_ALERT_WEBHOOK_URL", "Where alerts are POSTed; a secret", secret=True,
+        pattern=r"^https?://[^/\s]+", hint="not an http(s) URL",
+    )  # fmt: skip
+    ui_url: str = env_field(
+        "http://127.0.0.1:3000", "F1_DAGSTER_URL", "The Dagster UI's address, for links",
+        pattern=r"^https?://[^/\s]+", hint="not an http(s) URL",
+    )  # fmt: skip
+    timeout_seconds: float = 10.0
 
     def send(self, payload: dict[str, Any]) -> bool:
         """POST ``payload``; False when no webhook is configured."""

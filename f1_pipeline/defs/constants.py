@@ -6,6 +6,7 @@ STEP_RUNNER_KEY = "step_runner"
 ALERTS_KEY = "alerts"
 UPLOAD_QUEUE_KEY = "upload_queue"  # only with F1_SOURCE_QUEUE_URL
 CATALOG_KEY = "catalog"  # the Glue Data Catalog (F1_GLUE_DATABASE; without it, a no-op)
+FRESHNESS_KEY = "freshness"  # the results-freshness check's patience
 
 RAW_GROUP = "raw"
 CLEANED_GROUP = "cleaned"

@@ -31,10 +31,17 @@ def contiguous_ranges(order: Sequence[str], wanted: Sequence[str]) -> list[tuple
     return ranges
 
 
-def register_seasons(instance: DagsterInstance, seasons: Iterable[int]) -> list[str]:
-    """Add the seasons that are not partitions yet, oldest first; return the added keys."""
-    existing = set(instance.get_dynamic_partitions(SEASONS_PARTITIONS))
-    new = [str(s) for s in sorted(set(seasons)) if str(s) not in existing]
+def register_seasons(
+    instance: DagsterInstance, seasons: Iterable[int | str], gone: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
+    """The one place seasons become partitions: add the ``seasons`` that are not partitions
+    yet (oldest first) and remove ``gone`` (withdrawn seasons: their history stays). Returns
+    the partitions in Dagster's order (registration order) and the keys added."""
+    existing = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
+    new = [str(s) for s in sorted({int(s) for s in seasons}) if str(s) not in existing]
+    removed = [s for s in gone if s in existing]
     if new:
         instance.add_dynamic_partitions(SEASONS_PARTITIONS, new)
-    return new
+    for key in removed:
+        instance.delete_dynamic_partition(SEASONS_PARTITIONS, key)
+    return [*[s for s in existing if s not in removed], *new], new

@@ -7,7 +7,6 @@ from boto3.exceptions import RetriesExceededError
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError, SSLError
 from dagster import Backoff, Jitter, RetryPolicy
 
-from f1_pipeline.core.engine import EngineError
 from f1_pipeline.core.storage import ObjectChanged
 
 # About 2, 4, 8, 16 s (±50 %): a transient S3 or Spark fault gets half a minute to pass.
@@ -41,7 +40,7 @@ def is_transient(err: BaseException) -> bool:
     a TLS certificate failure: retrying cannot fix a configuration."""
     if isinstance(err, SSLError):
         return False
-    transient = (ConnectionError, HTTPClientError, RetriesExceededError, ObjectChanged, EngineError)
+    transient = (ConnectionError, HTTPClientError, RetriesExceededError, ObjectChanged)
     if isinstance(err, transient):
         return True
     if isinstance(err, ClientError):

@@ -5,7 +5,10 @@ published."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from dagster import (
+    DagsterInvalidDefinitionError,
     DefaultScheduleStatus,
     RunRequest,
     ScheduleDefinition,
@@ -15,7 +18,7 @@ from dagster import (
 )
 
 from f1_pipeline.core.lineage import read_commit
-from f1_pipeline.core.upload import listing
+from f1_pipeline.core.upload import look
 from f1_pipeline.defs.constants import CHECK_TIME_TAG, TRIGGER_TAG
 from f1_pipeline.defs.jobs import agreement_check_job, f1_job, freshness_check_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
@@ -43,13 +46,13 @@ def race_weekend_schedule(cron: str) -> ScheduleDefinition:
         store = storage.get()
         tick = context.scheduled_execution_time
         state = read_state(
-            store, listing(store), step_runner.code_versions(), step_runner.latest_season or 9999
+            store, look(store).files, step_runner.code_versions(), step_runner.last_season()
         )
         if not state.due:
-            commit = read_commit(store) or {}
-            since = f"upload {commit.get('upload') or state.upload or '(none)'}"
-            if commit.get("ingested_at"):
-                since += f", ingested {commit['ingested_at']}"
+            commit = read_commit(store)
+            since = f"upload {commit.upload if commit else state.upload or '(none)'}"
+            if commit:
+                since += f", ingested {commit.ingested_at}"
             return SkipReason(f"nothing new since {since}")
         key = f"race-weekend-{tick:%Y-%m-%dT%H:%M}"
         decision = decide(
@@ -57,9 +60,6 @@ def race_weekend_schedule(cron: str) -> ScheduleDefinition:
         )
         if decision.request is None:
             return SkipReason(decision.reason)
-        if decision.partition_requests:
-            # A schedule cannot add partitions: the upload sensor registers new seasons.
-            return SkipReason(f"{decision.reason}; new season partitions first (the sensors)")
         context.log.info(decision.reason)
         return decision.request
 
@@ -99,3 +99,30 @@ def agreement_schedule(cron: str) -> ScheduleDefinition:
         "the manifest's checksums, JSON and Parquet agreeing.",
         tags={TRIGGER_TAG: "published_files_schedule"},
     )
+
+
+# The schedules, each with the variable that sets its cron (UTC) and its default.
+SCHEDULES: tuple[tuple[Callable[[str], ScheduleDefinition], str, str], ...] = (
+    # Monday 06:00 UTC: after every race weekend, Sunday races in the Americas included.
+    (race_weekend_schedule, "F1_RACE_WEEKEND_CRON", "0 6 * * 1"),
+    # Every six hours: a provider sending nothing triggers no ingest.
+    (freshness_schedule, "F1_FRESHNESS_CRON", "15 */6 * * *"),
+    (agreement_schedule, "F1_AGREEMENT_CRON", "30 5 * * *"),  # daily
+)
+
+
+def schedules_for(env: Mapping[str, str]) -> list[ScheduleDefinition]:
+    """The schedules on the crons ``env`` sets; a cron Dagster refuses fails in one sentence
+    naming its variable."""
+    from f1_pipeline.defs.config import ConfigError
+
+    built = []
+    for make, var, default in SCHEDULES:
+        cron = (env.get(var) or "").strip() or default
+        try:
+            built.append(make(cron))
+        except DagsterInvalidDefinitionError:
+            raise ConfigError(
+                f"{var}={cron!r} is not a valid cron string (five fields, UTC)"
+            ) from None
+    return built

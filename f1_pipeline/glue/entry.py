@@ -79,7 +79,8 @@ def seasons_in_range(pipes: Any, params: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    import boto3
+    import os
+
     from dagster_pipes import (
         PipesCliArgsParamsLoader,
         PipesS3ContextLoader,
@@ -88,15 +89,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     import f1_pipeline
+    from f1_pipeline.core.aws import aws_client, with_aws_defaults
     from f1_pipeline.core.spark import spark_config
     from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
     from f1_pipeline.core.steps.metadata import for_pipes
-    from f1_pipeline.core.storage import S3Root
+    from f1_pipeline.core.storage import S3Root, parse_data_root
     from f1_pipeline.core.storage.s3 import S3Storage
-    from f1_pipeline.settings import parse_data_root
 
     args = parse_args(argv)
-    s3 = boto3.client("s3")
+    with_aws_defaults(os.environ)  # the job's entry point, as the CLI's and the code location's
+    s3 = aws_client("s3")
     with open_dagster_pipes(
         context_loader=PipesS3ContextLoader(client=s3),
         message_writer=PipesS3MessageWriter(client=s3, interval=MESSAGE_INTERVAL_SECONDS),

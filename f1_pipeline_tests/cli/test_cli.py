@@ -4,7 +4,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -58,33 +57,6 @@ def test_golden_run_through_the_console_script(data_root, tmp_path, expected_dir
     with DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
         assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]  # one run per upload
-
-
-@pytest.mark.full
-def test_a_cold_run_records_the_class_archive_and_later_ones_map_it(data_root, tmp_path):
-
-    classes = tmp_path / "classes"
-    env = {**os.environ, "F1_DATA_ROOT": str(data_root), "F1_SPARK_CLASSES": str(classes),
-           "F1_DAGSTER_URL": "http://127.0.0.1:9"}  # fmt: skip
-    script = os.path.join(os.path.dirname(sys.executable), "f1-pipeline")
-    runs = []
-    for home in ("first", "second"):
-        env["DAGSTER_HOME"] = str(tmp_path / home)
-        for layer in ("cleaned", "results"):  # the whole work each time
-            shutil.rmtree(data_root / layer, ignore_errors=True)
-        proc = subprocess.run([script, "run"], env=env, capture_output=True, text=True,
-                              timeout=600)  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stderr == ""
-        runs.append(proc.stdout)
-    [archive] = classes.glob("spark-classes-*.jsa")
-    assert "recording its class archive" in runs[0]
-    assert f"spark: class archive recorded ({archive})" in runs[0]
-    assert "class archive" not in runs[1]
-    # The second JVM mapped it: Java says nothing (it warns, under a cds tag, when it
-    # cannot use an archive).
-    assert "cds" not in (tmp_path / "second" / "logs" / "spark-private.log").read_text().lower()
-    assert "summary: 7 season(s) 2018..2024, 7 rewritten" in runs[1]
 
 
 def _console_run(data_root, tmp_path, *args):
@@ -281,7 +253,7 @@ def test_a_season_less_upload_is_a_short_message_and_exit_1(pipeline_env, capfd)
 
 def test_a_held_upload_is_accepted_by_name_from_the_command_line(pipeline_env, capsys, spark):
     from f1_pipeline.core.storage import LocalStorage
-    from f1_pipeline.core.upload import listing, listing_upload_id
+    from f1_pipeline.core.upload import look
 
     assert main(["run"]) == 0
     races = pipeline_env / layout.source_csv("races")
@@ -301,7 +273,7 @@ def test_a_held_upload_is_accepted_by_name_from_the_command_line(pipeline_env, c
     assert "would withdraw 2018 (published)" in err
     assert (pipeline_env / layout.stats_json(2018)).exists()
 
-    uid = listing_upload_id(listing(LocalStorage(pipeline_env)))
+    uid = look(LocalStorage(pipeline_env)).upload
     assert main(["accept"]) == 1  # what is held, and how to accept it
     assert f"`f1-pipeline accept {uid}`" in capsys.readouterr().out
     assert main(["accept", "0123456789ab"]) == 1  # another upload: refused

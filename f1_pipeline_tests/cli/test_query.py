@@ -35,6 +35,7 @@ def test_table_csv_and_json_say_what_the_json_files_say(root, capsys, expected_d
     assert main(["query", WINS]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["winner_driver_id", "|", "wins"]
+    assert set(lines[1]) == {"-", "+"}
     assert lines[-1] == f"({len(counts)} rows)"
     assert main(["query", "--format", "json", WINS]) == 0
     records = json.loads(capsys.readouterr().out)
@@ -54,11 +55,12 @@ def test_bad_sql_is_one_line_and_exit_1(root, capsys):
 
 
 def test_render_table_aligns_and_counts():
-    text = render_table(["season", "name"], [(2024, "Bahrain"), (2023, None)])
+    text = render_table(["season", "name"], [(2024, "Bahrain"), (2023, None), (2022, "x" * 90)])
     assert text.splitlines() == [
-        "season | name",
-        "-------+--------",
-        "  2024 | Bahrain",
-        "  2023 |",
-        "(2 rows)",
+        "   season | name",
+        "----------+" + "-" * 62,
+        "     2024 | Bahrain",
+        "     2023 |",
+        "     2022 | " + "x" * 59 + "…",
+        "(3 rows)",
     ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from f1_pipeline.core.holds import HoldPolicy, held_changes, hold_message, upload_id
+from f1_pipeline.core.lineage import SeasonSummary
 
 POLICY = HoldPolicy()
 
 
-def _summary(races: int, results: int, winners=(), rounds=None) -> dict:
-    return {"races": races, "results": results, "winners": list(winners),
-            "rounds": list(rounds if rounds is not None else range(1, races + 1))}  # fmt: skip
+def _summary(races: int, results: int, winners=(), rounds=None) -> SeasonSummary:
+    rounds = list(rounds if rounds is not None else range(1, races + 1))
+    return SeasonSummary(f"{races}:{results}", races, results, rounds, list(winners))
 
 
 BEFORE = {

@@ -7,7 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from f1_pipeline.core.lineage import record_published
+from f1_pipeline.core.lineage import (
+    Commit,
+    SeasonEntry,
+    SeasonSummary,
+    read_manifest,
+    record_published,
+)
 from f1_pipeline.core.steps.stats import stale_seasons
 from f1_pipeline.core.storage import LocalStorage, WriteConflict, layout
 from f1_pipeline_tests.conftest import storage_at
@@ -40,7 +46,7 @@ def test_concurrent_publishers_lose_no_manifest_entry(storage):
     seasons = [str(y) for y in range(2000, 2012)]
 
     def publish(season):
-        entry = {"fingerprint": f"fp-{season}", "sources": {}, "files": {}}
+        entry = SeasonEntry(files={}, sources={}, fingerprint=f"fp-{season}")
         record_published(storage, {season: entry}, run_id=f"run-{season}")
 
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -48,6 +54,12 @@ def test_concurrent_publishers_lose_no_manifest_entry(storage):
     manifest = json.loads(storage.read_bytes(layout.manifest()))
     assert sorted(manifest["seasons"]) == seasons
     assert manifest["seasons"]["2005"]["run_id"] == "run-2005"
-    assert stale_seasons({"seasons": {s: f"fp-{s}" for s in seasons}}, manifest) == []
-    changed = {"seasons": {"2005": "changed", "2030": "new"}}
-    assert stale_seasons(changed, manifest) == ["2005", "2030"]
+    published = read_manifest(storage)
+    assert stale_seasons(_commit({s: f"fp-{s}" for s in seasons}), published) == []
+    changed = _commit({"2005": "changed", "2030": "new"})
+    assert stale_seasons(changed, published) == ["2005", "2030"]
+
+
+def _commit(fingerprints: dict[str, str]) -> Commit:
+    seasons = {s: SeasonSummary(fp, 1, 1) for s, fp in fingerprints.items()}
+    return Commit("u", "r", "t", "code", {}, {}, seasons)

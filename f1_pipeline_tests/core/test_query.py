@@ -11,8 +11,8 @@ import pytest
 
 from f1_pipeline.core.contract import SEASON_TABLE_COLUMNS
 from f1_pipeline.core.query import QueryError, connect, run_query
-from f1_pipeline.core.storage import LocalStorage, layout
-from f1_pipeline_tests.conftest import copy_root, storage_at
+from f1_pipeline.core.storage import LocalStorage
+from f1_pipeline_tests.conftest import storage_at
 
 SEASONS = range(2018, 2025)
 CONTRACT = "round, race_name, race_datetime, winner_driver_id, winner_fastest_lap_time"
@@ -99,16 +99,4 @@ def test_an_s3_root_is_read_through_the_storage(published_sample, expected_dir, 
     storage = storage_at(f"s3://{bucket}/lake")
     _answers_equal_the_json(storage, expected_dir, tmp_path)
     _, [(races,)] = _query(storage, "SELECT count(*) FROM cleaned_races", tmp_path)
-    assert races == 149
-
-
-def test_a_root_from_before_table_folders_is_read_by_its_commit_record(published_sample,
-                                                                       tmp_path):  # fmt: skip
-    root = copy_root(published_sample, tmp_path / "legacy")
-    commit = json.loads((root / layout.season_fingerprints()).read_text())
-    for table in ("races", "results"):
-        (root / layout.cleaned_parquet(table)).rename(root / layout.legacy_cleaned_parquet(table))
-        commit["tables"][table]["key"] = layout.legacy_cleaned_parquet(table)
-    (root / layout.season_fingerprints()).write_text(json.dumps(commit))
-    _, [(races,)] = _query(LocalStorage(root), "SELECT count(*) FROM cleaned_races", tmp_path)
     assert races == 149

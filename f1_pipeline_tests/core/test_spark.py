@@ -1,15 +1,20 @@
-"""Spark start-up checks that need no JVM."""
+"""The one place a local run's session is chosen, and Spark start-up checks that need no JVM."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 
 import pytest
 
 from f1_pipeline.core.spark import (
     SHORT_JOB_BYTES,
+    TOKEN_ENV,
     ClassArchive,
+    Engine,
     JavaMissing,
+    WarmEngine,
     jit_options,
     require_java,
 )
@@ -23,6 +28,9 @@ def test_no_java_is_said_in_one_sentence(monkeypatch, tmp_path):
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
     with pytest.raises(JavaMissing, match=r"JAVA_HOME=.*/jdk has no bin/java"):
         require_java()
+    # ... and a run without a Spark Connect server says so before anything starts.
+    with pytest.raises(JavaMissing):
+        Engine(tmp_path).session_config(None)
 
 
 def test_a_java_on_the_path_or_in_java_home_is_enough(monkeypatch, tmp_path):
@@ -38,38 +46,60 @@ def test_a_java_on_the_path_or_in_java_home_is_enough(monkeypatch, tmp_path):
     require_java()
 
 
-def test_the_class_archive_is_recorded_once_then_mapped(tmp_path):
+def test_the_class_archive_is_recorded_then_mapped(tmp_path):
     archive = ClassArchive(tmp_path / "classes")
     assert archive.java_options() == []  # none yet, and this JVM is not asked to record
     [record, *quiet] = archive.java_options(record=True)
     assert record == f"-XX:ArchiveClassesAtExit={archive.recording}"
-    assert str(os.getpid()) in archive.recording.name
     assert quiet == ["-Xlog:disable", "-Xlog:all=warning:stderr"]  # JVM notes off stdout
     assert not archive.adopt()  # the JVM has not written it (yet)
     archive.recording.write_bytes(b"")
     assert not archive.adopt()  # nor an empty file: a JVM that died while writing
+    other_runtime = archive.folder / "spark-classes-0123456789ab.jsa"  # another Java or Spark
+    other_runtime.write_bytes(b"x")
     archive.recording.write_bytes(b"classes")
     assert archive.adopt()
     assert archive.path.read_bytes() == b"classes"
     assert not archive.recording.exists()
+    assert not other_runtime.exists()
     assert archive.java_options(record=True)[0] == f"-XX:SharedArchiveFile={archive.path}"
-
-
-def test_adopting_an_archive_drops_stale_ones_but_not_a_recording_under_way(tmp_path):
-    folder = tmp_path / "classes"
-    folder.mkdir()
-    other_runtime = folder / "spark-classes-0123456789ab.jsa"  # another Java or Spark
-    abandoned = folder / "spark-classes-0123456789ab.jsa.99.tmp"  # a killed recording
-    under_way = folder / "spark-classes-0123456789ab.jsa.98.tmp"  # another process's
-    for path in (other_runtime, abandoned, under_way):
-        path.write_bytes(b"x")
-    os.utime(abandoned, (0, 0))
-    archive = ClassArchive(folder)
-    archive.recording.write_bytes(b"classes")
-    assert archive.adopt()
-    assert sorted(p.name for p in folder.iterdir()) == sorted([archive.path.name, under_way.name])
 
 
 def test_a_short_job_stops_at_the_c1_compiler():
     assert jit_options(8 * 2**20) == ["-XX:TieredStopAtLevel=1"]  # x100: 8 MB
     assert jit_options(SHORT_JOB_BYTES) == []  # x1000: 72 MB keeps C2
+
+
+def test_a_run_uses_its_own_session_unless_a_connect_server_answers(tmp_path, monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    engine = Engine(tmp_path, "local[2]")
+    own = engine.session_config(None, source_bytes=1000)
+    assert own["spark.master"] == "local[2]"
+    assert "spark.remote" not in own
+    assert "-XX:TieredStopAtLevel=1" in own["spark.driver.extraJavaOptions"]
+    given = engine.session_config("sc://spark.example:15002")
+    assert given["spark.remote"] == "sc://spark.example:15002"
+    assert "spark.master" not in given  # the builder refuses it beside spark.remote
+    assert given["spark.sql.session.timeZone"] == "UTC"
+
+    # A state file left by a warm engine that died, or a pid another process reuses: the
+    # run's own session, never a hang on a dead server.
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        for pid in (999_999, sleeper.pid):
+            engine.record(WarmEngine(pid, 1, 1, "t0ken", "log"))
+            assert engine.warm() is None
+            assert "spark.remote" not in engine.session_config(None)
+        assert TOKEN_ENV not in os.environ
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_the_state_file_is_the_owners_alone_and_never_shows_the_token(tmp_path):
+    engine = Engine(tmp_path)
+    warm = WarmEngine(1, 2, 3, "s3cr3t", "log")
+    engine.record(warm)
+    assert (engine.state.stat().st_mode & 0o777) == 0o600
+    assert json.loads(engine.state.read_text())["token"] == "s3cr3t"
+    assert "s3cr3t" not in repr(warm)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from f1_pipeline.core.storage import LocalStorage, layout
-from f1_pipeline.core.upload import listing, listing_upload_id, peek_seasons, seasons_in
+from f1_pipeline.core.upload import look, peek_seasons, seasons_in
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 
 
@@ -14,10 +14,10 @@ def test_the_seasons_an_upload_names_by_its_header():
 def test_the_sample_and_its_id(tmp_path):
     storage = LocalStorage(tmp_path)
     assert peek_seasons(storage, 2025) == []
-    assert listing_upload_id(listing(storage)) is None
+    assert look(storage).upload is None
     for table in layout.SOURCE_TABLES:
         storage.publish_file(SAMPLE_SOURCE / f"{table}.csv", layout.source_csv(table))
     assert peek_seasons(storage, 2025) == list(range(2018, 2025))
-    uid = listing_upload_id(listing(storage))
+    uid = look(storage).upload
     assert uid is not None
     assert len(uid) == 12

@@ -8,8 +8,7 @@ from dagster import AssetCheckKey, AssetKey, TableSchema
 
 from f1_pipeline.core.contract import SEASON_TABLE_COLUMNS
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.settings import GlueSettings, S3Root
-from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline_tests.conftest import local_env
 
 ASSETS = {
     "source_data/races",
@@ -20,13 +19,13 @@ ASSETS = {
 }
 
 
-def _nodes(settings):
-    graph = build_definitions(settings).resolve_asset_graph()
+def _nodes(env):
+    graph = build_definitions(env).resolve_asset_graph()
     return {key.to_user_string(): graph.get(key) for key in graph.get_all_asset_keys()}
 
 
 def test_every_asset_has_kinds_owners_uri_and_code(tmp_path):
-    nodes = _nodes(local_settings(tmp_path))
+    nodes = _nodes(local_env(tmp_path))
     assert set(nodes) == ASSETS
     for name, node in nodes.items():
         assert node.owners == ["team:f1-data"], name
@@ -54,16 +53,15 @@ def test_every_asset_has_kinds_owners_uri_and_code(tmp_path):
 
 
 def test_glue_mode_on_s3_shows_both_in_kinds_and_uris(tmp_path):
-    settings = local_settings(tmp_path)
-    settings = type(settings)(
-        data_root=S3Root("f1-bucket", "prod/"),
-        dagster_home=settings.dagster_home,
-        glue=GlueSettings(job_name="f1-job"),
-        code_repository_url="https://github.com/example/f1-pipeline",
-        code_branch="release",
-        glue_database="f1_stats",
+    env = local_env(
+        "s3://f1-bucket/prod",
+        F1_SPARK_MODE="glue",
+        F1_GLUE_JOB_NAME="f1-job",
+        F1_CODE_REPOSITORY_URL="https://github.com/example/f1-pipeline",
+        F1_CODE_BRANCH="release",
+        F1_GLUE_DATABASE="f1_stats",
     )
-    nodes = _nodes(settings)
+    nodes = _nodes(env)
     # The storage line points at the real Glue tables Athena queries (database.table).
     tables = {name: node.metadata["dagster/table_name"] for name, node in nodes.items()}
     assert tables["results/season_stats"] == "f1_stats.season_stats"
@@ -83,7 +81,7 @@ def test_glue_mode_on_s3_shows_both_in_kinds_and_uris(tmp_path):
 
 @pytest.mark.parametrize("name", ["cleaned/races", "cleaned/results", "results/season_stats"])
 def test_tables_declare_described_columns(tmp_path, name):
-    schema = _nodes(local_settings(tmp_path))[name].metadata["dagster/column_schema"]
+    schema = _nodes(local_env(tmp_path))[name].metadata["dagster/column_schema"]
     assert isinstance(schema, TableSchema)
     assert all(column.description for column in schema.columns), name
     if name == "results/season_stats":
@@ -93,7 +91,7 @@ def test_tables_declare_described_columns(tmp_path, name):
 
 
 def test_freshness_is_a_check_on_the_data_not_a_cron_policy(tmp_path):
-    defs = build_definitions(local_settings(tmp_path))
+    defs = build_definitions(local_env(tmp_path))
     graph = defs.resolve_asset_graph()
     stats = graph.get(AssetKey(["results", "season_stats"]))
     # A policy would go red every week without a race (winter and summer breaks).
@@ -108,7 +106,7 @@ def test_freshness_is_a_check_on_the_data_not_a_cron_policy(tmp_path):
 def test_code_versions_come_from_the_code_that_shapes_each_output(tmp_path):
     from f1_pipeline.core.code_version import code_versions
 
-    nodes = _nodes(local_settings(tmp_path))
+    nodes = _nodes(local_env(tmp_path))
     versions = code_versions()
     assert nodes["cleaned/races"].code_version == versions["cleaning"]
     assert nodes["cleaned/results"].code_version == versions["cleaning"]

@@ -14,12 +14,11 @@ from f1_pipeline.defs.constants import (
     STATS_GROUP,
     STEP_RUNNER_KEY,
 )
-from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import REPO, local_settings
+from f1_pipeline_tests.conftest import REPO, local_env
 
 
 def _graph(tmp_path):
-    defs = build_definitions(local_settings(tmp_path))
+    defs = build_definitions(local_env(tmp_path))
     return defs, defs.resolve_asset_graph()
 
 
@@ -138,15 +137,14 @@ def test_glue_mode_builds_without_region_or_network(monkeypatch):
     import boto3
 
     from f1_pipeline.defs.runners.glue import GlueSpark
-    from f1_pipeline.settings import GlueSettings, S3Root
 
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     built = []
     monkeypatch.setattr(boto3, "client", lambda *a, **k: built.append(a))
     monkeypatch.setattr(boto3.session.Session, "client", lambda _, *a, **k: built.append(a))
-    settings = Settings(data_root=S3Root("f1-data"), glue=GlueSettings(job_name="f1-stats"))
-    resource = build_definitions(settings).resources[STEP_RUNNER_KEY]
+    env = {"F1_DATA_ROOT": "s3://f1-data", "F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": "f1-stats"}
+    resource = build_definitions(env).resources[STEP_RUNNER_KEY]
     runner = resource.runner()
     assert isinstance(runner, GlueSpark)
     assert (runner.job_name, runner.data_root.bucket) == ("f1-stats", "f1-data")

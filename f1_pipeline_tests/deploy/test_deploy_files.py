@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from f1_pipeline.cli.webserver import LOCATION
-from f1_pipeline.defs.instance import DAGSTER_ENV, TEMPLATE, render_template
-from f1_pipeline.settings import POSTGRES_ENV
+from f1_pipeline.defs.instance import DAGSTER_ENV, POSTGRES_ENV, TEMPLATE, render_template
 from f1_pipeline_tests.conftest import REPO
 
 DEPLOY = REPO / "deploy"
@@ -114,12 +113,12 @@ def test_the_workspace_names_the_code_server_and_the_projects_location():
     assert args[args.index("-m") + 1] == module
 
 
-def test_the_services_get_the_variables_the_instance_and_settings_read():
+def test_the_services_get_the_variables_the_instance_and_resources_read():
     compose = _compose()
     template_env = set(re.findall(r"env: (DAGSTER_PG_\w+)", TEMPLATE.with_name(
         "storage.postgres.yaml").read_text()))  # fmt: skip
     assert template_env == set(POSTGRES_ENV)
-    settings_source = (REPO / "f1_pipeline" / "settings.py").read_text()
+    settings_source = "\n".join(p.read_text() for p in (REPO / "f1_pipeline").rglob("*.py"))
     image_env = _env_instructions()
     for name in ("user_code", "webserver", "daemon"):
         env = compose["services"][name]["environment"]
@@ -129,7 +128,7 @@ def test_the_services_get_the_variables_the_instance_and_settings_read():
         assert env["DAGSTER_HOME"] == image_env["DAGSTER_HOME"]
         for variable in env:
             if variable.startswith("F1_"):
-                assert f'"{variable}"' in settings_source, f"{variable} is read by no setting"
+                assert f'"{variable}"' in settings_source, f"{variable} is read by nothing"
     # The password comes from the operator's shell, never from the file.
     assert "${DAGSTER_PG_PASSWORD:?" in compose["services"]["user_code"]["environment"][
         "DAGSTER_PG_PASSWORD"]  # fmt: skip

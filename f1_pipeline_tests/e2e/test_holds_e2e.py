@@ -15,7 +15,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from f1_pipeline.cli import main
-from f1_pipeline.core.upload import listing, listing_upload_id
+from f1_pipeline.core.upload import look
 from f1_pipeline.defs.instance import prepare_home
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE, storage_at
 from f1_pipeline_tests.e2e.dagster_dev import dagster_dev, wait_until
@@ -119,7 +119,7 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         }
         cut = _keep(races, results, {2022, 2023, 2024, late_at.year})
         _upload(tmp_path, "cut", *cut)
-        uid = listing_upload_id(listing(storage))
+        uid = look(storage).upload
         wait_until(
             lambda: any(" held: " in a.get("text", "") for a in hook.received),
             180,

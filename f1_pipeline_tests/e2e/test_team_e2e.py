@@ -1,9 +1,9 @@
 """The team set-up, as `make team` starts it: PostgreSQL, the warm engine, a gRPC code server,
-the webserver and the daemon as separate processes (`f1-pipeline team up`), watching a bucket
-on moto's S3 server. Uploads made with S3 calls are published equal to the golden files; the
-code location is reloaded in the middle (a code change, picked up without restarting the
-webserver or the daemon); runs and events live in PostgreSQL only; `team down` leaves no
-process behind.
+the webserver and the daemon as supervisord's programs (`f1-pipeline team up`), watching a
+bucket on moto's S3 server. Uploads made with S3 calls are published equal to the golden
+files; the code location is reloaded in the middle (a code change, picked up without
+restarting the webserver or the daemon); runs and events live in PostgreSQL only; `team down`
+leaves no process behind.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from f1_pipeline.cli import services
-from f1_pipeline.cli.team import team_dir
+from f1_pipeline.cli.team import PROGRAMS, team_dir
 from f1_pipeline.cli.webserver import code_location, graphql
 from f1_pipeline_tests import postgres
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
@@ -29,13 +28,17 @@ from f1_pipeline_tests.reference_pandas import stats_by_season
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not postgres.available(), reason="no initdb/pg_ctl on PATH"),
+    pytest.mark.skipif(not postgres.available(), reason="no initdb/postgres on PATH"),
 ]
 
 CODE_V1 = "from f1_pipeline.definitions import defs\n"
 # The change a developer makes: one more job. Seen only after the code location reloads.
-CODE_V2 = """from dagster import Definitions, job, op
-import f1_pipeline.definitions as project
+CODE_V2 = """import os
+
+from dagster import Definitions, definitions, job, op
+
+from f1_pipeline.core.aws import with_aws_defaults
+from f1_pipeline.definitions import build_definitions
 
 
 @op
@@ -48,7 +51,10 @@ def reloaded_job():
     hello()
 
 
-defs = Definitions.merge(project.defs, Definitions(jobs=[reloaded_job]))
+@definitions
+def defs():
+    with_aws_defaults(os.environ)
+    return Definitions.merge(build_definitions(os.environ), Definitions(jobs=[reloaded_job]))
 """
 JOBS = """{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } } }"""
 
@@ -65,6 +71,13 @@ def _cli(env: dict[str, str], *args: str) -> str:
 def _jobs(url: str) -> set[str]:
     repos = graphql(url, JOBS)["repositoriesOrError"]["nodes"]
     return {job["name"] for repo in repos for job in repo["jobs"]}
+
+
+def _pids(env: dict[str, str]) -> dict[str, str]:
+    """Each program's pid, as `team status` (supervisorctl) shows it; all of them running."""
+    lines = [line.split() for line in _cli(env, "team", "status").splitlines()]
+    assert {line[1] for line in lines if line[0] in PROGRAMS} == {"RUNNING"}, lines
+    return {line[0]: line[3].rstrip(",") for line in lines if line[0] in PROGRAMS}
 
 
 def _processes_of(home: Path) -> list[int]:
@@ -97,8 +110,10 @@ def test_the_team_set_up_publishes_reloads_and_stops_cleanly(bucket, s3_client, 
         url = f"http://127.0.0.1:{port}"
         assert url in out
         assert "PostgreSQL 127.0.0.1:" in out
-        first, _ = services.load(team_dir(home) / "services.json")
-        assert {s.name for s in first} == {"code-server", "webserver", "daemon"}
+        first = _pids(env)
+        assert set(first) == set(PROGRAMS)
+        conf = team_dir(home) / "supervisord.conf"
+        assert conf.stat().st_mode & 0o777 == 0o600  # the password and the token are in it
 
         # 1. The sample, uploaded with S3 calls: every season published, equal to the golden.
         for name in ("races", "results"):
@@ -117,8 +132,7 @@ def test_the_team_set_up_publishes_reloads_and_stops_cleanly(bucket, s3_client, 
         assert "reloaded code location f1_pipeline" in _cli(env, "team", "reload")
         assert code_location(url).version != before
         assert "reloaded_job" in _jobs(url)
-        assert all(s.alive() for s in first)
-        assert services.load(team_dir(home) / "services.json")[0] == first
+        assert _pids(env) == first  # nothing was restarted
 
         # 3. The daemon runs on the reloaded code: a correction is published.
         edited = root / "results.csv"
@@ -142,7 +156,7 @@ def test_the_team_set_up_publishes_reloads_and_stops_cleanly(bucket, s3_client, 
                 for run in runs:
                     messages = [r.user_message for r in instance.all_logs(run.run_id)]
                     assert any("Spark: the Connect server at" in m for m in messages), run.run_id
-                    assert not any("private server" in m for m in messages), run.run_id
+                    assert not any("this run's own session" in m for m in messages), run.run_id
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -152,7 +166,7 @@ def test_the_team_set_up_publishes_reloads_and_stops_cleanly(bucket, s3_client, 
             env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
     assert down.returncode == 0, down.stderr
-    assert "stopped PostgreSQL" in down.stdout
+    assert "stopped daemon, webserver, code-server, spark, postgres" in down.stdout
     assert _processes_of(home) == []
     shutil.rmtree(root, ignore_errors=True)
 

@@ -18,7 +18,6 @@ import pytest
 from f1_pipeline.core.storage import layout
 from f1_pipeline.core.storage.s3 import S3Storage
 from f1_pipeline.glue.deploy import built_wheel, deploy
-from f1_pipeline.settings import AwsSettings, GlueSettings, S3Root, Settings
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE, with_resources
 from f1_pipeline_tests.glue.standin import LocalGlue
 
@@ -74,37 +73,26 @@ def local_glue(glue_api, s3_client, aws_env, tmp_path: Path, seconds_per_minute:
 
 
 @pytest.fixture
-def glue_settings(bucket: str, aws_env: str, glue_job: str) -> Settings:
-    return Settings(
-        data_root=S3Root(bucket),
-        aws=AwsSettings(endpoint_url=aws_env, region="eu-west-1"),
-        glue=GlueSettings(job_name=glue_job, poll_seconds=0.5, max_wait_minutes=10),
-    )
+def glue_env(bucket: str, aws_env: str, glue_job: str) -> dict[str, str]:
+    """A Glue-mode deployment's variables (the endpoint and region: botocore's, aws_env)."""
+    return {"F1_DATA_ROOT": f"s3://{bucket}", "F1_SPARK_MODE": "glue",
+            "F1_GLUE_JOB_NAME": glue_job, "F1_GLUE_POLL_SECONDS": "0.5",
+            "F1_GLUE_MAX_WAIT_MINUTES": "10"}  # fmt: skip
 
 
 @pytest.fixture
-def glue_defs(glue_settings: Settings, local_glue: LocalGlue, s3_storage: S3Storage):
+def glue_defs(glue_env: dict[str, str], local_glue: LocalGlue, s3_storage: S3Storage):
     """Glue-mode definitions over a bucket holding the sample sources."""
     from f1_pipeline.definitions import build_definitions
-    from f1_pipeline.defs.constants import STEP_RUNNER_KEY, STORAGE_KEY
-    from f1_pipeline.defs.resources import StepRunnerResource
+    from f1_pipeline.defs.constants import STEP_RUNNER_KEY
 
     for table in layout.SOURCE_TABLES:
         s3_storage.write_bytes(
             layout.source_csv(table), (SAMPLE_SOURCE / f"{table}.csv").read_bytes()
         )
-    defs = build_definitions(glue_settings)
+    defs = build_definitions(glue_env)
     # The Dagster way to swap a resource: a Glue step runner whose client is the stand-in.
-    glue = glue_settings.glue
-    assert glue is not None
-    runner = StepRunnerResource(
-        storage=defs.resources[STORAGE_KEY],
-        mode="glue",
-        glue_job_name=glue.job_name,
-        glue_poll_seconds=glue.poll_seconds,
-        glue_max_wait_minutes=glue.max_wait_minutes,
-        glue_client=local_glue,
-    )
+    runner = defs.resources[STEP_RUNNER_KEY].model_copy(update={"glue_client": local_glue})
     return with_resources(defs, **{STEP_RUNNER_KEY: runner})
 
 

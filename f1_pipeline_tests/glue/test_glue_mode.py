@@ -13,7 +13,8 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance
 
 from f1_pipeline.core.storage import LocalStorage, layout
-from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline.definitions import build_definitions
+from f1_pipeline_tests.conftest import local_env
 from f1_pipeline_tests.runs import publish, season_events
 
 pytestmark = pytest.mark.glue  # runs jobs in the Glue stand-in: not in `make test-fast`
@@ -41,14 +42,14 @@ def _outputs(storage) -> dict[str, object]:
 
 
 def test_glue_mode_equals_local_mode(
-    glue_defs, glue_settings, instance, s3_storage, local_glue, glue_job, data_root, spark
+    glue_defs, instance, s3_storage, local_glue, glue_job, data_root, spark
 ):
-    run = publish(glue_settings, instance, defs=glue_defs)
+    run = publish(glue_defs, instance)
     assert len(run.run_ids) == 1  # one Dagster run for the upload
 
     # The same pipeline on the local session, over a local root with the same sources.
     with DagsterInstance.ephemeral() as local_instance:
-        publish(local_settings(data_root), local_instance)
+        publish(build_definitions(local_env(data_root)), local_instance)
     glue_out, local_out = _outputs(s3_storage), _outputs(LocalStorage(data_root))
     assert list(glue_out) == list(local_out)
     for key, value in local_out.items():
@@ -71,8 +72,8 @@ def test_glue_mode_equals_local_mode(
         assert f"#/job/{glue_job}/run/{metadata['glue/job_run_id']}" in metadata["glue/console_url"]
         assert metadata["spark_mode"] == "glue"
     assert sorted(by_season) == [str(s) for s in SEASONS]
-    assert by_season["2024"]["dagster/row_count"] == 24
-    assert sum(m["dagster/row_count"] for m in by_season.values()) == 149
+    assert by_season["2024"]["dagster/partition_row_count"] == 24
+    assert sum(m["dagster/partition_row_count"] for m in by_season.values()) == 149
     # Partition keys reached the job through Pipes: it published exactly those seasons.
     manifest = json.loads(s3_storage.read_bytes(layout.manifest()))
     assert sorted(manifest["seasons"]) == [str(s) for s in SEASONS]

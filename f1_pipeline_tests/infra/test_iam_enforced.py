@@ -31,10 +31,9 @@ from dagster import instance_for_test
 
 from f1_pipeline.cli.bootstrap import REQUIRED_ACTIONS, bootstrap_bucket
 from f1_pipeline.cli.upload import upload_source
-from f1_pipeline.core.storage import S3Root, layout, open_storage
+from f1_pipeline.core.storage import layout
 from f1_pipeline.defs.sensors.source_queue import source_queue_sensor
 from f1_pipeline.glue.deploy import deploy
-from f1_pipeline.settings import Settings
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 from f1_pipeline_tests.defs.sensors.helpers import execute, tick
 from f1_pipeline_tests.infra.test_template import (
@@ -103,7 +102,9 @@ class World:
         )  # fmt: skip
 
     def storage(self, principal: str):
-        return open_storage(S3Root(BUCKET), lambda: self.client(principal, "s3"))
+        from f1_pipeline.core.storage.s3 import S3Storage
+
+        return S3Storage(lambda: self.client(principal, "s3"), BUCKET)
 
     @contextmanager
     def acting_as(self, principal: str) -> Iterator[None]:
@@ -234,16 +235,14 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
         from f1_pipeline.definitions import build_definitions
         from f1_pipeline.defs.sensors import source_data
 
-        settings = Settings.from_env(
-            {
-                **os.environ,
-                "F1_DATA_ROOT": f"s3://{BUCKET}/",
-                "F1_SOURCE_QUEUE_URL": queue,
-                "F1_GLUE_DATABASE": DATABASE,
-                "DAGSTER_HOME": str(tmp_path / "home"),
-            }
-        )
-        defs = build_definitions(settings)
+        env = {
+            **os.environ,
+            "F1_DATA_ROOT": f"s3://{BUCKET}/",
+            "F1_SOURCE_QUEUE_URL": queue,
+            "F1_GLUE_DATABASE": DATABASE,
+            "DAGSTER_HOME": str(tmp_path / "home"),
+        }
+        defs = build_definitions(env)
         resources = {
             **defs.resources,
             "upload_queue": defs.resources["upload_queue"].model_copy(update={"wait_seconds": 0}),
@@ -290,9 +289,7 @@ def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, 
 
 def _glue_mode_ingest_and_stats(world: World, instance, tmp_path) -> list:
     from f1_pipeline.definitions import build_definitions
-    from f1_pipeline.defs.constants import STEP_RUNNER_KEY, STORAGE_KEY
-    from f1_pipeline.defs.resources import StepRunnerResource
-    from f1_pipeline.settings import AwsSettings, GlueSettings
+    from f1_pipeline.defs.constants import STEP_RUNNER_KEY
     from f1_pipeline_tests.conftest import with_resources
     from f1_pipeline_tests.glue.standin import LocalGlue
     from f1_pipeline_tests.runs import publish
@@ -303,22 +300,16 @@ def _glue_mode_ingest_and_stats(world: World, instance, tmp_path) -> list:
     standin = LocalGlue(
         world.client("stack", "glue"), world.client("stack", "s3"), job_env, tmp_path / "glue"
     )
-    settings = Settings(
-        data_root=S3Root(BUCKET),
-        aws=AwsSettings(endpoint_url=world.url, region=REGION),
-        glue=GlueSettings(job_name=JOB, poll_seconds=0.5, max_wait_minutes=10),
-        dagster_home=tmp_path / "glue-home",
-    )
-    defs = build_definitions(settings)
-    runner = StepRunnerResource(
-        storage=defs.resources[STORAGE_KEY], mode="glue", glue_job_name=JOB,
-        glue_poll_seconds=0.5, glue_max_wait_minutes=10, glue_client=standin,
-    )  # fmt: skip
+    env = {"F1_DATA_ROOT": f"s3://{BUCKET}", "F1_SPARK_MODE": "glue", "F1_GLUE_JOB_NAME": JOB,
+           "F1_GLUE_POLL_SECONDS": "0.5", "F1_GLUE_MAX_WAIT_MINUTES": "10",
+           "DAGSTER_HOME": str(tmp_path / "glue-home")}  # fmt: skip
+    defs = build_definitions(env)
+    runner = defs.resources[STEP_RUNNER_KEY].model_copy(update={"glue_client": standin})
     defs = with_resources(defs, **{STEP_RUNNER_KEY: runner})
     try:
         # The sensors' own call in Glue mode: the deployed job's code versions.
         assert runner.code_versions() is not None
-        publish(settings, instance, [2023, 2024], defs=defs)
+        publish(defs, instance, [2023, 2024])
     finally:
         standin.close()
     return list(standin.runs.values())

@@ -8,7 +8,7 @@ record (``cleaned/_season_fingerprints.json``), which names the exact table vers
 describes, the upload, the cleaning code's version and per-season summaries. A failure
 anywhere leaves ``cleaned/`` and ``results/`` untouched; a kill during the publish leaves
 tables the commit record does not describe, which readers detect (see
-:func:`f1_pipeline.core.lineage.tables_match`) and the next ingest replaces.
+:meth:`f1_pipeline.core.lineage.Commit.built_from`) and the next ingest replaces.
 
 An upload the cleaned layer is already built from, by the same code, is not cleaned again.
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import DataFrame
@@ -26,19 +25,22 @@ from pyspark.sql import DataFrame
 from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.holds import (
     HoldPolicy,
+    accept,
     held_changes,
     hold_message,
     read_acceptance,
-    record_acceptance,
     record_hold,
     upload_id,
 )
 from f1_pipeline.core.lineage import (
-    published_seasons,
+    Commit,
+    SeasonSummary,
+    Source,
+    Table,
+    now,
     read_commit,
-    read_json,
-    source_record,
-    tables_match,
+    read_manifest,
+    write_commit,
     write_json,
 )
 from f1_pipeline.core.steps.base import CheckOutcome, StepContext, StepResult
@@ -58,7 +60,7 @@ from f1_pipeline.core.steps.metadata import (
     object_metadata,
     preview_columns,
 )
-from f1_pipeline.core.storage import ObjectInfo, layout
+from f1_pipeline.core.storage import ObjectInfo, Storage, layout
 from f1_pipeline.core.transforms.cleaning import validated_table
 from f1_pipeline.core.transforms.fingerprints import season_summaries
 from f1_pipeline.core.transforms.quality import duplicate_keys, orphan_results
@@ -83,7 +85,6 @@ _SPECS: Mapping[str, TableSpec] = {"races": RACES, "results": RESULTS}
 
 @dataclass(frozen=True)
 class StagedTable:
-    table: str
     df: DataFrame  # the staged Parquet, read back
     rows: int
     file: StagedFile
@@ -109,12 +110,12 @@ def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> It
         finally:  # the validated rows stay cached for the write only
             validation.__exit__(None, None, None)
         df = ctx.session.read.parquet(staged.spark_path)
-        yield StagedTable(table, df, rows, staged, pinned.info)
+        yield StagedTable(df, rows, staged, pinned.info)
 
 
 def _data_checks(
     races: DataFrame, results: DataFrame
-) -> tuple[list[CheckOutcome], dict[str, dict[str, Any]], dict[str, list[dict]]]:
+) -> tuple[list[CheckOutcome], dict[str, SeasonSummary], dict[str, list[dict]]]:
     """The blocking checks within and between the tables, the season summaries and both
     tables' previews: one Spark action (each is a round trip, most of a small upload's
     time over Spark Connect). Returns the outcomes, the summaries by season and the
@@ -129,17 +130,15 @@ def _data_checks(
         Check(CLEANED_RESULTS, "race_id_in_races", orphan_results(results, races),
               ("result_id", "race_id", LINE), LINE),
     ]  # fmt: skip
-    riders = {
-        "summaries": season_summaries(races, results),
-        **{
-            f"preview:{table}": df.select(*preview_columns(_SPECS[table].cleaned_columns)).limit(
-                PREVIEW_ROWS
-            )
-            for table, df in (("races", races), ("results", results))
-        },
-    }
+    riders = {"summaries": season_summaries(races, results)}
+    for table, df in (("races", races), ("results", results)):
+        shown = preview_columns(_SPECS[table].cleaned_columns)
+        riders[f"preview:{table}"] = df.select(*shown).limit(PREVIEW_ROWS)
     outcomes, ridden = evaluate(checks, riders)
-    summaries = {str(r["season"]): r for r in ridden["summaries"]}
+    summaries = {
+        str(r["season"]): SeasonSummary.load({**r, "rounds": r["rounds"] or []})
+        for r in ridden["summaries"]
+    }
     previews = {t: ridden[f"preview:{t}"] for t in ("races", "results")}
     return outcomes, summaries, previews
 
@@ -170,18 +169,15 @@ class Hold:
 def _hold(
     ctx: StepContext,
     uid: str,
-    summaries: Mapping[str, Mapping[str, Any]],
-    commit: Mapping[str, Any],
+    summaries: Mapping[str, SeasonSummary],
+    commit: Commit | None,
     params: Mapping[str, Any],
 ) -> Hold:
     """Compare the upload with the last accepted one and the published seasons."""
-    manifest = read_json(ctx.storage, layout.manifest()) or {}
-    withdrawn_before = commit.get("withdrawals_accepted") or {}
-    published = [s for s in published_seasons(manifest) if s not in withdrawn_before]
-    before = {s: v for s, v in (commit.get("season_summaries") or {}).items()}
-    for season in commit.get("seasons") or {}:
-        if season not in withdrawn_before:
-            before.setdefault(season, {})
+    withdrawn_before = commit.withdrawals_accepted if commit else {}
+    published = [s for s in read_manifest(ctx.storage).published() if s not in withdrawn_before]
+    before = {s: v for s, v in (commit.seasons if commit else {}).items()
+              if s not in withdrawn_before}  # fmt: skip
     changes = held_changes(before, published, summaries, HoldPolicy.from_params(params.get("hold")))
     if not changes:
         return Hold(uid, [], None)
@@ -189,18 +185,10 @@ def _hold(
     asked = params.get("accept") or {}
     problem = ""
     if accepted is None and asked.get("upload") == uid:
-        accepted = record_acceptance(ctx.storage, uid, asked.get("by") or {}, changes)
+        accepted = accept(ctx.storage, uid, asked.get("by") or {}, changes)
     elif accepted is None and asked.get("upload"):
         problem = f"the run accepts upload {asked['upload']}, not this one ({uid})"
     return Hold(uid, changes, accepted, problem)
-
-
-def _unchanged(commit: Mapping[str, Any] | None, pinned: Mapping[str, Pinned], code: str) -> bool:
-    """Whether the cleaned layer is built from exactly this upload by this code."""
-    if not commit or commit.get("code_version") != code:
-        return False
-    sources = commit.get("sources") or {}
-    return all((sources.get(t) or {}).get("checksum") == p.info.checksum for t, p in pinned.items())
 
 
 def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
@@ -220,10 +208,11 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
                 for t in _SPECS
             }
         uid = upload_id({t: p.info.checksum for t, p in pinned.items()})
-        if _unchanged(commit, pinned, code) and commit and tables_match(storage, commit):
+        checksums = {p.info.key: p.info.checksum for p in pinned.values()}
+        if commit is not None and commit.built_from(storage, checksums, code):
             ctx.log.info(f"the cleaned layer is built from upload {uid} by this code: unchanged")
             # The same data, checked by the same code when it was built: the checks hold.
-            verified = {"unchanged": True, "checked_by_run": commit.get("ingest_run_id")}
+            verified = {"unchanged": True, "checked_by_run": commit.ingest_run_id}
             for asset, name in CHECKS:
                 ctx.report_check(CheckOutcome(asset, name, True, verified))
             return _unchanged_result(storage, commit, uid)
@@ -231,7 +220,7 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         races, results = staged["races"].df, staged["results"].df
         with ctx.phase("checks"):
             outcomes, summaries, previews = _data_checks(races, results)
-        hold = _hold(ctx, uid, summaries, commit or {}, params)
+        hold = _hold(ctx, uid, summaries, commit, params)
         outcomes.append(hold.outcome())
         for outcome in outcomes:
             ctx.report_check(outcome)
@@ -239,7 +228,8 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             table_outcomes = [o for o in outcomes if o.asset == asset and o.name != HOLD_CHECK]
             fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
         if hold.held:
-            record_hold(storage, uid, _sources(storage, staged), hold.changes, ctx.run_id)
+            held = {t: Source.of(storage, s.source).dump() for t, s in staged.items()}
+            record_hold(storage, uid, held, hold.changes, ctx.run_id)
             raise UploadHeld(storage.uri(layout.SOURCE_PREFIX), hold_message(uid, hold.changes))
         with ctx.phase("metadata"):
             metadata = {
@@ -249,89 +239,69 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         # Everything is validated: publish the tables, their lineage, then the commit record.
         with ctx.phase("publish"):
             published = {t: s.file.publish(layout.cleaned_parquet(t)) for t, s in staged.items()}
-    sources = _sources(storage, staged)
+    sources = {t: Source.of(storage, s.source) for t, s in staged.items()}
     for table, source in sources.items():
-        write_json(storage, layout.cleaned_lineage(table), {"source": source})
-    fingerprints = {s: v["fingerprint"] for s, v in summaries.items()}
-    record = {
-        "ingest_run_id": ctx.run_id,
-        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "upload": uid,
-        "code_version": code,
-        "sources": sources,
-        "tables": {t: table_record(info, staged[t].rows) for t, info in published.items()},
-        "seasons": fingerprints,
-        "season_summaries": {
-            s: {"races": v["races"], "results": v["results"], "winners": list(v["winners"])}
-            for s, v in summaries.items()
+        write_json(storage, layout.cleaned_lineage(table), {"source": source.dump()})
+    record = Commit(
+        upload=uid,
+        ingest_run_id=ctx.run_id,
+        ingested_at=now(),
+        code_version=code,
+        sources=sources,
+        tables={
+            t: Table(i.key, i.checksum, i.version_id, staged[t].rows) for t, i in published.items()
         },
-        "withdrawals_accepted": _withdrawals(commit or {}, hold, fingerprints),
-    }
-    write_json(storage, layout.season_fingerprints(), record)
-    _withdraw_legacy_tables(storage, ctx.run_id)
-    seasons = sorted(int(s) for s in fingerprints)
+        seasons=dict(summaries),
+        withdrawals_accepted=_withdrawals(commit, hold, summaries),
+    )
+    write_commit(storage, record)
+    seasons = record.season_list()
     ctx.log.info(
         f"ingested upload {uid}: {staged['races'].rows} races and {staged['results'].rows} "
         f"results over {len(seasons)} seasons"
     )
     materializations = {
-        ASSETS[t]: {**metadata[t], **object_metadata(storage, published[t]), "source": sources[t]}
+        ASSETS[t]: {
+            **metadata[t],
+            **object_metadata(storage, published[t]),
+            "source": sources[t].dump(),
+        }
         for t in staged
     }
     materializations[CLEANED_RACES]["seasons"] = capped(seasons)
     materializations[CLEANED_RACES]["upload"] = uid
-    materializations[CLEANED_RESULTS]["season_fingerprints"] = capped(fingerprints)
+    materializations[CLEANED_RESULTS]["season_fingerprints"] = capped(
+        {s: v.fingerprint for s, v in summaries.items()}
+    )
     return StepResult(materializations, {"seasons": seasons, "upload": uid, "unchanged": False})
 
 
-def _withdraw_legacy_tables(storage: Any, run_id: str) -> None:
-    """Roots written before each cleaned table had its own folder keep the tables beside
-    it: once the commit record names the new keys, the old files are withdrawn (kept as
-    versions or archived, never unlinked)."""
-    for table in _SPECS:
-        key = layout.legacy_cleaned_parquet(table)
-        if storage.exists(key):
-            storage.withdraw(key, layout.archived(key, run_id))
-
-
-def _sources(storage: Any, staged: Mapping[str, StagedTable]) -> dict[str, dict[str, Any]]:
-    return {t: source_record(storage, s.source) for t, s in staged.items()}
-
-
 def _withdrawals(
-    commit: Mapping[str, Any], hold: Hold, fingerprints: Mapping[str, str]
+    commit: Commit | None, hold: Hold, summaries: Mapping[str, SeasonSummary]
 ) -> dict[str, Any]:
     """Seasons whose withdrawal was accepted (carried from upload to upload until a season
     comes back): the stats step withdraws them, and they are not held again."""
-    carried = dict(commit.get("withdrawals_accepted") or {})
-    if hold.acceptance is not None:
-        gone = set(commit.get("seasons") or {}) | set(commit.get("season_summaries") or {})
-        for season in gone - set(fingerprints):
+    carried = dict(commit.withdrawals_accepted) if commit else {}
+    if hold.acceptance is not None and commit is not None:
+        for season in set(commit.seasons) - set(summaries):
             carried.setdefault(season, {"upload": hold.upload, **hold.acceptance})
-    return {s: v for s, v in carried.items() if s not in fingerprints}
+    return {s: v for s, v in carried.items() if s not in summaries}
 
 
-def _unchanged_result(storage: Any, commit: Mapping[str, Any], uid: str) -> StepResult:
+def _unchanged_result(storage: Storage, commit: Commit, uid: str) -> StepResult:
     """Both tables as the commit record names them: nothing was rewritten."""
     materializations = {}
     for table, asset in ASSETS.items():
-        record = commit["tables"][table]
-        info = storage.info(record["key"], record.get("version_id"))
+        record = commit.tables[table]
+        info = storage.info(record.key, record.version_id)
         materializations[asset] = {
             **object_metadata(storage, info),
             "unchanged": True,
-            "built_by_run": commit.get("ingest_run_id"),
+            "built_by_run": commit.ingest_run_id,
+            "dagster/row_count": record.rows,
         }
-        if record.get("rows") is not None:
-            materializations[asset]["dagster/row_count"] = record["rows"]
-    seasons = sorted(int(s) for s in commit.get("seasons") or {})
-    return StepResult(materializations, {"seasons": seasons, "upload": uid, "unchanged": True})
-
-
-def table_record(info: ObjectInfo, rows: int | None = None) -> dict[str, Any]:
-    """How the commit record names a published table: exactly this version."""
-    return {"key": info.key, "version_id": info.version_id, "checksum": info.checksum,
-            "rows": rows}  # fmt: skip
+    data = {"seasons": commit.season_list(), "upload": uid, "unchanged": True}
+    return StepResult(materializations, data)
 
 
 __all__ = ["ASSETS", "CLEANED_RACES", "CLEANED_RESULTS", "HOLD_CHECK", "ChecksFailed",

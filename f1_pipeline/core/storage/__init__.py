@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from f1_pipeline.core.storage.base import (
     ObjectChanged,
@@ -15,7 +13,7 @@ from f1_pipeline.core.storage.base import (
     WriteConflict,
 )
 from f1_pipeline.core.storage.local import LocalStorage
-from f1_pipeline.core.storage.root import S3Root
+from f1_pipeline.core.storage.root import S3Root, parse_data_root
 
 __all__ = [
     "LocalStorage",
@@ -27,14 +25,16 @@ __all__ = [
     "StorageError",
     "WriteConflict",
     "open_storage",
+    "parse_data_root",
 ]
 
 
-def open_storage(root: Path | S3Root, s3_client: Callable[[], Any]) -> Storage:
-    """The storage at ``root``; ``s3_client`` builds the S3 client on first use (an S3 root
-    makes no network call and needs no region until then)."""
+def open_storage(root: Path | S3Root) -> Storage:
+    """The storage at ``root``; an S3 root builds its client on first use (no network call
+    and no region needed until then)."""
     if isinstance(root, S3Root):
+        from f1_pipeline.core.aws import aws_client
         from f1_pipeline.core.storage.s3 import S3Storage
 
-        return S3Storage(s3_client, root.bucket, root.prefix)
+        return S3Storage(lambda: aws_client("s3"), root.bucket, root.prefix)
     return LocalStorage(root)

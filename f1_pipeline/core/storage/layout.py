@@ -31,12 +31,6 @@ def cleaned_parquet(table: str) -> str:
     return f"{cleaned_table_prefix(table)}{table}.parquet"
 
 
-def legacy_cleaned_parquet(table: str) -> str:
-    """Where versions before table folders kept ``table`` (read through the commit record,
-    which names its key; the next ingest withdraws it)."""
-    return f"{CLEANED_PREFIX}{table}.parquet"
-
-
 SEASON_TABLE_PREFIX = f"{RESULTS_PREFIX}season_stats/"
 SEASON_PARTITION = "season"  # Hive-style: season=2024/ (the files do not repeat it)
 

@@ -27,25 +27,6 @@ from f1_pipeline.core.storage.base import (
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
 
-def s3_client(
-    endpoint_url: str | None = None, region: str | None = None, max_attempts: int = 5
-) -> Any:
-    """A boto3 S3 client: the standard credential chain, the given endpoint and region, and
-    standard-mode retries (throttling, connection errors) up to ``max_attempts``."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        # Room for the stats step's concurrent writers, with headroom.
-        config=Config(
-            retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=16
-        ),
-    )
-
-
 def _etag(value: str) -> str:
     return value.strip('"')
 

@@ -14,7 +14,6 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
-    AssetsDefinition,
     MetadataValue,
     asset_check,
 )
@@ -27,7 +26,7 @@ from f1_pipeline.core.steps.metadata import markdown_table
 from f1_pipeline.core.steps.stats import SEASON_STATS as STATS_KEY
 from f1_pipeline.defs.constants import CHECK_TIME_TAG
 from f1_pipeline.defs.metadata import to_dagster
-from f1_pipeline.defs.resources import StorageResource
+from f1_pipeline.defs.resources import FreshnessResource, StorageResource
 
 SEASON_STATS = AssetKey.from_user_string(STATS_KEY)
 CLEANED_RESULTS = AssetKey.from_user_string(RESULTS_KEY)
@@ -46,57 +45,48 @@ def check_time(tags: Mapping[str, str]) -> datetime:
     return datetime.fromisoformat(value) if value else datetime.now(UTC)
 
 
-def freshness_check(grace_hours: float) -> AssetsDefinition:
-    """The freshness signal of the season stats: no race may be missing its results more
-    than ``grace_hours`` after its start (counted after the last race that has results)."""
-
-    @asset_check(
-        asset=SEASON_STATS,
-        name=FRESHNESS_CHECK,
-        additional_deps=[CLEANED_RESULTS],
-        blocking=False,
-        description=f"Every race that started more than {grace_hours:g} h ago has results in "
-        "the latest accepted upload (races after the last one with results). Fails as a "
-        "warning, naming the races: the provider is late. Runs after every ingest and on "
-        "its own schedule.",
+@asset_check(
+    asset=SEASON_STATS,
+    name=FRESHNESS_CHECK,
+    additional_deps=[CLEANED_RESULTS],
+    blocking=False,
+    description="Every race that started more than the grace period ago (the freshness "
+    "resource's grace_hours: F1_FRESHNESS_GRACE_HOURS, 36 h by default) has results in the "
+    "latest accepted upload (races after the last one with results). Fails as a warning, "
+    "naming the races: the provider is late. Runs after every ingest and on its own schedule.",
+)
+def freshness_check(
+    context: AssetCheckExecutionContext, storage: StorageResource, freshness: FreshnessResource
+) -> AssetCheckResult:
+    """The freshness signal of the season stats."""
+    store = storage.get()
+    commit = read_commit(store)
+    now = check_time(context.run.tags)
+    if commit is None:
+        return AssetCheckResult(passed=True, description="no accepted upload yet")
+    fresh = freshness_of(store, commit, now, timedelta(hours=freshness.grace_hours))
+    context.log.info(fresh.summary())
+    rows = [
+        {"season": r.season, "round": r.round, "race": r.name, "start (UTC)": f"{r.start:%F %R}"}
+        for r in fresh.overdue[:20]
+    ]
+    return AssetCheckResult(
+        passed=fresh.passed,
+        severity=AssetCheckSeverity.WARN,
+        description=fresh.summary(),
+        metadata={
+            "overdue_races": len(fresh.overdue),
+            "overdue": to_dagster(
+                {"x": markdown_table(rows, ("season", "round", "race", "start (UTC)"))}
+            )["x"],
+            "last_race_with_results": fresh.last_with_results.describe()
+            if fresh.last_with_results
+            else "none",
+            "checked_at": MetadataValue.text(now.isoformat(timespec="seconds")),
+            "upload": commit.upload,
+            "grace_hours": freshness.grace_hours,
+        },
     )
-    def results_up_to_date(
-        context: AssetCheckExecutionContext, storage: StorageResource
-    ) -> AssetCheckResult:
-        store = storage.get()
-        commit = read_commit(store)
-        now = check_time(context.run.tags)
-        if commit is None:
-            return AssetCheckResult(passed=True, description="no accepted upload yet")
-        fresh = freshness_of(store, commit, now, timedelta(hours=grace_hours))
-        context.log.info(fresh.summary())
-        rows = [
-            {
-                "season": r.season,
-                "round": r.round,
-                "race": r.name,
-                "start (UTC)": f"{r.start:%F %R}",
-            }
-            for r in fresh.overdue[:20]
-        ]
-        return AssetCheckResult(
-            passed=fresh.passed,
-            severity=AssetCheckSeverity.WARN,
-            description=fresh.summary(),
-            metadata={
-                "overdue_races": len(fresh.overdue),
-                "overdue": to_dagster(
-                    {"x": markdown_table(rows, ("season", "round", "race", "start (UTC)"))}
-                )["x"],
-                "last_race_with_results": fresh.last_with_results.describe()
-                if fresh.last_with_results
-                else "none",
-                "checked_at": MetadataValue.text(now.isoformat(timespec="seconds")),
-                "upload": commit.get("upload") or "",
-            },
-        )
-
-    return results_up_to_date
 
 
 @asset_check(

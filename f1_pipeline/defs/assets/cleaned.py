@@ -85,7 +85,7 @@ def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResour
     params = {
         # The source versions the run was asked for (S3 VersionIds from the sensor), if any.
         "versions": json.loads(tags.get(SOURCE_VERSIONS_TAG, "{}")),
-        "latest_season": step_runner.latest_season,
+        "latest_season": step_runner.last_season(),
         "hold": step_runner.hold_policy().to_params(),
     }
     if tags.get(ACCEPT_TAG):
@@ -95,7 +95,7 @@ def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResour
         run = step_runner.run(context, "ingest", params)
         yield from run.checks
         run.raise_error()
-    added = register_seasons(context.instance, run.data["seasons"])
+    _, added = register_seasons(context.instance, run.data["seasons"])
     if added:
         context.log.info(f"new season partitions: {added}")
     for key, metadata in run.materializations.items():

@@ -58,7 +58,7 @@ def season_stats(
         run.raise_error()
         # The Glue Data Catalog follows what is published (idempotent: a retry, or the next
         # publish, repairs a registration that failed).
-        registered = catalog.register(step_runner.storage.get())
+        registered = catalog.register()
     if registered is not None:
         tables, added, removed = registered
         changed = {t: what for t, what in tables.items() if what != "unchanged"}
@@ -92,7 +92,7 @@ def _wait_for_a_first_ingest(context: AssetExecutionContext, step_runner: StepRu
     ingesting = [
         run_id
         for run_id in runs_in_flight(context.instance, [CLEANED_RACES, CLEANED_RESULTS])
-        if run_id != context.run_id
+        if run_id != context.run.run_id
     ]
     if ingesting:
         context.log.info(f"no cleaned data yet; run {ingesting[0]} is ingesting: waiting for it")

@@ -107,8 +107,7 @@ def evaluate(
         after = UploadCursor(cursor.seq, files)
         reason = "the upload is still changing; looking again next tick"
         return Tick(SensorResult(skip_reason=SkipReason(reason), cursor=after.dump()), after)
-    latest = step_runner.latest_season or 9999
-    state = read_state(store, files, step_runner.code_versions(), latest)
+    state = read_state(store, files, step_runner.code_versions(), step_runner.last_season())
     key = f"{trigger}-{cursor.seq + 1}"
     decision = decide(context.instance, context.repository_def, store, state, trigger, key)
     context.log.info(decision.reason)
@@ -117,7 +116,6 @@ def evaluate(
         run_requests=[decision.request] if decision.request else [],
         skip_reason=None if decision.request else SkipReason(decision.reason),
         cursor=after.dump(),
-        dynamic_partitions_requests=decision.partition_requests,
         asset_events=decision.asset_events,
     )
     return Tick(result, after, bool(state.files) and not state.due)

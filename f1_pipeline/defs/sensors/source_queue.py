@@ -3,7 +3,7 @@ SQS queue (``F1_SOURCE_QUEUE_URL``), in place of listing ``source-data/`` every 
 
 A message only says "look now": the decision is the listing sensor's own
 (:func:`f1_pipeline.defs.sensors.source_data.evaluate`), on the source objects' current
-checksums read with two HEAD requests, so the guarantees are the same: a burst of uploads is
+checksums (one listing of ``source-data/``), so the guarantees are the same: a burst of uploads is
 one run, an identical re-upload nothing, a write in the same second is seen (checksums, not
 times). Between uploads a tick long-polls the queue (a few seconds: ticks stay short) and
 reads the bucket only while work is pending, when the code version changed, or once a minute
@@ -36,14 +36,13 @@ from dagster import (
     sensor,
 )
 
-from f1_pipeline.core.storage import S3Root, Storage
-from f1_pipeline.core.upload import SOURCE_KEYS, Look, head_listing
+from f1_pipeline.core.storage import S3Root
+from f1_pipeline.core.upload import SOURCE_KEYS, look
 from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import f1_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource, UploadQueueResource
 from f1_pipeline.defs.sensors.cursor import JsonCursor
 from f1_pipeline.defs.sensors.source_data import UploadCursor, evaluate
-from f1_pipeline.settings import parse_data_root
 
 # Longer than any tick and the interval between two: a message read by a tick stays hidden
 # until the next tick has deleted it.
@@ -132,11 +131,6 @@ class UploadQueue:
         return failed
 
 
-def _head_look(store: Storage) -> Look:
-    """The source objects' checksums by HEAD, undated (see the settle's comment below)."""
-    return Look(head_listing(store))
-
-
 @sensor(
     job=f1_job,
     name="source_queue_sensor",
@@ -154,7 +148,7 @@ def source_queue_sensor(
 ):
     cursor = QueueCursor.load(context.cursor)
     queue = UploadQueue(upload_queue.client(), upload_queue.queue_url)
-    root = parse_data_root(storage.data_root)
+    root = storage.root()
     assert isinstance(root, S3Root), "the queue sensor needs an s3:// data root"
 
     # The previous tick is recorded (its cursor is this one): its messages can go.
@@ -186,10 +180,8 @@ def source_queue_sensor(
         context.log.info(f"upload events for {', '.join(sorted(changed))}")
     store = storage.get()
     source = UploadCursor.load(cursor.source or None)
-    # The settle waits its whole quiet time here: an event arrives a moment after its write,
-    # and HEAD's LastModified (whole seconds) would only make that wait longer.
     tick = evaluate(
-        context, store, step_runner, partial(_head_look, store), source, "source_queue_sensor"
+        context, store, step_runner, partial(look, store), source, "source_queue_sensor"
     )
     after = QueueCursor(tick.cursor.dump(), receipts, tick.in_sync, code, now)
     result = tick.result
@@ -197,6 +189,5 @@ def source_queue_sensor(
         run_requests=result.run_requests,
         skip_reason=result.skip_reason,
         cursor=after.dump(),
-        dynamic_partitions_requests=result.dynamic_partitions_requests,
         asset_events=result.asset_events,
     )

@@ -17,41 +17,29 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from dagster import (
-    AddDynamicPartitionsRequest,
     AssetMaterialization,
     DagsterInstance,
-    DeleteDynamicPartitionsRequest,
     RepositoryDefinition,
     RunRequest,
 )
 
 from f1_pipeline.core.holds import read_acceptance
-from f1_pipeline.core.lineage import read_commit, read_json, tables_match
+from f1_pipeline.core.lineage import read_commit, read_manifest
 from f1_pipeline.core.steps.stats import stale_seasons, withdrawable_seasons
 from f1_pipeline.core.storage import Storage, layout
-from f1_pipeline.core.upload import Listing, listing_upload_id, peek_seasons
+from f1_pipeline.core.upload import Listing, Look, peek_seasons
 from f1_pipeline.defs.assets.raw import source_events
 from f1_pipeline.defs.constants import (
-    SEASONS_PARTITIONS,
     SOURCE_CHECKSUMS_TAG,
     SOURCE_VERSIONS_TAG,
     STATE_TAG,
     TRIGGER_TAG,
 )
 from f1_pipeline.defs.jobs import CLEANED_ASSETS, PUBLISHED_ASSETS
-from f1_pipeline.defs.partitions import range_tags, season_partitions
+from f1_pipeline.defs.partitions import range_tags, register_seasons
 from f1_pipeline.defs.sensors.runs import Outcome, last_outcome, runs_in_flight
-
-
-def built_from(storage: Storage, commit: Mapping[str, Any] | None) -> Listing:
-    """The source checksums the cleaned layer was built from: empty before any ingest, and
-    when its tables are not the ones its commit record names (an interrupted ingest)."""
-    if commit is None or not tables_match(storage, commit):
-        return {}
-    return {s["key"]: s["checksum"] for s in (commit.get("sources") or {}).values() if s}
 
 
 def _seasons(values: Sequence[str]) -> str:
@@ -85,17 +73,17 @@ def read_state(
     """Compare the upload (``files``) and ``code`` with the commit record and the manifest.
     ``code``: the versions the runs would use (None: unknown; judged from the data only)."""
     commit = read_commit(storage)
-    manifest = read_json(storage, layout.manifest()) or {}
-    built = built_from(storage, commit)
-    uid = listing_upload_id(files)
+    manifest = read_manifest(storage)
+    uid = Look(files).upload
     reasons: list[str] = []
-    in_data = sorted((commit or {}).get("seasons") or {}, key=int)
-    seasons = set(in_data)
-    if files != built:
+    seasons = set(commit.seasons if commit else ())
+    upload_changed = commit is None or not commit.built_from(storage, files)
+    if upload_changed:
+        built = commit.checksums() if commit else {}
         changed = sorted(k for k in files if built.get(k) != files[k]) or ["a file"]
         reasons.append(f"{', '.join(changed)} changed")
         seasons |= {str(s) for s in peek_seasons(storage, latest_season)}
-    elif commit is not None and code and commit.get("code_version") != code["cleaning"]:
+    elif commit is not None and code and commit.code_version != code["cleaning"]:
         reasons.append("the cleaning code changed")
     elif commit is not None:
         stale = stale_seasons(commit, manifest, stats_code=code["stats"] if code else None)
@@ -104,21 +92,18 @@ def read_state(
         withdraw = withdrawable_seasons(commit, manifest)
         if withdraw:
             reasons.append(f"season(s) {_seasons(withdraw)} to withdraw (accepted)")
-    published = manifest.get("seasons", {})
-    withdrawn = sorted(
-        (s for s, e in published.items() if e.get("withdrawn") and s not in seasons), key=int
-    )
+    withdrawn = [s for s in manifest.withdrawn() if s not in seasons]
     accepted = bool(reasons and uid and read_acceptance(storage, uid))
     # The state a request is made for: the inputs (upload, code, acceptance) and what is
     # published. A run that failed part-way leaves both as they were (its ingest may have
     # moved the cleaned layer on, the manifest not): it is not requested again.
     text = json.dumps(
-        {"files": files, "code": code, "accepted": accepted, "published": manifest},
+        {"files": files, "code": code, "accepted": accepted, "published": manifest.dump()},
         sort_keys=True,
     )
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return State(
-        files, uid, reasons, sorted(seasons, key=int), withdrawn, accepted, files != built, digest
+        files, uid, reasons, sorted(seasons, key=int), withdrawn, accepted, upload_changed, digest
     )
 
 
@@ -126,26 +111,7 @@ def read_state(
 class Decision:
     request: RunRequest | None
     reason: str
-    partition_requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = field(
-        default_factory=list
-    )
     asset_events: list[AssetMaterialization] = field(default_factory=list)
-
-
-def partition_order(
-    instance: DagsterInstance, state: State
-) -> tuple[list[str], list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest]]:
-    """The season partitions once the state's seasons are added and withdrawn ones removed
-    (in Dagster's order: registration order), and the requests doing it."""
-    registered = instance.get_dynamic_partitions(SEASONS_PARTITIONS)
-    missing = [s for s in state.seasons if s not in registered]
-    gone = [s for s in state.withdrawn if s in registered]
-    requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = []
-    if missing:
-        requests.append(season_partitions.build_add_request(missing))
-    if gone:
-        requests.append(season_partitions.build_delete_request(gone))
-    return [*[s for s in registered if s not in gone], *missing], requests
 
 
 def decide(
@@ -156,13 +122,13 @@ def decide(
     trigger: str,
     run_key: str,
 ) -> Decision:
-    """The run request for ``state`` (None with the reason when none is due or allowed)."""
-    order, partition_requests = partition_order(instance, state)
+    """The run request for ``state`` (None with the reason when none is due or allowed), the
+    state's seasons registered as partitions first (and withdrawn ones removed)."""
+    order, _ = register_seasons(instance, state.seasons, state.withdrawn)
     if not state.files:
-        return Decision(None, "no source files uploaded yet", partition_requests)
+        return Decision(None, "no source files uploaded yet")
     if not state.due:
-        return Decision(None, "published seasons are built from the current upload and code",
-                        partition_requests)  # fmt: skip
+        return Decision(None, "published seasons are built from the current upload and code")
     why = "; ".join(state.reasons)
     busy = runs_in_flight(instance, PUBLISHED_ASSETS, repository)
     if busy:
@@ -181,7 +147,7 @@ def decide(
     else:  # the upload names no season: the ingest alone says what is wrong with it
         request = RunRequest(run_key=run_key, tags=tags, asset_selection=list(CLEANED_ASSETS))
     events = source_events(storage, state.files) if state.upload_changed else []
-    return Decision(request, f"{why}: requesting run {run_key}", partition_requests, events)
+    return Decision(request, f"{why}: requesting run {run_key}", events)
 
 
 def _waiting(why: str, outcome: Outcome, state: State) -> str:

@@ -16,7 +16,7 @@ from f1_pipeline.core.steps import StepContext, run_step
 from f1_pipeline.core.steps.checks import UploadHeld
 from f1_pipeline.core.steps.io import LocalStagedIO
 from f1_pipeline.core.storage import LocalStorage, layout
-from f1_pipeline.core.upload import listing, listing_upload_id
+from f1_pipeline.core.upload import look
 
 LOG = logging.getLogger("f1_pipeline_tests.holds")
 SEASONS = [str(s) for s in range(2018, 2025)]
@@ -57,7 +57,7 @@ def test_a_truncated_upload_is_held_and_nothing_changes(published, data_root):
     assert all(c.passed for c in checks if c is not hold)
     assert (data_root / layout.season_fingerprints()).read_bytes() == commit_before
     assert {p: p.read_bytes() for p in files_before} == files_before
-    uid = listing_upload_id(listing(storage))
+    uid = look(storage).upload
     assert read_hold(storage, uid)["changes"] == [
         "would withdraw 2018, 2019, 2020, 2021 (published)"
     ]
@@ -66,7 +66,7 @@ def test_a_truncated_upload_is_held_and_nothing_changes(published, data_root):
 def test_an_acceptance_names_one_upload_and_keeps_the_old_files(published, data_root):
     storage, ctx, checks = published
     _keep_seasons(data_root, {"2022", "2023", "2024"})
-    uid = listing_upload_id(listing(storage))
+    uid = look(storage).upload
     by = {"via": "dagster run", "run_id": "run-2"}
     with pytest.raises(UploadHeld):  # an acceptance of another upload does not apply
         run_step("ingest", ctx, {"accept": {"upload": "0123456789ab", "by": by}})
@@ -77,7 +77,7 @@ def test_an_acceptance_names_one_upload_and_keeps_the_old_files(published, data_
     assert accepted.data["seasons"] == [2022, 2023, 2024]
     assert read_acceptance(storage, uid)["accepted_by"] == by
     commit = read_commit(storage)
-    assert sorted(commit["withdrawals_accepted"]) == ["2018", "2019", "2020", "2021"]
+    assert sorted(commit.withdrawals_accepted) == ["2018", "2019", "2020", "2021"]
 
     done = run_step("season_stats", ctx, {"seasons": SEASONS})
     assert done.data["withdrawn"] == [2018, 2019, 2020, 2021]

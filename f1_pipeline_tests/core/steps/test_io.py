@@ -41,7 +41,8 @@ def _outputs(root) -> dict:
     out = {k: pq.ParquetFile(root / k).read().to_pylist() for k in keys if k.endswith(".parquet")}
     out[layout.stats_json(2023)] = (root / layout.stats_json(2023)).read_bytes()
     # Fingerprints only: the sources recorded beside them name each root's own paths.
-    out["fingerprints"] = json.loads((root / layout.season_fingerprints()).read_text())["seasons"]
+    commit = json.loads((root / layout.season_fingerprints()).read_text())
+    out["fingerprints"] = {s: v["fingerprint"] for s, v in commit["seasons"].items()}
     return out
 
 

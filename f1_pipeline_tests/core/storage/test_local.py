@@ -51,7 +51,6 @@ def test_layout_keys():
     # Each cleaned table in a folder of its own (a catalog table points at a folder).
     assert layout.cleaned_parquet("races") == "cleaned/races/races.parquet"
     assert layout.cleaned_table_prefix("results") == "cleaned/results/"
-    assert layout.legacy_cleaned_parquet("races") == "cleaned/races.parquet"
     assert layout.stats_parquet(2024) == "results/season_stats/season=2024/season_stats.parquet"
     assert layout.stats_json(2024) == "results/stats_2024.json"
     with pytest.raises(ValueError, match="unknown source table"):

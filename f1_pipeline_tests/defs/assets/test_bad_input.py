@@ -12,7 +12,8 @@ from dagster import DagsterEventType, instance_for_test
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.cli.launch import ingest
 from f1_pipeline.core.storage import layout
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
+from f1_pipeline.definitions import build_definitions
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_env
 from f1_pipeline_tests.runs import publish
 
 
@@ -31,7 +32,7 @@ def golden_root(tmp_path_factory, spark) -> Path:
     root = tmp_path_factory.mktemp("golden") / "data"
     shutil.copytree(SAMPLE_SOURCE, root / "source-data")
     with instance_for_test() as instance:
-        publish(local_settings(root), instance)
+        publish(build_definitions(local_env(root)), instance)
     return root
 
 
@@ -62,7 +63,7 @@ def _line_of(path: Path, needle: str) -> int:
 
 def _fails(defs, instance, match: str) -> str:
     with pytest.raises(CommandError) as err:
-        publish(local_settings(defs_root(defs)), instance, defs=defs)
+        publish(defs, instance)
     assert match in str(err.value), str(err.value)
     return str(err.value)
 

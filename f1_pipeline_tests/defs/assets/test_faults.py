@@ -14,9 +14,7 @@ from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.cli.launch import ingest
 from f1_pipeline.core.storage import layout
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.defs.resources import storage_resource
-from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_settings
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, local_env
 from f1_pipeline_tests.e2e.dagster_dev import free_port
 
 
@@ -41,11 +39,12 @@ def restartable_s3(aws_env, monkeypatch):
 
 
 def test_s3_outage_mid_run_is_retried(restartable_s3, monkeypatch, spark):
-    monkeypatch.setenv("F1_DATA_ROOT", "s3://f1-outage")
-    settings = Settings.from_env()
-    resource = storage_resource(settings)
-    bootstrap_bucket(resource.s3_client(), "f1-outage", "eu-west-1", tls_only=False)
-    storage = resource.get()
+    from f1_pipeline.core.aws import aws_client
+    from f1_pipeline_tests.conftest import storage_at
+
+    # botocore's own AWS_MAX_ATTEMPTS (1, above) applies: the platform does not override it.
+    bootstrap_bucket(aws_client("s3"), "f1-outage", tls_only=False)
+    storage = storage_at("s3://f1-outage")
     for table in ("races", "results"):
         storage.publish_file(SAMPLE_SOURCE / f"{table}.csv", layout.source_csv(table))
 
@@ -53,28 +52,29 @@ def test_s3_outage_mid_run_is_retried(restartable_s3, monkeypatch, spark):
     restart = threading.Timer(3.0, restartable_s3.start)  # ... and comes back 3 s later
     restart.start()
     with instance_for_test() as instance:
-        stage = ingest(build_definitions(settings), instance)
+        stage = ingest(build_definitions({"F1_DATA_ROOT": "s3://f1-outage"}), instance)
         assert _retries(instance, stage.run_ids[0]) >= 1
     restart.join()
     assert storage.exists(layout.cleaned_parquet("results"))
 
 
 def test_spark_failing_to_start_once_is_retried(data_root, spark, monkeypatch):
-    from f1_pipeline.core.engine import EngineError
-    from f1_pipeline.defs.runners import local
+    from pyspark.errors import PySparkRuntimeError
 
-    real = local.private_server
+    from f1_pipeline.defs.resources import SparkResource
+
+    real = SparkResource.session
     calls = []
 
-    def fails_once(*args, **kwargs):
+    def fails_once(self, *args, **kwargs):
         calls.append(args)
         if len(calls) == 1:
-            raise EngineError("the Spark Connect server did not start; see its log")
-        return real(*args, **kwargs)
+            raise PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={})
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(local, "private_server", fails_once)
+    monkeypatch.setattr(SparkResource, "session", fails_once)
     with instance_for_test() as instance:
-        stage = ingest(build_definitions(local_settings(data_root)), instance)
+        stage = ingest(build_definitions(local_env(data_root)), instance)
         assert _retries(instance, stage.run_ids[0]) == 1
     assert len(calls) == 2
     assert (data_root / layout.cleaned_parquet("races")).exists()
@@ -85,7 +85,7 @@ def test_bad_input_is_not_retried(data_root, spark):
     races.write_text(races.read_text().replace("2024-07-07", "July 7th"))
     with instance_for_test() as instance:
         with pytest.raises(CommandError, match="cannot parse 'July 7th'"):
-            ingest(build_definitions(local_settings(data_root)), instance)
+            ingest(build_definitions(local_env(data_root)), instance)
         run = instance.get_runs(limit=1)[0]
         assert _retries(instance, run.run_id) == 0
     assert not (data_root / "cleaned").exists()
@@ -104,7 +104,7 @@ def test_a_season_run_waits_for_a_first_ingest_under_way(data_root, published_sa
 
     from f1_pipeline.defs.constants import SEASONS_PARTITIONS
 
-    defs = build_definitions(local_settings(data_root))
+    defs = build_definitions(local_env(data_root))
     cleaned = {AssetKey(["cleaned", "races"]), AssetKey(["cleaned", "results"])}
     with instance_for_test() as instance:
         create_run_for_test(
@@ -136,7 +136,7 @@ def test_without_an_ingest_under_way_no_cleaned_data_fails_at_once(data_root, sp
 
     from f1_pipeline.defs.constants import SEASONS_PARTITIONS
 
-    defs = build_definitions(local_settings(data_root))
+    defs = build_definitions(local_env(data_root))
     with instance_for_test() as instance:
         instance.add_dynamic_partitions(SEASONS_PARTITIONS, ["2024"])
         result = defs.resolve_implicit_global_asset_job_def().execute_in_process(

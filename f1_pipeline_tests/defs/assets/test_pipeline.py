@@ -10,7 +10,7 @@ from dagster import AssetKey, DagsterEventType
 
 from f1_pipeline.cli.launch import ingest
 from f1_pipeline.core.storage import layout
-from f1_pipeline_tests.conftest import local_settings, write_csv
+from f1_pipeline_tests.conftest import write_csv
 from f1_pipeline_tests.runs import publish, season_events
 
 SEASON_STATS = AssetKey(["results", "season_stats"])
@@ -26,7 +26,7 @@ def _check_evaluations(instance, run_id):
 
 def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, expected_dir):
     # An upload is one run: the ingest, then every season (single-run backfill policy).
-    stats = publish(local_settings(data_root), instance, defs=defs)
+    stats = publish(defs, instance)
     assert len(stats.run_ids) == 1
     assert _check_evaluations(instance, stats.run_ids[0]) == {
         "race_id_unique": True,
@@ -59,20 +59,19 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
     assert (british["fastest_lap_time"], british["fastest_lap_ms"]) == ("01:28.3", 88300)
     by_season = season_events(stats)
     # Each partition's event holds its own season's facts, not the run's.
-    assert by_season["2024"]["dagster/row_count"] == 24
-    assert by_season["2018"]["dagster/row_count"] == 21
-    assert by_season["2024"]["file_count"] == 2
+    assert by_season["2024"]["dagster/partition_row_count"] == 24
+    assert by_season["2018"]["dagster/partition_row_count"] == 21
     assert sorted(by_season["2024"]["files"]) == sorted(
         [str(data_root / layout.stats_json(2024)), str(data_root / layout.stats_parquet(2024))]
     )
     assert "| 2024 | 1 | Bahrain Grand Prix" in by_season["2024"]["preview"]
     assert "2023" not in by_season["2024"]["preview"]
     commit = json.loads((data_root / layout.season_fingerprints()).read_text())
-    assert by_season["2024"]["fingerprint"] == commit["seasons"]["2024"]
+    assert by_season["2024"]["fingerprint"] == commit["seasons"]["2024"]["fingerprint"]
     assert by_season["2024"]["run_season_count"] == 7
 
     # The same upload again: nothing is rewritten, each season says so with its versions.
-    again = season_events(publish(local_settings(data_root), instance, defs=defs))
+    again = season_events(publish(defs, instance))
     assert again["2024"]["unchanged"] is True
     assert again["2024"]["files"] == by_season["2024"]["files"]
     assert (data_root / layout.stats_json(2024)).read_bytes() == (
@@ -85,7 +84,7 @@ def test_a_new_season_becomes_a_partition_without_code_change(defs, instance, da
     races.write_bytes(
         races.read_bytes() + b"2000,2025,1,Australian Grand Prix,2025-03-16,04:00:00\r\n"
     )
-    publish(local_settings(data_root), instance, [2025], defs=defs)
+    publish(defs, instance, [2025])
     assert "2025" in instance.get_dynamic_partitions("seasons")
     out = json.loads((data_root / layout.stats_json(2025)).read_text())
     assert out == [
@@ -104,10 +103,10 @@ def test_shared_drives_are_reported_not_fatal(defs, instance, data_root):
     results = data_root / layout.source_csv("results")
     # A second position-1 row (higher resultId) for the 2024 British GP.
     write_csv(results, results.read_text().replace("\r\n", "\n") + "99999,1132,4,1,01:30.0\n")
-    stats = publish(local_settings(data_root), instance, [2024], defs=defs)
+    stats = publish(defs, instance, [2024])
     meta = season_events(stats)["2024"]
-    assert meta["shared_drive_race_count"] == 1
     assert "British Grand Prix" in meta["shared_drive_races"]
+    assert "shared_drive_races" not in season_events(publish(defs, instance, [2023]))["2023"]
     british = json.loads((data_root / layout.stats_json(2024)).read_text())[11]
     assert (british["Race Name"], british["Race Winning driverId"]) == ("British Grand Prix", 1)
 

@@ -22,23 +22,23 @@ from dagster import (
 )
 
 from f1_pipeline.cli import main
-from f1_pipeline.core import engine
-from f1_pipeline.core.spark import spark_config
+from f1_pipeline.cli import spark as warm_engine
+from f1_pipeline.core.spark import Engine
 from f1_pipeline.core.storage import layout
 from f1_pipeline.defs.instance import prepare_home
-from f1_pipeline.settings import Settings, SettingsError
 from f1_pipeline_tests import postgres
-from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline_tests.conftest import local_env
 
 # One run of one season in a process of its own (as `f1-pipeline run --seasons` or
 # `dagster asset materialize` make them), on the instance DAGSTER_HOME names.
 PUBLISH = """
 import sys
+import os
 from dagster import DagsterInstance
-from f1_pipeline.settings import Settings
+from f1_pipeline.definitions import build_definitions
 from f1_pipeline_tests.runs import publish
 with DagsterInstance.get() as instance:
-    publish(Settings.from_env(), instance, [int(sys.argv[1])])
+    publish(build_definitions(os.environ), instance, [int(sys.argv[1])])
 """
 SEASON_STATS = AssetKey(["results", "season_stats"])
 pytestmark = [
@@ -95,13 +95,6 @@ def test_runs_are_dated_in_utc_whatever_the_servers_time_zone(server, pg_home):
     assert abs(age) < 60
 
 
-def test_postgres_storage_needs_its_server_named():
-    with pytest.raises(SettingsError, match="F1_DAGSTER_STORAGE=postgres needs DAGSTER_PG_HOST"):
-        Settings.from_env({"F1_DAGSTER_STORAGE": "postgres"})
-    with pytest.raises(SettingsError, match="use sqlite or postgres"):
-        Settings.from_env({"F1_DAGSTER_STORAGE": "mysql"})
-
-
 def test_the_sensor_and_concurrent_runs_on_postgres_never_overlap(
     pg_home, data_root, spark, expected_dir, monkeypatch, capsys
 ):
@@ -112,7 +105,7 @@ def test_the_sensor_and_concurrent_runs_on_postgres_never_overlap(
 
     monkeypatch.setattr(source_data, "_pause", lambda seconds: None)
     with DagsterInstance.from_config(str(pg_home)) as instance:
-        defs = build_definitions(local_settings(data_root))
+        defs = build_definitions(local_env(data_root))
         data = tick(source_data_sensor, instance, None, defs=defs, resources=defs.resources)
         [request] = data.run_requests
         assert execute(defs, instance, data, request).success
@@ -131,7 +124,8 @@ def test_the_sensor_and_concurrent_runs_on_postgres_never_overlap(
         results.write_text(text)
         env = {**os.environ, "DAGSTER_HOME": str(pg_home), "F1_DATA_ROOT": str(data_root),
                "F1_DAGSTER_STORAGE": "postgres"}  # fmt: skip
-        engine.start(pg_home, spark_config("local[2]"), port=0)
+        engine = Engine(pg_home, "local[2]")
+        warm_engine.start(engine, port=0)
         try:
             workers = [
                 subprocess.Popen([sys.executable, "-c", PUBLISH, str(s)], env=env,
@@ -140,7 +134,7 @@ def test_the_sensor_and_concurrent_runs_on_postgres_never_overlap(
             ]  # fmt: skip
             outputs = [w.communicate(timeout=600)[0] for w in workers]
         finally:
-            engine.stop(pg_home)
+            warm_engine.stop(engine)
         assert [w.returncode for w in workers] == [0, 0, 0], outputs
         runs = instance.get_runs()
         assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS] * 4

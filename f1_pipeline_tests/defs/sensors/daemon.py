@@ -44,16 +44,15 @@ INSTANCE = {
 DEFINITIONS = """\
 import json, os
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.settings import Settings
 
-defs = build_definitions(Settings.from_env({{**os.environ, **json.loads({env!r})}}))
+defs = build_definitions({{**os.environ, **json.loads({env!r})}})
 """
 
 LOG = logging.getLogger("f1_pipeline_tests.daemon")
 
 
 class Daemon:
-    """The instance and the daemon's loops over the code location of ``env`` (settings)."""
+    """The instance and the daemon's loops over the code location of ``env`` (its variables)."""
 
     def __init__(self, instance: DagsterInstance, workspace) -> None:
         self.instance, self.workspace = instance, workspace

@@ -32,17 +32,6 @@ def tick(
 
 
 def execute(defs: Definitions, instance: DagsterInstance, data, request):
-    """What the daemon does with a tick's result, in this process: the partition requests,
-    then the run request, executed to the end."""
-    from dagster import AddDynamicPartitionsRequest
-
-    for partitions in data.dynamic_partitions_requests or []:
-        if isinstance(partitions, AddDynamicPartitionsRequest):
-            instance.add_dynamic_partitions(
-                partitions.partitions_def_name, list(partitions.partition_keys)
-            )
-        else:
-            for key in partitions.partition_keys:
-                instance.delete_dynamic_partition(partitions.partitions_def_name, key)
+    """What the daemon does with a tick's run request, in this process, to the end."""
     job = defs.resolve_job_def(request.job_name or "f1_job")
     return job.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False)

@@ -6,20 +6,18 @@ failed is not requested again until something changes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 import time
 
 import pytest
 
-from f1_pipeline.core.holds import record_acceptance
-from f1_pipeline.core.lineage import read_commit, read_json, write_json
+from f1_pipeline.core.holds import accept
+from f1_pipeline.core.lineage import read_commit, read_json, write_commit, write_json
 from f1_pipeline.core.storage import layout
-from f1_pipeline.core.upload import listing, listing_upload_id
+from f1_pipeline.core.upload import look
 from f1_pipeline.defs.constants import STATE_TAG
-from f1_pipeline.defs.resources import storage_resource
-from f1_pipeline.settings import Settings
-from f1_pipeline_tests.conftest import SAMPLE_SOURCE
+from f1_pipeline_tests.conftest import SAMPLE_SOURCE, storage_at
 from f1_pipeline_tests.defs.sensors.daemon import daemon
 from f1_pipeline_tests.reference_pandas import stats_by_season
 
@@ -32,9 +30,9 @@ SENSOR = "source_data_sensor"
 class World:
     """A data root, the daemon's loops over it, and what a clean run publishes."""
 
-    def __init__(self, settings: Settings, daemon, tmp_path) -> None:
-        self.settings, self.daemon, self.tmp_path = settings, daemon, tmp_path
-        self.storage = storage_resource(settings).get()
+    def __init__(self, root: str, daemon, tmp_path) -> None:
+        self.daemon, self.tmp_path = daemon, tmp_path
+        self.storage = storage_at(root)
 
     def upload(self, races: bytes, results: bytes) -> None:
         self.storage.write_bytes(RACES, races)
@@ -66,9 +64,8 @@ def world(request, tmp_path, spark):
     else:
         env = {"F1_DATA_ROOT": f"s3://{request.getfixturevalue('bucket')}"}
     env["DAGSTER_HOME"] = str(tmp_path / "home")
-    settings = Settings.from_env({**os.environ, **env})
     with daemon(tmp_path, env) as loops:
-        yield World(settings, loops, tmp_path)
+        yield World(env["F1_DATA_ROOT"], loops, tmp_path)
 
 
 def sample() -> tuple[bytes, bytes]:
@@ -140,8 +137,8 @@ def test_a_truncated_upload_is_held_then_published_once_accepted(world):
     assert "would withdraw 2018, 2019, 2020, 2021 (published)" in reason
     assert world.daemon.settle() == []  # held: never requested again by itself
 
-    uid = listing_upload_id(listing(world.storage))
-    record_acceptance(world.storage, uid, {"via": "test"}, ["would withdraw 2018..2021"])
+    uid = look(world.storage).upload
+    accept(world.storage, uid, {"via": "test"}, ["would withdraw 2018..2021"])
     [accepted] = world.daemon.settle()
     assert accepted.status.value == "SUCCESS"
     assert world.published() == world.clean_run(*keep_seasons(races, results, {2022, 2023, 2024}))
@@ -209,10 +206,10 @@ def test_new_code_republishes_every_season_in_one_run_unchanged_code_nothing(wor
     assert seasons == {str(s) for s in range(2018, 2025)}
     # And an earlier build of the cleaning code: re-ingested, then every season, one run.
     commit = read_commit(world.storage)
-    write_json(world.storage, layout.season_fingerprints(), {**commit, "code_version": "old"})
+    write_commit(world.storage, dataclasses.replace(commit, code_version="old"))
     [reingest] = world.daemon.settle()
     assert reingest.status.value == "SUCCESS"
-    assert read_commit(world.storage)["ingest_run_id"] == reingest.run_id
+    assert read_commit(world.storage).ingest_run_id == reingest.run_id
     assert world.daemon.settle() == []  # the same build: nothing
 
 

@@ -16,7 +16,7 @@ from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.alerts import AlertDeliveryError, AlertsResource
 from f1_pipeline.defs.constants import ALERTS_KEY
 from f1_pipeline.defs.sensors.run_failure import run_failure_alert_sensor
-from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline_tests.conftest import local_env
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def failed_run(data_root, spark):
     (data_root / layout.source_csv("results")).unlink()
     with instance_for_test() as instance:
         with pytest.raises(CommandError):
-            ingest(build_definitions(local_settings(data_root)), instance)
+            ingest(build_definitions(local_env(data_root)), instance)
         run = instance.get_runs(limit=1)[0]
         [failure] = instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE)
         yield instance, run, failure.dagster_event

@@ -12,10 +12,9 @@ from dagster import instance_for_test
 
 from f1_pipeline.cli import main
 from f1_pipeline.core.storage import layout
-from f1_pipeline.defs.resources import StepRunnerResource, storage_resource
+from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.sensors import source_data
 from f1_pipeline.defs.sensors.source_data import source_data_sensor
-from f1_pipeline.settings import Settings
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 from f1_pipeline_tests.defs.sensors.daemon import daemon
 from f1_pipeline_tests.defs.sensors.helpers import tick
@@ -99,9 +98,8 @@ def test_upload_publishes_then_republishes_only_changed_seasons(
 
 def test_two_uploads_in_the_same_second_are_both_seen(bucket, s3_client, tmp_path, monkeypatch):
     monkeypatch.setenv("F1_DATA_ROOT", f"s3://{bucket}/{PREFIX}")
-    settings = Settings.from_env({**os.environ})
-    resource = storage_resource(settings)
-    storage = resource.get()
+    defs = build_definitions(os.environ)
+    storage = defs.resources["storage"].get()
     races = tmp_path / "races.csv"
     races.write_bytes((SAMPLE_SOURCE / "races.csv").read_bytes())
     results = tmp_path / "results.csv"
@@ -112,7 +110,7 @@ def test_two_uploads_in_the_same_second_are_both_seen(bucket, s3_client, tmp_pat
         time.sleep(seconds)  # the settle dates writes: its wait must really pass
 
     monkeypatch.setattr(source_data, "_pause", results_land_meanwhile)
-    resources = {"storage": resource, "step_runner": StepRunnerResource(storage=resource)}
+    resources = defs.resources
     # Both writes must share LastModified's second (what a time cursor would miss): start
     # just after a second boundary; a loaded machine can push the second write over it, so
     # the scenario is set up again until it holds (the assertions below are unconditional).

@@ -11,10 +11,9 @@ import pytest
 from dagster import AssetKey, DagsterRunStatus, instance_for_test
 from dagster._core.test_utils import create_run_for_test
 
-from f1_pipeline.core.storage import layout
+from f1_pipeline.core.storage import LocalStorage, layout
 from f1_pipeline.core.upload import Look, look
 from f1_pipeline.definitions import build_definitions
-from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
 from f1_pipeline.defs.sensors import source_data
 from f1_pipeline.defs.sensors.source_data import (
     LONGEST_PAUSE,
@@ -23,7 +22,7 @@ from f1_pipeline.defs.sensors.source_data import (
     settle,
     source_data_sensor,
 )
-from f1_pipeline_tests.conftest import local_settings
+from f1_pipeline_tests.conftest import local_env
 from f1_pipeline_tests.defs.sensors.helpers import tick
 
 RACES, RESULTS = layout.source_csv("races"), layout.source_csv("results")
@@ -37,8 +36,7 @@ def instance():
 
 @pytest.fixture
 def resources(data_root):
-    storage = StorageResource(data_root=str(data_root))
-    return {"storage": storage, "step_runner": StepRunnerResource(storage=storage)}
+    return build_definitions(local_env(data_root)).resources
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +84,7 @@ def test_a_dated_listing_waits_only_what_is_left_of_the_quiet_time(monkeypatch):
 
 
 def test_the_listing_dates_its_newest_write(data_root):
-    storage = StorageResource(data_root=str(data_root)).get()
+    storage = LocalStorage(data_root)
     seen = look(storage)
     stamps = [(data_root / key).stat().st_mtime for key in (RACES, RESULTS)]
     assert set(seen.files) == {RACES, RESULTS}
@@ -104,10 +102,9 @@ def test_the_request_covers_every_season_with_a_run_key_from_the_cursor(
     assert request.tags["dagster/asset_partition_range_end"] == "2024"
     assert json.loads(request.tags["f1/source_checksums"]).keys() == {RACES, RESULTS}
     assert request.tags["f1/source_versions"] == "{}"  # a local root has no versions
-    # The seasons become partitions before the run (the daemon applies this first), and
-    # the upload is reported as the raw assets' materialisations.
-    [add] = data.dynamic_partitions_requests
-    assert list(add.partition_keys) == [str(s) for s in range(2018, 2025)]
+    # The seasons are partitions before the run, and the upload is reported as the raw
+    # assets' materialisations.
+    assert instance.get_dynamic_partitions("seasons") == [str(s) for s in range(2018, 2025)]
     assert {e.asset_key for e in data.asset_events} == {
         AssetKey(["source_data", "races"]),
         AssetKey(["source_data", "results"]),
@@ -130,7 +127,7 @@ def test_any_run_writing_the_outputs_is_waited_for(data_root, instance, resource
     create_run_for_test(
         instance, job_name=job, status=DagsterRunStatus.STARTED, asset_selection=selection
     )
-    defs = build_definitions(local_settings(data_root))
+    defs = build_definitions(local_env(data_root))
     data = tick(source_data_sensor, instance, None, defs=defs, resources=resources)
     assert data.run_requests == []
     assert "(it writes the same outputs)" in data.skip_message
@@ -141,5 +138,5 @@ def test_a_run_of_other_assets_is_not_in_the_way(data_root, instance, resources)
         instance, job_name="__ASSET_JOB", status=DagsterRunStatus.STARTED,
         asset_selection={AssetKey(["some", "other"])},
     )  # fmt: skip
-    defs = build_definitions(local_settings(data_root))
+    defs = build_definitions(local_env(data_root))
     assert tick(source_data_sensor, instance, None, defs=defs, resources=resources).run_requests

@@ -4,6 +4,7 @@ notifications delivered to an SQS queue, read by the sensor ticked as the daemon
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 
@@ -11,10 +12,10 @@ import boto3
 import pytest
 from dagster import build_sensor_context, instance_for_test
 
+from f1_pipeline.core.storage import S3Root
 from f1_pipeline.definitions import build_definitions
 from f1_pipeline.defs.sensors import source_queue
 from f1_pipeline.defs.sensors.source_queue import parse_message, source_queue_sensor
-from f1_pipeline.settings import S3Root, Settings
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 from f1_pipeline_tests.defs.sensors.helpers import execute
 
@@ -46,8 +47,7 @@ class QueuePlatform:
     """The code location with the queue sensor (long polls shortened), ticked by hand."""
 
     def __init__(self, instance, s3_client, bucket, sqs, url) -> None:
-        self.settings = Settings.from_env()
-        self.defs = build_definitions(self.settings)
+        self.defs = build_definitions(os.environ)
         self.resources = {
             **self.defs.resources,
             "upload_queue": self.defs.resources["upload_queue"].model_copy(
@@ -183,7 +183,7 @@ def test_parse_message_reads_encoded_keys_under_the_root():
 
 
 def test_a_queue_needs_an_s3_root(tmp_path):
-    from f1_pipeline.settings import SettingsError
+    from f1_pipeline.defs.config import ConfigError
 
-    with pytest.raises(SettingsError, match="F1_SOURCE_QUEUE_URL needs F1_DATA_ROOT=s3://"):
-        Settings.from_env({"F1_DATA_ROOT": str(tmp_path), "F1_SOURCE_QUEUE_URL": "http://q"})
+    with pytest.raises(ConfigError, match="F1_SOURCE_QUEUE_URL needs F1_DATA_ROOT=s3://"):
+        build_definitions({"F1_DATA_ROOT": str(tmp_path), "F1_SOURCE_QUEUE_URL": "http://q"})

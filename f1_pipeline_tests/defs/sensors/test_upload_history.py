@@ -5,14 +5,12 @@ accepted upload publishes, and no season from an older upload survives."""
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 
-from f1_pipeline.core.holds import record_acceptance
-from f1_pipeline.core.upload import listing, listing_upload_id
-from f1_pipeline.settings import Settings
+from f1_pipeline.core.holds import accept
+from f1_pipeline.core.upload import look
 from f1_pipeline_tests.defs.sensors.daemon import daemon
 from f1_pipeline_tests.defs.sensors.test_convergence import World, keep_seasons, sample
 
@@ -55,7 +53,7 @@ def test_random_upload_histories_converge(tmp_path, spark, seed, monkeypatch):
     rng = random.Random(seed)
     env = {"F1_DATA_ROOT": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home")}
     with daemon(tmp_path, env) as loops:
-        world = World(Settings.from_env({**os.environ, **env}), loops, tmp_path)
+        world = World(env["F1_DATA_ROOT"], loops, tmp_path)
         accepted = sample()
         world.upload(*accepted)
         loops.settle()
@@ -83,8 +81,8 @@ def test_random_upload_histories_converge(tmp_path, spark, seed, monkeypatch):
                 # Held: nothing removed; then accepted by name, and published.
                 assert runs[0].status.value == "FAILURE"
                 assert world.published() == world.clean_run(*accepted), step
-                uid = listing_upload_id(listing(world.storage))
-                record_acceptance(world.storage, uid, {"via": "test"}, ["history"])
+                uid = look(world.storage).upload
+                accept(world.storage, uid, {"via": "test"}, ["history"])
                 [run] = loops.settle()
                 assert run.status.value == "SUCCESS"
             if step == "failed-run":

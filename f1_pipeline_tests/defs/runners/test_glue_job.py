@@ -8,7 +8,7 @@ import logging
 import pytest
 from botocore.exceptions import ClientError
 
-from f1_pipeline.defs.runners.glue import (
+from f1_pipeline.defs.runners.glue_job import (
     PIPES_CONTEXT_ARG,
     GlueStopFailed,
     GlueWaitExceeded,

@@ -1,0 +1,65 @@
+"""What every command works with: the environment the CLI was started in (read once, at its
+entry), the code location's Definitions built from it (once, on first use) and their
+resources, and the Dagster home."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, Definitions
+
+    from f1_pipeline.core.spark import Engine
+    from f1_pipeline.core.storage import Storage
+
+DEFAULT_HOME = ".dagster"
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
+
+
+@dataclass
+class Cli:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env.get("DAGSTER_HOME") or DEFAULT_HOME).resolve()
+
+    @cached_property
+    def defs(self) -> Definitions:
+        from f1_pipeline.definitions import build_definitions
+
+        return build_definitions(self.env)
+
+    def resource(self, key: str) -> Any:
+        return (self.defs.resources or {})[key]
+
+    @property
+    def storage(self) -> Storage:
+        from f1_pipeline.defs.constants import STORAGE_KEY
+
+        return self.resource(STORAGE_KEY).get()
+
+    @property
+    def step_runner(self) -> Any:
+        from f1_pipeline.defs.constants import STEP_RUNNER_KEY
+
+        return self.resource(STEP_RUNNER_KEY)
+
+    def spark_engine(self) -> Engine:
+        return self.step_runner.spark.engine()
+
+    @property
+    def dagster_url(self) -> str:
+        from f1_pipeline.defs.constants import ALERTS_KEY
+
+        return str(self.resource(ALERTS_KEY).ui_url)
+
+    def instance(self) -> DagsterInstance:
+        from f1_pipeline.defs.instance import open_instance
+
+        return open_instance(self.home, self.env)
