@@ -31,8 +31,8 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
     available = client.season_partitions(url)  # first: says when no webserver answers
     if not client.daemon_serves(cli.instance()):
         raise CommandError(
-            f"no Dagster daemon serves DAGSTER_HOME={cli.home} to execute backfills (start "
-            "both with `make ui`, or `dagster-daemon run` beside the webserver)"
+            f"DAGSTER_HOME={cli.home} has no running daemon to execute backfills (start both "
+            "with `make ui`, or `dagster-daemon run` beside the webserver)"
         )
     unknown = [s for s in wanted if s not in available]
     if unknown:

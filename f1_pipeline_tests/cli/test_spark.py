@@ -88,7 +88,7 @@ def test_start_status_run_stop(tmp_path, monkeypatch, capsys):
 
         # Runs in processes of their own (as under the daemon) find it and use it.
         script = Path(sys.executable).with_name("f1-pipeline")
-        done = subprocess.run([str(script), "-v", "run"], capture_output=True, text=True,
+        done = subprocess.run([str(script), "run", "-v"], capture_output=True, text=True,
                               timeout=600)  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
         assert f"Spark: the Connect server at {warm.url}" in done.stderr

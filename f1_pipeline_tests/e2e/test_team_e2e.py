@@ -150,6 +150,14 @@ def test_the_team_set_up_publishes_reloads_and_stops_cleanly(bucket, s3_client, 
         os.environ.update(pg_env)
         try:
             with DagsterInstance.from_config(str(home)) as instance:
+                # The files are published before the run ends (its checks, its events).
+                done = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE}
+
+                def ended() -> bool:
+                    statuses = {r.status for r in instance.get_runs(RunsFilter(job_name="f1_job"))}
+                    return statuses <= done
+
+                wait_until(ended, 120, "the runs' end", log)
                 runs = instance.get_runs(RunsFilter(job_name="f1_job"))
                 assert len(runs) >= 2
                 assert {r.status for r in runs} == {DagsterRunStatus.SUCCESS}

@@ -84,10 +84,10 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
         # The Resources page: what each resource is and how it is configured; the alert
         # webhook (a secret) only as the name of its environment variable.
         resources = _resources(url)
-        assert set(resources) == {"storage", "step_runner", "alerts", "catalog"}
+        assert set(resources) == {"storage", "step_runner", "alerts", "catalog", "freshness"}
         assert resources["storage"]["data_root"] == ("VALUE", str(data_root))
         assert resources["step_runner"]["mode"] == ("VALUE", "local")
-        assert resources["step_runner"]["spark_master"] == ("VALUE", "local[*]")
+        assert resources["step_runner"]["hold_max_shrink_percent"] == ("VALUE", 10.0)
         assert resources["alerts"]["webhook_url"] == ("ENV_VAR", "F1_ALERT_WEBHOOK_URL")
         assert all(r["description"] for r in resources.values())
         assert "s3cr3t-token" not in json.dumps(graphql(url, _RESOURCES))

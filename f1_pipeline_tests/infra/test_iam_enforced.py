@@ -210,7 +210,7 @@ def _enforced_world(url: str) -> tuple[World, str]:
 def test_each_principal_can_do_its_job_and_nothing_else(world, tmp_path, spark, project_wheel):
     world, queue = world
     # bootstrap, with exactly the documented actions, makes the bucket.
-    assert bootstrap_bucket(world.client("bootstrap", "s3"), BUCKET, REGION, tls_only=False)
+    assert bootstrap_bucket(world.client("bootstrap", "s3"), BUCKET, tls_only=False)
     _denied(lambda: world.client("bootstrap", "s3").put_object(Bucket=BUCKET, Key="x", Body=b""))
     # The stack (an administrator) wires the upload events to the queue.
     stack = world.client("stack", "s3")

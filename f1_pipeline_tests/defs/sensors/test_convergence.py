@@ -149,8 +149,8 @@ def test_a_truncated_upload_is_held_then_published_once_accepted(world):
     assert "2018" not in world.daemon.instance.get_dynamic_partitions("seasons")
 
 
-def test_a_failed_run_is_not_requested_again_until_something_changes(world, monkeypatch):
-    from f1_pipeline.core.steps import stats
+def test_a_failed_run_is_not_requested_again_until_something_changes(world):
+    from f1_pipeline.core.steps import publish
 
     races, results = sample()
     world.upload(races, results)
@@ -158,13 +158,14 @@ def test_a_failed_run_is_not_requested_again_until_something_changes(world, monk
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the stats step")
 
-    monkeypatch.setattr(stats, "contract_json", broken)
-    [failed] = world.daemon.settle()
-    assert failed.status.value == "FAILURE"
-    assert world.daemon.settle() == []  # no retry storm
-    reason = world.daemon.skip_reason(SENSOR)
-    assert f"run {failed.run_id} ended FAILURE after Dagster's retries" in reason
-    monkeypatch.undo()
+    # Its own patch (undoing the test's monkeypatch would also undo aws_env's endpoint).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(publish, "contract_json", broken)
+        [failed] = world.daemon.settle()
+        assert failed.status.value == "FAILURE"
+        assert world.daemon.settle() == []  # no retry storm
+        reason = world.daemon.skip_reason(SENSOR)
+        assert f"run {failed.run_id} ended FAILURE after Dagster's retries" in reason
     # New data: requested again (a new state), and published.
     world.upload(races, with_result(results, 2))
     [again] = world.daemon.settle()

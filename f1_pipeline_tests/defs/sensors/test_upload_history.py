@@ -48,7 +48,7 @@ STEPS = ["edit", "remove", "add", "bad", "failed-run"]
 
 @pytest.mark.parametrize("seed", [7, 23])
 def test_random_upload_histories_converge(tmp_path, spark, seed, monkeypatch):
-    from f1_pipeline.core.steps import stats
+    from f1_pipeline.core.steps import publish
 
     rng = random.Random(seed)
     env = {"F1_DATA_ROOT": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "home")}
@@ -73,7 +73,8 @@ def test_random_upload_histories_converge(tmp_path, spark, seed, monkeypatch):
                 candidate = (races.replace(b"Grand Prix", b"Grand Prix \xe9", 1), results)
             else:  # a run that fails after Dagster's retries: a bug in the stats step
                 candidate = _edit_a_result(races, results, rng)
-                monkeypatch.setattr(stats, "contract_json", _broken)
+                broken = pytest.MonkeyPatch()  # its own: the test's also holds the env
+                broken.setattr(publish, "contract_json", _broken)
             world.upload(*candidate)
             runs = loops.settle()
             assert len(runs) <= 1, step  # one run per upload, no retry storm
@@ -88,7 +89,7 @@ def test_random_upload_histories_converge(tmp_path, spark, seed, monkeypatch):
             if step == "failed-run":
                 assert runs[0].status.value == "FAILURE"
                 assert loops.settle() == []  # not requested again by itself
-                monkeypatch.undo()
+                broken.undo()
                 assert world.published() == world.clean_run(*accepted), step
                 continue
             if step != "bad":
