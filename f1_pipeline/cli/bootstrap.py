@@ -175,8 +175,7 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
     template, client = template_path(args.template), aws_client("s3")
     # botocore's endpoint, wherever it came from (AWS_ENDPOINT_URL[_S3], the config file).
     endpoint = client.meta.endpoint_url
-    tls_only = tls_policy_applies(endpoint)
-    if not tls_only:
+    if not (tls_only := tls_policy_applies(endpoint)):
         warning = "the TLS-only bucket policy is not applied (it would deny every request)"
         print(f"warning: {endpoint} is plain HTTP: {warning}", file=sys.stderr)
     changes = bootstrap_bucket(

@@ -29,10 +29,19 @@ from f1_pipeline.cli.errors import CommandError
 SERVICE_USER = "postgres"  # the OS user the server runs as when we are root
 ROLE = "dagster"  # the database superuser Dagster connects as
 DATABASE = "dagster"
+# psycopg2's connection keywords -> the DAGSTER_PG_* variables our instance template reads.
+PG_ENV = {"host": "DAGSTER_PG_HOST", "port": "DAGSTER_PG_PORT", "dbname": "DAGSTER_PG_DB",
+          "user": "DAGSTER_PG_USERNAME", "password": "DAGSTER_PG_PASSWORD"}  # fmt: skip
 
 
 def available() -> bool:
     return shutil.which("initdb") is not None and shutil.which("postgres") is not None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
 
 
 def write_private(path: Path, text: str) -> None:
@@ -104,9 +113,7 @@ class Cluster:
             ])  # fmt: skip
         finally:
             pwfile.unlink(missing_ok=True)
-        with socket.socket() as probe:  # a free port, the server's from now on
-            probe.bind(("127.0.0.1", 0))
-            (self.root / "server.json").write_text(json.dumps({"port": probe.getsockname()[1]}))
+        (self.root / "server.json").write_text(json.dumps({"port": free_port()}))  # from now on
         return self
 
     def options(self) -> list[str]:
@@ -147,10 +154,5 @@ class Cluster:
 
     def env(self, database: str = DATABASE) -> dict[str, str]:
         """The DAGSTER_PG_* variables our instance template reads."""
-        return {
-            "DAGSTER_PG_HOST": "127.0.0.1",
-            "DAGSTER_PG_PORT": str(self.port),
-            "DAGSTER_PG_DB": database,
-            "DAGSTER_PG_USERNAME": ROLE,
-            "DAGSTER_PG_PASSWORD": self.password,
-        }
+        args = self.connect_args(database)
+        return {name: str(args[key]) for key, name in PG_ENV.items()}

@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -32,10 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.cli.postgres import Cluster, free_port, write_private
 
 if TYPE_CHECKING:
     from f1_pipeline.cli.context import Cli
-    from f1_pipeline.cli.postgres import Cluster
 
 LOCATION = "f1_pipeline"  # the code location's name everywhere (state and history key)
 CODE_MODULE = "f1_pipeline.definitions"
@@ -85,7 +84,6 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
 
 def _cluster(cli: Cli) -> Cluster | None:
     """The home's own PostgreSQL, or None when DAGSTER_PG_* name a server."""
-    from f1_pipeline.cli.postgres import Cluster
     from f1_pipeline.defs.instance import storage_of
 
     named = storage_of(cli.env) == "postgres"
@@ -102,18 +100,6 @@ def team_env(cli: Cli, url: str | None = None) -> dict[str, str]:
             **({"F1_DAGSTER_URL": url} if url else {})}  # fmt: skip
 
 
-def _refuse_sqlite_home(cli: Cli) -> None:
-    from f1_pipeline.defs.instance import generated_storage
-
-    config = cli.home / "dagster.yaml"
-    if config.exists() and generated_storage(config.read_text()) == "sqlite":
-        raise CommandError(
-            f"{config} keeps Dagster's runs in SQLite (the `make ui` home): the team set-up "
-            "needs a home of its own (`make team` uses .dagster-team) or an operator's "
-            "dagster.yaml on PostgreSQL"
-        )
-
-
 def _environment(env: Mapping[str, str]) -> str:
     # Each value in double quotes (ours: paths, ports, a URL, URL-safe secrets).
     return ",".join(f'{name}="{value}"' for name, value in env.items())
@@ -127,8 +113,6 @@ def _program(argv: list[str], cwd: Path, env: dict | None = None, /, **more: str
 
 def write_conf(team: Path, env: Mapping[str, str], programs: Mapping[str, dict]) -> None:
     """supervisord's conf, 0600 from creation on; ``env``: every program's variables."""
-    from f1_pipeline.cli.postgres import write_private
-
     sock, conf, text = team / "supervisor.sock", configparser.RawConfigParser(), io.StringIO()
     conf.read_dict({
         "supervisord": {"logfile": team / "supervisord.log", "pidfile": team / "supervisord.pid",
@@ -177,11 +161,6 @@ def _wait(team: Path, what: str, program: str | None, ready: Callable[[], object
         time.sleep(0.5)
 
 
-def _free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
-
-
 def programs(cli: Cli, args: argparse.Namespace, ports: tuple[int, int], token: str) -> dict:
     """supervisord's programs (the home's cluster initialised): the home's PostgreSQL, the
     warm engine and Dagster's processes (the code server's runs on that engine)."""
@@ -223,7 +202,7 @@ def up(cli: Cli, args: argparse.Namespace) -> int:
 
     from f1_pipeline.cli import webserver
     from f1_pipeline.core.spark import TOKEN_ENV, WarmEngine, port_open, process_start
-    from f1_pipeline.defs.instance import prepare_home
+    from f1_pipeline.defs.instance import generated_storage, prepare_home
 
     home, team = cli.home, team_dir(cli.home)
     if _states(team)[1]:
@@ -231,12 +210,18 @@ def up(cli: Cli, args: argparse.Namespace) -> int:
     url = f"http://127.0.0.1:{args.port}"
     if webserver.webserver_up(url):
         raise CommandError(f"something already serves {url} (`make ui`?): stop it, or --port")
-    _refuse_sqlite_home(cli)
+    config = home / "dagster.yaml"
+    if config.exists() and generated_storage(config.read_text()) == "sqlite":
+        raise CommandError(
+            f"{config} keeps Dagster's runs in SQLite (the `make ui` home): the team set-up "
+            "needs a home of its own (`make team` uses .dagster-team) or an operator's "
+            "dagster.yaml on PostgreSQL"
+        )
     (team / "logs").mkdir(parents=True, exist_ok=True)
     if (cluster := _cluster(cli)) is not None:
         cluster.init()
-    spark_port, token = _free_port(), secrets.token_urlsafe(24)
-    every = programs(cli, args, (spark_port, _free_port()), token)
+    spark_port, token = free_port(), secrets.token_urlsafe(24)
+    every = programs(cli, args, (spark_port, free_port()), token)
     spark_url = f"sc://localhost:{spark_port}"
     env = team_env(cli, url)
     # The servers first; Dagster's programs once their instance is ready.

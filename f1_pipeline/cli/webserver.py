@@ -20,6 +20,8 @@ from dagster import AssetKey, DagsterInstance
 
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.defs.assets.stats import SEASON_STATS
+from f1_pipeline.defs.graphql import WebserverError
+from f1_pipeline.defs.graphql import graphql as query_webserver
 
 LOCATION = "f1_pipeline"  # workspace.yaml's and [tool.dg]'s code location name
 REPOSITORY = "__repository__"  # the one a Definitions object makes
@@ -29,22 +31,12 @@ TERMINAL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CAN
 
 
 def graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    request = urllib.request.Request(
-        f"{url}/graphql",
-        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            body = json.loads(response.read())
-    except (urllib.error.URLError, OSError) as err:
+        return query_webserver(url, query, variables)
+    except WebserverError as err:
         raise CommandError(
-            f"cannot reach the Dagster webserver at {url} ({err}); start it with `make ui` "
-            "(backfills run on its daemon) or set F1_DAGSTER_URL"
+            f"{err}; start it with `make ui` (backfills run on its daemon) or set F1_DAGSTER_URL"
         ) from None
-    if body.get("errors"):
-        raise CommandError(f"GraphQL error: {body['errors'][0].get('message')}")
-    return body["data"]
 
 
 def webserver_up(url: str, timeout: float = 0.5) -> bool:

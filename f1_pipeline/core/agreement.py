@@ -18,10 +18,11 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
-from f1_pipeline.core.contract import CONTRACT_KEYS
+from f1_pipeline.core.contract import CONTRACT_KEYS, STATS_SCHEMA
 from f1_pipeline.core.glue_catalog import SEASON_TABLE
 from f1_pipeline.core.lineage import SeasonEntry, read_manifest
 from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
@@ -93,6 +94,15 @@ def _files_as_recorded(storage: Storage, season: str, entry: SeasonEntry, out: A
     return ok
 
 
+def _invalid(document: Any) -> list[str]:
+    """Where ``document`` breaks the contract's JSON Schema (STATS_SCHEMA), first few."""
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(STATS_SCHEMA).iter_errors(document), key=str)
+    return [f"breaks the schema at {'/'.join(map(str, e.absolute_path)) or 'the top'}: "
+            f"{e.message}" for e in errors[:3]]  # fmt: skip
+
+
 def _contract_rows(storage: Storage, seasons: list[str], out: Agreement) -> pa.Table:
     rows = []
     for season in seasons:
@@ -102,8 +112,12 @@ def _contract_rows(storage: Storage, seasons: list[str], out: Agreement) -> pa.T
         except (ValueError, ObjectNotFound) as err:
             out.problems.append(f"{storage.uri(key)}: unreadable ({type(err).__name__})")
             continue
-        for record in records:
-            row = {"season": int(season)}
+        for problem in _invalid(records):
+            out.problems.append(f"{storage.uri(key)}: {problem}")
+        for record in records if isinstance(records, list) else []:
+            if not isinstance(record, dict):
+                continue
+            row: dict[str, Any] = {"season": int(season)}
             row.update({CONTRACT_COLUMNS[k]: record.get(k) for k in CONTRACT_KEYS})
             rows.append(row)
     schema = pa.schema([("season", pa.int32()), ("race_name", pa.string()),

@@ -60,6 +60,53 @@ SEASON_TABLE_COLUMNS = (SEASON_COLUMN, *SEASON_FILE_COLUMNS)
 SEASON_FILE_SCHEMA = pa.schema([(name, kind) for name, kind, _ in SEASON_FILE_COLUMNS])
 
 
+_DATETIME = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+             r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.000$")  # fmt: skip
+
+# The contract as a JSON Schema (2020-12), published beside the outputs as
+# results/stats.schema.json: what a consumer validates a stats_{year}.json against. It lives
+# in this module, so it is versioned with the stats code (core/code_version.py).
+STATS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "f1-pipeline stats_{year}.json",
+    "description": "One season's races, sorted by round: every race of the season in "
+    "races.csv, races without results included.",
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(CONTRACT_KEYS),
+        "properties": {
+            "Race Name": {"type": "string", "minLength": 1, "description": "name, races.csv"},
+            "Race Round": {"type": "integer", "minimum": 1, "description": "round, races.csv"},
+            "Race Datetime": {
+                "type": "string",
+                "pattern": _DATETIME,
+                "description": "date + time, UTC, YYYY-MM-DDTHH:MM:SS.000 (no offset); "
+                "00:00:00 when the time is missing",
+            },
+            "Race Winning driverId": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "the driver with position 1 (shared drives: the lowest "
+                "resultId); null when the race has no such row",
+            },
+            "Race Fastest Lap": {
+                "type": ["string", "null"],
+                "minLength": 1,
+                "description": "the winner's fastestLapTime as in the source; null if missing",
+            },
+        },
+    },
+}
+
+
+def schema_json(stats_code: str) -> bytes:
+    """results/stats.schema.json: the schema, with the stats code version it belongs to."""
+    document = {**STATS_SCHEMA, "$comment": f"f1-pipeline stats code {stats_code}"}
+    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+
+
 def contract_record(row: Mapping[str, Any]) -> dict[str, Any]:
     """One race in the published contract."""
     winner = row["winner_driver_id"]

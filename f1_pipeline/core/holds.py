@@ -64,7 +64,8 @@ def held_changes(
     """What the upload summarised by ``after`` (per season) would remove from the last
     accepted one (``before``) and from the published seasons; empty when nothing suspicious.
     One phrase per finding, seasons in order: "would withdraw 2018, 2019 (published)",
-    "2024 would lose 14 of 24 races", "2024 rounds 11, 12 would lose their winner"."""
+    "2024 would lose 14 of 24 races", "2024 rounds 11, 12 would lose their winner",
+    "2023 round 6 (Monaco Grand Prix) would vanish" (a race that had results, gone)."""
     known = {*before, *published}
     gone = sorted((s for s in known if s not in after), key=int)
     found = []
@@ -86,6 +87,9 @@ def held_changes(
         still_raced = lost_winners & set(new.rounds or lost_winners)
         if still_raced:
             found.append(f"{season} {_rounds(still_raced)} would lose their winner")
+        vanished = sorted((int(r), name) for r, name in old.raced.items()
+                          if int(r) not in new.rounds)  # fmt: skip
+        found += [f"{season} round {r} ({name}) would vanish" for r, name in vanished]
     return found
 
 

@@ -103,13 +103,15 @@ class Table(Record):
 @dataclass(frozen=True)
 class SeasonSummary(Record):
     """What a season holds: its content fingerprint (see transforms/fingerprints.py), races
-    and results counted, its rounds and those with a winner."""
+    and results counted, its rounds, those with a winner, and the races that have results
+    (round -> name; a record written before 0.2.0 has none)."""
 
     fingerprint: str
     races: int
     results: int
     rounds: list[int] = field(default_factory=list)
     winners: list[int] = field(default_factory=list)
+    raced: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

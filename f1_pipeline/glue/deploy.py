@@ -21,8 +21,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from f1_pipeline.core.code_version import wheel_code_versions
 from f1_pipeline.core.storage import ObjectNotFound, layout
 from f1_pipeline.core.storage.s3 import S3Storage
@@ -87,36 +85,26 @@ def built_wheel() -> Iterator[Path]:
         source.mkdir()
         for name in ("pyproject.toml", "setup.cfg", "README.md"):
             shutil.copyfile(root / name, source / name)
-        shutil.copytree(
-            root / "f1_pipeline", source / "f1_pipeline",
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )  # fmt: skip
-        subprocess.run(
-            # Offline: the build tools are this package's own dependencies.
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
-             "--no-build-isolation", "--wheel-dir", str(out), str(source)],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(root / "f1_pipeline", source / "f1_pipeline", ignore=ignore)
+        # Offline: the build tools are this package's own dependencies.
+        pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index"]
+        build = ["--no-build-isolation", "--wheel-dir", str(out), str(source)]
+        subprocess.run([*pip, *build], check=True, capture_output=True)
         wheels = sorted(out.glob("f1_pipeline-*.whl"))
         if len(wheels) != 1:
             raise DeployError(f"expected one f1_pipeline wheel, found {wheels}")
         yield wheels[0]
 
 
-def _md5_etag(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
 def _put_if_changed(storage: S3Storage, key: str, data: bytes, done: Deployment) -> None:
-    try:
-        same = storage.info(key).checksum == _md5_etag(data)
+    try:  # an S3 ETag is the MD5 of a single-part upload's bytes
+        same = storage.info(key).checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
     except ObjectNotFound:
         same = False
-    if same:
-        done.unchanged.append(storage.uri(key))
-    else:
+    if not same:
         storage.write_bytes(key, data)
-        done.uploaded.append(storage.uri(key))
+    (done.unchanged if same else done.uploaded).append(storage.uri(key))
 
 
 # Tags on the job (the stack tags what it makes the same way).
@@ -138,12 +126,10 @@ def job_arguments(
     storage: S3Storage, wheel_name: str, job_name: str, code: dict[str, str] | None = None
 ) -> dict[str, str]:
     """The job arguments deploy owns (the stack sets none); any others on the job are kept."""
-    modules = (
-        f"{storage.uri(layout.glue_wheel(wheel_name))},dagster-pipes=={version('dagster-pipes')}"
-    )
+    wheel = storage.uri(layout.glue_wheel(wheel_name))
     return {
         "--job-language": "python",
-        "--additional-python-modules": modules,
+        "--additional-python-modules": f"{wheel},dagster-pipes=={version('dagster-pipes')}",
         # Our wheel's own requirements (pyspark, dagster...) must not replace Glue's.
         "--python-modules-installer-option": "--no-deps",
         # Observability: job metrics, the Spark UI's event logs, continuous logs.
@@ -160,10 +146,8 @@ def job_arguments(
 def _get_job(glue: Any, name: str) -> dict[str, Any] | None:
     try:
         return glue.get_job(JobName=name)["Job"]
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "EntityNotFoundException":
-            return None
-        raise
+    except glue.exceptions.EntityNotFoundException:
+        return None
 
 
 def deploy(
@@ -180,13 +164,9 @@ def deploy(
         )
     done = Deployment(job_name, storage.uri(""), {})
     _put_if_changed(storage, layout.glue_entry_script(), entry_script(), done)
-
     _put_if_changed(storage, layout.glue_wheel(wheel.name), wheel.read_bytes(), done)
-    command = {
-        "Name": "glueetl",
-        "PythonVersion": "3",
-        "ScriptLocation": storage.uri(layout.glue_entry_script()),
-    }
+    script = storage.uri(layout.glue_entry_script())
+    command = {"Name": "glueetl", "PythonVersion": "3", "ScriptLocation": script}
     arguments = job_arguments(storage, wheel.name, job_name, wheel_code_versions(wheel))
     if existing is None:
         glue.create_job(
@@ -211,12 +191,11 @@ def deploy(
 
 
 def describe(done: Deployment) -> list[str]:
-    job = done.job
-    args = job.get("DefaultArguments", {})
-    lines = [f"Glue job {done.job_name}: {done.action}"]
-    lines += [f"  uploaded  {uri}" for uri in done.uploaded]
-    lines += [f"  unchanged {uri}" for uri in done.unchanged]
-    lines += [
+    job, args = done.job, done.job.get("DefaultArguments", {})
+    return [
+        f"Glue job {done.job_name}: {done.action}",
+        *(f"  uploaded  {uri}" for uri in done.uploaded),
+        *(f"  unchanged {uri}" for uri in done.unchanged),
         f"  role            {job.get('Role')}",
         f"  glue version    {job.get('GlueVersion')}",
         f"  workers         {job.get('NumberOfWorkers')} x {job.get('WorkerType')}",
@@ -227,4 +206,3 @@ def describe(done: Deployment) -> list[str]:
         f"  use it with     F1_SPARK_MODE=glue F1_GLUE_JOB_NAME={done.job_name} "
         f"F1_DATA_ROOT={done.data_root}",
     ]
-    return lines

@@ -6,10 +6,12 @@ from dagster_graphql.schema import create_schema
 from graphql import parse, validate
 
 from f1_pipeline.cli import webserver
+from f1_pipeline.defs.sensors import ticks
 
 DOCUMENTS = {
     name: value
-    for name, value in vars(webserver).items()
+    for module in (webserver, ticks)
+    for name, value in vars(module).items()
     if name.startswith("_")
     and name.isupper()
     and isinstance(value, str)
@@ -18,7 +20,7 @@ DOCUMENTS = {
 
 
 def test_the_cli_sends_documents():
-    assert {"_LAUNCH", "_STATUS", "_FAILURES", "_RELOAD"} <= set(DOCUMENTS)
+    assert {"_LAUNCH", "_STATUS", "_FAILURES", "_RELOAD", "_TICKS"} <= set(DOCUMENTS)
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))

@@ -58,3 +58,16 @@ def test_a_parquet_table_losing_a_race_or_a_file_is_named(published_sample, tmp_
     assert any(p.startswith(f"{parquet}: changed since") for p in problems)
     assert f"season 2019 round {table.num_rows}: only in the JSON" in problems
     assert f"{root / layout.stats_json(2023)}: missing (the manifest lists it)" in problems
+
+
+def test_a_file_breaking_the_schema_is_named(published_sample, tmp_path):
+    root = copy_root(published_sample, tmp_path / "data")
+    path = root / layout.stats_json(2019)
+    races = json.loads(path.read_text())
+    races[0]["Race Datetime"] = "2019-03-17T05:10:00Z"
+    path.write_text(json.dumps(races, indent=2))
+    problems = check_published(LocalStorage(root)).problems
+    assert (
+        f"{path}: breaks the schema at 0/Race Datetime: '2019-03-17T05:10:00Z' does not match"
+        in (" ".join(problems))
+    )

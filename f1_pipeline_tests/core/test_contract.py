@@ -66,3 +66,33 @@ def test_season_table_parquet_round_trips():
     assert table.num_rows == 1
     assert table.column("fastest_lap_ms").to_pylist() == [88300]
     assert str(table.schema.field("race_start_utc").type) == "timestamp[us, tz=UTC]"
+
+
+def test_every_golden_file_is_valid_against_the_published_schema(expected_dir, published_sample):
+    """The contract as a JSON Schema (2020-12): what the golden files are, published beside
+    the outputs under a name no `stats_*.json` glob picks up, versioned with the stats code."""
+    from jsonschema import Draft202012Validator
+
+    from f1_pipeline.core.code_version import code_versions
+    from f1_pipeline.core.storage import layout
+
+    published = published_sample / layout.stats_schema()
+    schema = json.loads(published.read_text())
+    Draft202012Validator.check_schema(schema)
+    assert code_versions()["stats"] in schema["$comment"]
+    assert published not in set(published.parent.glob("stats_*.json"))
+    validator = Draft202012Validator(schema)
+    golden = sorted(expected_dir.glob("stats_*.json"))
+    assert len(golden) == 7
+    for path in golden:
+        assert list(validator.iter_errors(json.loads(path.read_text()))) == [], path.name
+    # What the schema refuses: an offset, a missing key, a string winner, a NaN-free float.
+    race = json.loads(golden[-1].read_text())[0]
+    for bad in (
+        {**race, "Race Datetime": "2024-03-02T15:00:00.000+00:00"},
+        {k: v for k, v in race.items() if k != "Race Fastest Lap"},
+        {**race, "Race Winning driverId": "830"},
+        {**race, "Race Round": 1.5},
+        {**race, "Extra": 1},
+    ):
+        assert list(validator.iter_errors([bad])), bad

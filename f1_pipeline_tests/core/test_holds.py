@@ -58,6 +58,19 @@ def test_a_race_losing_its_winner_is_held_a_vanished_race_is_counted_as_a_race()
     ]
 
 
+def test_a_race_that_had_results_never_vanishes_unnoticed():
+    raced = {"5": "Miami Grand Prix", "6": "Monaco Grand Prix"}
+    before = {"2023": SeasonSummary("fp", 22, 440, list(range(1, 23)), list(range(1, 23)), raced)}
+    after = {"2023": SeasonSummary("fp2", 21, 420, [r for r in range(1, 23) if r != 6],
+                                   [r for r in range(1, 23) if r != 6])}  # fmt: skip
+    assert held_changes(before, ["2023"], after, POLICY) == [
+        "2023 round 6 (Monaco Grand Prix) would vanish"
+    ]
+    # A record from before 0.2.0 names no races with results: the older rules alone.
+    older = {"2023": SeasonSummary("fp", 22, 440, list(range(1, 23)), list(range(1, 23)))}
+    assert held_changes(older, ["2023"], after, POLICY) == []
+
+
 def test_the_message_names_the_upload_and_how_to_accept_it():
     uid = upload_id({"races": "a", "results": "b"})
     assert (

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.cli.webserver import graphql
+from f1_pipeline.defs.graphql import WebserverError, graphql
 from f1_pipeline_tests.conftest import REPO
 
 
@@ -37,12 +36,12 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextmanager
 def dagster_dev(
-    log_path: Path, wait_for_graphql: bool = True, webserver_only: bool = False
+    log_path: Path, wait_for_graphql: bool = True, webserver_only: bool = False, port: int = 0
 ) -> Iterator[str]:
     """Run `dg dev` (or, ``webserver_only``, the webserver without a daemon on
-    workspace.yaml) on a free loopback port with the current environment (F1_DATA_ROOT,
-    DAGSTER_HOME, …); yield its URL."""
-    port = free_port()
+    workspace.yaml) on loopback (``port``, else a free one) with the current environment
+    (F1_DATA_ROOT, DAGSTER_HOME, …); yield its URL."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
     command = (
@@ -66,7 +65,7 @@ def dagster_dev(
             try:
                 graphql(url, "{ version }")
                 break
-            except CommandError:
+            except WebserverError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"dg dev did not start:\n{log_path.read_text()[-3000:]}"

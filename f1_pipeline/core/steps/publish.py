@@ -10,11 +10,11 @@ from contextlib import ExitStack
 from typing import Any
 
 from f1_pipeline.core.code_version import code_versions
-from f1_pipeline.core.contract import contract_json, season_table_parquet
+from f1_pipeline.core.contract import contract_json, schema_json, season_table_parquet
 from f1_pipeline.core.lineage import Commit, SeasonEntry
 from f1_pipeline.core.steps.base import Phases
 from f1_pipeline.core.steps.metadata import markdown_table
-from f1_pipeline.core.storage import ObjectInfo, Storage, layout
+from f1_pipeline.core.storage import ObjectInfo, ObjectNotFound, Storage, layout
 
 # A season partition's races: Dagster's key for a partition's row count.
 PARTITION_ROWS = "dagster/partition_row_count"
@@ -64,6 +64,17 @@ def publish_season_files(
             results=summary.results if summary else None,
         )
     return done, entries
+
+
+def publish_schema(storage: Storage) -> None:
+    """results/stats.schema.json, when it is not already this code's."""
+    data = schema_json(code_versions()["stats"])
+    try:
+        same = storage.read_bytes(layout.stats_schema()) == data
+    except ObjectNotFound:
+        same = False
+    if not same:
+        storage.write_bytes(layout.stats_schema(), data)
 
 
 def _write_all(

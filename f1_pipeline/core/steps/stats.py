@@ -27,6 +27,7 @@ from f1_pipeline.core.steps.metadata import capped, path
 from f1_pipeline.core.steps.publish import (
     PARTITION_ROWS,
     RUN_TOTALS,
+    publish_schema,
     season_files,
     season_metadata,
     shared_drives,
@@ -103,6 +104,7 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
         entries |= withdraw_seasons(storage, withdraw, commit, ctx.run_id)
         if entries:
             record_published(storage, entries, ctx.run_id)
+            publish_schema(storage)
     _log(ctx, rows, withdraw, kept)
     ctx.log.info(
         f"published {len(files)} files for {len(by_season)} season(s); {len(unchanged)} unchanged"

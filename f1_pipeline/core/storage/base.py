@@ -65,8 +65,13 @@ class Storage(abc.ABC):
     def uri(self, key: str) -> str:
         """A human-readable location for ``key`` (used in messages and metadata)."""
 
-    @abc.abstractmethod
-    def exists(self, key: str) -> bool: ...
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is there (through :meth:`info`; backends may check cheaper)."""
+        try:
+            self.info(key)
+        except ObjectNotFound:
+            return False
+        return True
 
     @abc.abstractmethod
     def info(self, key: str, version_id: str | None = None) -> ObjectInfo:
@@ -114,10 +119,11 @@ class Storage(abc.ABC):
         ``archive_key``. Returns where the old content stays, or None when there was
         nothing to withdraw."""
 
-    @abc.abstractmethod
     def spark_uri(self, key: str) -> str:
         """Where a Spark session reading the root directly finds ``key`` (a path locally,
-        ``s3://`` on S3, which Glue's Spark reads natively and local pyspark cannot)."""
+        ``s3://`` on S3, which Glue's Spark reads natively and local pyspark cannot): its
+        :meth:`uri`, for both backends."""
+        return self.uri(key)
 
     @abc.abstractmethod
     def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:

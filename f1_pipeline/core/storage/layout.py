@@ -39,6 +39,11 @@ def stats_json(season: int | str) -> str:
     return f"{RESULTS_PREFIX}stats_{season}.json"
 
 
+def stats_schema() -> str:
+    """The contract's JSON Schema: beside the files, under no ``stats_*.json`` name."""
+    return f"{RESULTS_PREFIX}stats.schema.json"
+
+
 def stats_parquet(season: int | str) -> str:
     return f"{SEASON_TABLE_PREFIX}{SEASON_PARTITION}={season}/season_stats.parquet"
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from f1_pipeline.core.storage.base import (
     ObjectInfo,
@@ -19,17 +21,12 @@ from f1_pipeline.core.storage.base import (
     WriteConflict,
 )
 
-_CHUNK = 1 << 20
-
 
 def _umask() -> int:
     """This process's umask, without changing it (Linux reports it in /proc)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
+    with suppress(OSError):
+        if found := re.search(r"^Umask:\s*([0-7]+)", Path("/proc/self/status").read_text(), re.M):
+            return int(found[1], 8)
     return 0o022
 
 
@@ -48,11 +45,8 @@ def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class LocalStorage(Storage):
@@ -68,7 +62,7 @@ class LocalStorage(Storage):
         # Lexical: `..` cannot leave the root, while a directory the operator symlinked
         # into it stays usable (and no file system call is paid per key).
         path = Path(os.path.normpath(self.root / key))
-        if self.root != path and self.root not in path.parents:
+        if not path.is_relative_to(self.root):
             raise StorageError(f"key {key!r} escapes the storage root {self.root}")
         return path
 
@@ -87,18 +81,14 @@ class LocalStorage(Storage):
             raise ObjectNotFound(f"{path}: file not found") from None
         if not path.is_file():
             raise ObjectNotFound(f"{path}: file not found")
-        cached = _CHECKSUMS.get(path)
-        if cached and cached[0] == _stamp(stat):
-            checksum = cached[1]
-        else:
+        stamp, checksum = _CHECKSUMS.get(path, (None, ""))
+        if stamp != _stamp(stat):
             checksum = sha256_file(path)
             _CHECKSUMS[path] = (_stamp(stat), checksum)
         return ObjectInfo(key=key, size=stat.st_size, checksum=checksum, written_by=stat.st_mtime)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
-        if not base.is_dir():
-            return []
         keys = sorted(
             p.relative_to(self.root).as_posix()
             for p in base.rglob("*")
@@ -106,21 +96,21 @@ class LocalStorage(Storage):
         )
         return [self.info(k) for k in keys if k.startswith(prefix)]
 
-    def read_bytes(self, key: str) -> bytes:
+    def _open(self, key: str) -> BinaryIO:
         path = self._path(key)
         try:
-            return path.read_bytes()
+            return path.open("rb")
         except FileNotFoundError:
             raise ObjectNotFound(f"{path}: file not found") from None
 
+    def read_bytes(self, key: str) -> bytes:
+        with self._open(key) as handle:
+            return handle.read()
+
     def iter_chunks(self, key: str, version_id: str | None = None) -> Iterator[bytes]:
-        path = self._path(key)
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    yield chunk
-        except FileNotFoundError:
-            raise ObjectNotFound(f"{path}: file not found") from None
+        with self._open(key) as handle:
+            while chunk := handle.read(1 << 20):
+                yield chunk
 
     def delete(self, key: str) -> bool:
         path = self._path(key)
@@ -138,12 +128,8 @@ class LocalStorage(Storage):
         return str(target)
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
-        path = self._path(key)
-        try:
-            with path.open("rb") as handle:
-                yield from handle
-        except FileNotFoundError:
-            raise ObjectNotFound(f"{path}: file not found") from None
+        with self._open(key) as handle:
+            yield from handle
 
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
         with self._atomic_target(key) as tmp:
@@ -171,9 +157,6 @@ class LocalStorage(Storage):
         with self._atomic_target(key) as tmp:
             shutil.copyfile(local_path, tmp)
         return self.info(key)
-
-    def spark_uri(self, key: str) -> str:
-        return str(self._path(key))
 
     def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
         # A local root keeps no versions: the file as it is now is the only one.
@@ -203,13 +186,10 @@ class LocalStorage(Storage):
     def local_copy(
         self, key: str, version_id: str | None = None
     ) -> Iterator[tuple[Path, ObjectInfo]]:
-        path = self._path(key)
         with tempfile.TemporaryDirectory(prefix="f1-pin-") as tmp:
-            copy = Path(tmp) / path.name
-            try:
-                shutil.copyfile(path, copy)
-            except FileNotFoundError:
-                raise ObjectNotFound(f"{path}: file not found") from None
+            copy = Path(tmp) / Path(key).name
+            with self._open(key) as source, copy.open("wb") as out:
+                shutil.copyfileobj(source, out)
             # What was read is the copy: hash it, not the live file.
             info = ObjectInfo(key=key, size=copy.stat().st_size, checksum=sha256_file(copy))
             yield copy, info

@@ -26,11 +26,6 @@ from f1_pipeline.core.storage.base import (
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 
-
-def _etag(value: str) -> str:
-    return value.strip('"')
-
-
 # S3 reports LastModified in whole seconds: a write it dates to second s ended before s + 1.
 LAST_MODIFIED_RESOLUTION = 1.0
 
@@ -42,7 +37,7 @@ def _info(
     real_id = version_id if version_id and version_id != "null" else None
     written_by = modified.timestamp() + LAST_MODIFIED_RESOLUTION if modified else None
     return ObjectInfo(
-        key=key, size=size, checksum=_etag(etag), version_id=real_id, written_by=written_by
+        key=key, size=size, checksum=etag.strip('"'), version_id=real_id, written_by=written_by
     )
 
 
@@ -70,29 +65,23 @@ class S3Storage(Storage):
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
 
-    def _get_args(self, key: str, version_id: str | None) -> dict[str, str]:
+    def _get_args(self, key: str, version_id: str | None = None) -> dict[str, str]:
         args = {"Bucket": self.bucket, "Key": self._key(key)}
-        if version_id:
-            args["VersionId"] = version_id
-        return args
+        return {**args, "VersionId": version_id} if version_id else args
 
-    def _not_found(self, err: ClientError, key: str) -> Exception:
-        if err.response.get("Error", {}).get("Code") in _MISSING:
-            return ObjectNotFound(f"{self.uri(key)}: object not found")
-        return err
-
-    def exists(self, key: str) -> bool:
+    @contextmanager
+    def _found(self, key: str) -> Iterator[None]:
+        """A missing ``key`` (or version) in the block is an ObjectNotFound naming it."""
         try:
-            self.info(key)
-        except ObjectNotFound:
-            return False
-        return True
+            yield
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in _MISSING:
+                raise ObjectNotFound(f"{self.uri(key)}: object not found") from err
+            raise
 
     def info(self, key: str, version_id: str | None = None) -> ObjectInfo:
-        try:
+        with self._found(key):
             head = self.client.head_object(**self._get_args(key, version_id))
-        except ClientError as err:
-            raise self._not_found(err, key) from err
         size, etag, modified = head["ContentLength"], head["ETag"], head.get("LastModified")
         return _info(key, size, etag, head.get("VersionId"), modified)
 
@@ -105,24 +94,24 @@ class S3Storage(Storage):
                 found.append(_info(key, obj["Size"], obj["ETag"], None, obj.get("LastModified")))
         return sorted(found, key=lambda o: o.key)
 
+    def _body(self, key: str, version_id: str | None = None) -> Any:
+        with self._found(key):
+            return self.client.get_object(**self._get_args(key, version_id))["Body"]
+
     def read_bytes(self, key: str) -> bytes:
-        try:
-            return self.client.get_object(**self._get_args(key, None))["Body"].read()
-        except ClientError as err:
-            raise self._not_found(err, key) from err
+        return self._body(key).read()
 
     def iter_chunks(self, key: str, version_id: str | None = None) -> Iterator[bytes]:
-        try:
-            body = self.client.get_object(**self._get_args(key, version_id))["Body"]
-        except ClientError as err:
-            raise self._not_found(err, key) from err
-        yield from body.iter_chunks(1 << 20)
+        yield from self._body(key, version_id).iter_chunks(1 << 20)
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        yield from self._body(key).iter_lines(keepends=True)
 
     def delete(self, key: str) -> bool:
         if not self.exists(key):
             return False
         # On a versioned bucket this adds a delete marker: every version stays readable.
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        self.client.delete_object(**self._get_args(key))
         return True
 
     def withdraw(self, key: str, archive_key: str) -> str | None:
@@ -136,50 +125,36 @@ class S3Storage(Storage):
         kept = f"{self.uri(key)}?versionId={current.version_id}"
         if current.version_id is None:
             kept = self.uri(self.copy(key, archive_key).key)
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        self.client.delete_object(**self._get_args(key))
         return kept
 
-    def iter_lines(self, key: str) -> Iterator[bytes]:
-        try:
-            body = self.client.get_object(**self._get_args(key, None))["Body"]
-        except ClientError as err:
-            raise self._not_found(err, key) from err
-        yield from body.iter_lines(keepends=True)
+    def _put(self, key: str, body: Any, size: int, **condition: str) -> ObjectInfo:
+        put = self.client.put_object(**self._get_args(key), Body=body, **condition)
+        return _info(key, size, put["ETag"], put.get("VersionId"))
 
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
-        put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
-        return _info(key, len(data), put["ETag"], put.get("VersionId"))
+        return self._put(key, data, len(data))
 
     def write_bytes_if(self, key: str, data: bytes, expected_checksum: str | None) -> ObjectInfo:
         # S3 conditional writes: If-Match on the ETag, or If-None-Match for "must not exist".
         condition = {"IfMatch": expected_checksum} if expected_checksum else {"IfNoneMatch": "*"}
         try:
-            put = self.client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, **condition
-            )
+            return self._put(key, data, len(data), **condition)
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code")
             if code in {"PreconditionFailed", "ConditionalRequestConflict", *_MISSING}:
                 raise WriteConflict(f"{self.uri(key)}: changed since it was read") from err
             raise
-        return _info(key, len(data), put["ETag"], put.get("VersionId"))
 
     def publish_file(self, local_path: Path, key: str) -> ObjectInfo:
-        size = local_path.stat().st_size
         with local_path.open("rb") as body:
-            put = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
-        return _info(key, size, put["ETag"], put.get("VersionId"))
-
-    def spark_uri(self, key: str) -> str:
-        return self.uri(key)
+            return self._put(key, body, local_path.stat().st_size)
 
     def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:
         source = self._get_args(src, version_id)
-        try:
+        with self._found(src):
             size = self.client.head_object(**source)["ContentLength"]
-        except ClientError as err:
-            raise self._not_found(err, src) from err
-        done = self.client.copy_object(CopySource=source, Bucket=self.bucket, Key=self._key(dst))
+        done = self.client.copy_object(CopySource=source, **self._get_args(dst))
         return _info(dst, size, done["CopyObjectResult"]["ETag"], done.get("VersionId"))
 
     def delete_prefix(self, prefix: str) -> int:
@@ -208,8 +183,6 @@ class S3Storage(Storage):
         with tempfile.TemporaryDirectory(prefix="f1-s3-") as tmp:
             path = Path(tmp) / Path(key).name
             extra = {"VersionId": info.version_id} if info.version_id else None
-            try:
+            with self._found(key):
                 self.client.download_file(self.bucket, self._key(key), str(path), ExtraArgs=extra)
-            except ClientError as err:
-                raise self._not_found(err, key) from err
             yield path, info

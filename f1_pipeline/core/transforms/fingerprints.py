@@ -16,7 +16,9 @@ _DIGITS = "decimal(38,0)"  # a sum of millions of 64-bit hashes fits with room t
 
 def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
     """Per season: ``fingerprint`` (see below), ``races``, ``results`` (row counts),
-    ``rounds`` and ``winners`` (its rounds, and those with a position-1 result, sorted).
+    ``rounds`` and ``winners`` (its rounds, and those with a position-1 result, sorted),
+    ``raced`` (the races that have results: round -> name; a race that has been run never
+    leaves the record).
 
     The fingerprint is order-independent (the season's row count and a sum of row hashes),
     so reordering the CSV changes nothing, while any edit, addition or removal changes it.
@@ -28,7 +30,7 @@ def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
         F.sort_array(F.collect_list("round")).alias("rounds"),
     )
     result_rows = (
-        results.join(races.select("race_id", "season", "round"), "race_id")
+        results.join(races.select("race_id", "season", "round", "race_name"), "race_id")
         .groupBy("season")
         .agg(
             F.count(F.lit(1)).alias("results"),
@@ -36,6 +38,11 @@ def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
             F.sort_array(F.collect_set(F.when(F.col("position") == 1, F.col("round")))).alias(
                 "winners"
             ),
+            F.map_from_entries(
+                F.array_distinct(
+                    F.collect_list(F.struct(F.col("round").cast("string"), F.col("race_name")))
+                )
+            ).alias("raced"),
         )
     )
     joined = race_rows.join(result_rows, "season", "left")
@@ -50,6 +57,7 @@ def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
         results_count.alias("results"),
         "rounds",
         F.coalesce(F.col("winners"), F.array().cast("array<int>")).alias("winners"),
+        F.coalesce(F.col("raced"), F.create_map().cast("map<string,string>")).alias("raced"),
     ).orderBy("season")
 
 

@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -94,16 +95,12 @@ class PrefixedS3MessageReader(PipesS3MessageReader):
     @contextmanager
     def get_params(self) -> Iterator[dict[str, Any]]:
         with super().get_params() as params:
-            params = {**params, "key_prefix": f"{self.key_prefix}{params['key_prefix']}"}
+            prefix = f"{self.key_prefix}{params['key_prefix']}"
             try:
-                yield params
-            finally:
-                self._delete_chunks(params["key_prefix"])
-
-    def _delete_chunks(self, prefix: str) -> None:
-        # Best effort: leftovers expire with the bucket's pipes/ lifecycle rule.
-        with suppress(BotoCoreError, ClientError):
-            S3Storage(lambda: self.client, self.bucket).delete_prefix(f"{prefix}/")
+                yield {**params, "key_prefix": prefix}
+            finally:  # best effort: leftovers expire with the bucket's pipes/ lifecycle rule
+                with suppress(BotoCoreError, ClientError):
+                    S3Storage(lambda: self.client, self.bucket).delete_prefix(f"{prefix}/")
 
 
 # The deployed job's code versions, read from the job at most this often (sensors ask every
@@ -112,29 +109,19 @@ _JOB_CODE_TTL_SECONDS = 60.0
 _JOB_CODE: dict[str, tuple[float, dict[str, str] | None]] = {}
 
 
+@dataclass(kw_only=True, eq=False)
 class GlueSpark(StepRunner):
     """Each step is one run of the Glue job ``job_name``, through a Dagster Pipes session
     (context in, messages back through S3); boto3 clients come from the given factories on
     first use (no region or network needed to build the definitions)."""
 
     mode = "glue"
-
-    def __init__(
-        self,
-        *,
-        job_name: str,
-        data_root: S3Root,
-        glue_client: Callable[[], Any],
-        s3_client: Callable[[], Any],
-        poll_seconds: float = 5.0,
-        max_wait_seconds: float = 2 * 3600,
-    ) -> None:
-        self.job_name = job_name
-        self.data_root = data_root
-        self.glue_client = glue_client
-        self.s3_client = s3_client
-        self.poll_seconds = poll_seconds
-        self.max_wait_seconds = max_wait_seconds
+    job_name: str
+    data_root: S3Root
+    glue_client: Callable[[], Any]
+    s3_client: Callable[[], Any]
+    poll_seconds: float = 5.0
+    max_wait_seconds: float = 2 * 3600
 
     def code_versions(self) -> dict[str, str] | None:
         """The code versions of the deployed wheel (``glue deploy`` records them on the job);
@@ -149,21 +136,13 @@ class GlueSpark(StepRunner):
         _JOB_CODE[self.job_name] = (now, versions)
         return versions
 
-    def _pipes(self) -> tuple[DeletingS3ContextInjector, PrefixedS3MessageReader]:
-        s3, root = self.s3_client(), self.data_root
-        pipes = f"{root.prefix}{layout.PIPES_PREFIX}"
-        reader = PrefixedS3MessageReader(
-            bucket=root.bucket, client=s3, key_prefix=f"{pipes}messages/",
-            interval=min(self.poll_seconds, 5.0),
-        )  # fmt: skip
-        injector = DeletingS3ContextInjector(
-            bucket=root.bucket, client=s3, key_prefix=f"{pipes}context/"
-        )
-        return injector, reader
-
     def run(self, context: AssetExecutionContext, step: str, params: Mapping[str, Any]) -> StepRun:
         extras = {"f1_step": step, "f1_params": dict(params), "f1_data_root": str(self.data_root)}
-        injector, reader = self._pipes()
+        pipes = f"{self.data_root.prefix}{layout.PIPES_PREFIX}"
+        s3 = {"bucket": self.data_root.bucket, "client": self.s3_client()}
+        injector = DeletingS3ContextInjector(**s3, key_prefix=f"{pipes}context/")
+        interval = min(self.poll_seconds, 5.0)
+        reader = PrefixedS3MessageReader(**s3, key_prefix=f"{pipes}messages/", interval=interval)
         client = self.glue_client()
         job = JobRun(client, self.job_name, self.poll_seconds, self.max_wait_seconds, context.log)
         since = time.time()

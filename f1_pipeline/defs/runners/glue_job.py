@@ -36,22 +36,18 @@ def job_run_metadata(job_run: Mapping[str, Any], region: str | None) -> dict[str
     (Glue's figure when it reports one, else workers x DPU x billed seconds), console URL."""
     run_id, job = job_run.get("Id", ""), job_run.get("JobName", "")
     seconds = int(job_run.get("ExecutionTime") or 0)
-    if job_run.get("DPUSeconds") is not None:
-        dpu_seconds = float(job_run["DPUSeconds"])
-    else:
-        workers = job_run.get("NumberOfWorkers")
-        dpus = (
-            workers * DPU_PER_WORKER.get(job_run.get("WorkerType", ""), 1.0)
-            if workers
-            else float(job_run.get("MaxCapacity") or job_run.get("AllocatedCapacity") or 0)
-        )
-        dpu_seconds = dpus * max(seconds, MIN_BILLED_SECONDS) if dpus else 0.0
+    dpu_seconds = job_run.get("DPUSeconds")
+    if dpu_seconds is None:
+        workers, worker_type = job_run.get("NumberOfWorkers"), job_run.get("WorkerType", "")
+        capacity = job_run.get("MaxCapacity") or job_run.get("AllocatedCapacity") or 0
+        dpus = workers * DPU_PER_WORKER.get(worker_type, 1.0) if workers else float(capacity)
+        dpu_seconds = dpus * max(seconds, MIN_BILLED_SECONDS)
     region = region or "us-east-1"
     return {
         "glue/job_run_id": run_id,
         "glue/job_run_state": job_run.get("JobRunState", "UNKNOWN"),
         "glue/execution_seconds": seconds,
-        "glue/dpu_seconds": round(dpu_seconds, 1),
+        "glue/dpu_seconds": round(float(dpu_seconds), 1),
         "glue/console_url": MetadataValue.url(
             f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}"
             f"#/job/{job}/run/{run_id}"
@@ -83,9 +79,8 @@ class JobRun:
     def start(self, arguments: Mapping[str, str]) -> str:
         marker = arguments.get(PIPES_CONTEXT_ARG)
         try:
-            run_id = self.client.start_job_run(JobName=self.job_name, Arguments=dict(arguments))[
-                "JobRunId"
-            ]
+            started = self.client.start_job_run(JobName=self.job_name, Arguments=dict(arguments))
+            run_id = started["JobRunId"]
         except (ClientError, BotoCoreError) as err:
             found = self._runs_started_with(marker) if is_transient(err) else []
             if not found:
@@ -131,9 +126,7 @@ class JobRun:
 
     def stop_unfinished(self, err: BaseException) -> None:
         """Stop the run unless it ended; a refused stop is logged and noted on ``err``."""
-        if self.run_id is None:
-            return
-        if self.last is not None and self.last.get("JobRunState") in TERMINAL_STATES:
+        if self.run_id is None or (self.last or {}).get("JobRunState") in TERMINAL_STATES:
             return
         self.log.warning(f"stopping Glue job run {self.run_id} after: {err!r}")
         try:

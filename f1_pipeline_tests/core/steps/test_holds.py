@@ -110,3 +110,29 @@ def test_an_upload_already_ingested_by_this_code_is_not_cleaned_again(published,
     assert stats.data["unchanged"] == SEASONS
     manifest = json.loads((data_root / layout.manifest()).read_text())
     assert set(manifest["seasons"]["2024"]["code"]) == {"cleaning", "stats"}
+
+
+def test_a_completed_race_that_vanishes_is_held(published, data_root):
+    """One race of 2023's 22, removed with its results: under the 10 % share, still held."""
+    _, ctx, _ = published
+    races_csv, results_csv = (data_root / layout.source_csv(t) for t in ("races", "results"))
+    races = races_csv.read_bytes().splitlines(keepends=True)
+    [monaco] = [r for r in races if r.startswith(b"1104,2023,6,")]
+    races_csv.write_bytes(b"".join(r for r in races if r is not monaco))
+    results = results_csv.read_bytes().splitlines(keepends=True)
+    results_csv.write_bytes(b"".join(r for r in results if r.split(b",")[1] != b"1104"))
+    with pytest.raises(UploadHeld, match=r"2023 round 6 \(Monaco Grand Prix\) would vanish"):
+        run_step("ingest", ctx, {})
+    assert b"Monaco" in (data_root / "results" / "stats_2023.json").read_bytes()  # kept
+
+
+def test_a_calendar_entry_without_results_may_go(published, data_root):
+    """The sample's 2024 season lists races that have not run yet: one removed, not held."""
+    _, ctx, _ = published
+    races_csv = data_root / layout.source_csv("races")
+    races = races_csv.read_bytes().splitlines(keepends=True)
+    last = max(
+        (r for r in races if r.split(b",")[1] == b"2024"), key=lambda r: int(r.split(b",")[2])
+    )
+    races_csv.write_bytes(b"".join(r for r in races if r is not last))
+    assert run_step("ingest", ctx, {}).data["unchanged"] is False
