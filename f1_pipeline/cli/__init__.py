@@ -35,6 +35,7 @@ from f1_pipeline.cli import (  # noqa: E402
     bootstrap,
     catalog,
     glue,
+    history,
     query,
     run,
     spark,
@@ -55,6 +56,8 @@ COMMANDS = {
     "team": team,
     "query": query,
     "catalog": catalog,
+    "history": history,
+    "rollback": history,
 }
 
 
@@ -67,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="print Dagster's logs and stack traces"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in COMMANDS.values():
+    for module in dict.fromkeys(COMMANDS.values()):
         module.add_parser(commands, [common])
     return parser
 

@@ -52,6 +52,7 @@ def accept_upload(cli: Cli, upload: str) -> dict:
 
 def command(cli: Cli, args: argparse.Namespace) -> int:
     from f1_pipeline.core.holds import hold_message, read_acceptance, read_hold
+    from f1_pipeline.core.lineage import read_commit
     from f1_pipeline.core.upload import look
 
     if args.upload:
@@ -63,7 +64,8 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
     if current is None or hold is None:
         print(f"the current upload ({current or 'none'}) is not held")
         return 1
-    if read_acceptance(cli.storage, current):
+    commit = read_commit(cli.storage)
+    if read_acceptance(cli.storage, current, commit.upload if commit else None):
         print(f"upload {current} was held and is accepted")
         return 0
     print(hold_message(current, hold.get("changes", [])))

@@ -33,6 +33,18 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
 
 
 def command(cli: Cli, args: argparse.Namespace) -> int:
+    check_plausible(args.seasons, cli.step_runner.last_season())
+    if args.accept:
+        from f1_pipeline.cli.accept import accept_upload
+
+        accept_upload(cli, args.accept.strip())
+    return publish_command(cli, args.seasons, args.verbose)
+
+
+def publish_command(
+    cli: Cli, seasons: list[int] | None, verbose: bool, tags: dict[str, str] | None = None
+) -> int:
+    """The publish run(s) of ``seasons`` (all: None), with ``tags``, reported as they go."""
     # Imported here so `--help` and argument errors stay fast.
     from f1_pipeline.cli import launch
     from f1_pipeline.cli.errors import usage_error
@@ -40,7 +52,6 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
     from f1_pipeline.core.upload import look
     from f1_pipeline.defs.constants import SOURCE_CHECKSUMS_TAG, TRIGGER_TAG
 
-    check_plausible(args.seasons, cli.step_runner.last_season())
     started = time.monotonic()
     instance = cli.instance()
     # Runs are linked in the UI when its webserver is up (it shows this home's runs), and
@@ -54,24 +65,17 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
             "beside its queue: point F1_DAGSTER_URL at its webserver (runs are then submitted "
             "through it), or stop the daemon"
         )
-    if args.accept:
-        from f1_pipeline.cli.accept import accept_upload
-
-        accept_upload(cli, args.accept.strip())
     storage = cli.storage
     print(f"data root: {cli.step_runner.storage.data_root}\ndagster home: {cli.home}")
-    plan = launch.plan(instance, storage, cli.step_runner.last_season(), args.seasons)
+    plan = launch.plan(instance, storage, cli.step_runner.last_season(), seasons)
     how = "submitted to the daemon's queue" if queue else "in this process"
     span = f"{plan.ranges[0][0]}..{plan.ranges[-1][1]}" if plan.ranges else "(none found)"
     print(f"run: ingest + {plan.seasons} season(s) {span} ({how}) ...", flush=True)
-    tags = {
-        TRIGGER_TAG: "cli",
-        SOURCE_CHECKSUMS_TAG: json.dumps(look(storage).files, sort_keys=True),
-    }
-    console = launch.Console(verbose=args.verbose, ui_url=ui_url)
-    result = launch.publish(
-        cli.defs, instance, storage, plan, tags, console, ui_url if queue else None
-    )
+    checksums = json.dumps(look(storage).files, sort_keys=True)
+    tags = {TRIGGER_TAG: "cli", SOURCE_CHECKSUMS_TAG: checksums, **(tags or {})}
+    console = launch.Console(verbose=verbose, ui_url=ui_url)
+    queue_url = ui_url if queue else None
+    result = launch.publish(cli.defs, instance, storage, plan, tags, console, queue_url)
     _report(cli, result, console, plan.skipped, started)
     return 0
 

@@ -28,6 +28,7 @@ CLEANING_MODULES = (
     "f1_pipeline.core.transforms.fingerprints",
     "f1_pipeline.core.steps.encoding",
     "f1_pipeline.core.steps.checks",
+    "f1_pipeline.core.steps.hold_check",
     "f1_pipeline.core.steps.ingest",
 )
 # What shapes stats_{year}.json and the Parquet season table.

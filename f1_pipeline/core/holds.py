@@ -103,13 +103,19 @@ def hold_message(uid: str, changes: Iterable[str]) -> str:
 
 
 def record_hold(
-    storage: Storage, uid: str, sources: Mapping[str, Any], changes: list[str], run_id: str
+    storage: Storage,
+    uid: str,
+    sources: Mapping[str, Any],
+    changes: list[str],
+    run_id: str,
+    over: str | None,
 ) -> None:
+    """What upload ``uid`` would remove from upload ``over`` (the last accepted one)."""
     write_json(
         storage,
         layout.hold_record(uid),
-        {"upload": uid, "sources": dict(sources), "changes": changes, "held_at": now(),
-         "run_id": run_id},
+        {"upload": uid, "over": over, "sources": dict(sources), "changes": changes,
+         "held_at": now(), "run_id": run_id},
     )  # fmt: skip
 
 
@@ -122,19 +128,26 @@ class NotHeld(ValueError):
 
 
 def accept(
-    storage: Storage, uid: str, accepted_by: Mapping[str, Any], changes: list[str] | None = None
+    storage: Storage,
+    uid: str,
+    accepted_by: Mapping[str, Any],
+    changes: list[str] | None = None,
+    over: str | None = None,
 ) -> dict[str, Any]:
     """The one writer of acceptances (the CLI's ``accept``, a run launched with the
     ``f1/accept`` tag): record that upload ``uid`` is accepted, by whom and from where
     (``accepted_by``: ``{"via": "cli", "user": ...}`` or ``{"via": "dagster run", "run_id":
-    ...}``), with what it removes (``changes``; by default what its hold record says)."""
+    ...}``), with what it removes (``changes``) compared with the upload accepted before it
+    (``over``): by default what its hold record says. It answers that hold only: the same
+    bytes held again over another upload (a rollback past them) need a new acceptance."""
     if changes is None:
         hold = read_hold(storage, uid)
         if hold is None:
             raise NotHeld(f"upload {uid} was not held: there is nothing to accept")
-        changes = list(hold.get("changes", []))
+        changes, over = list(hold.get("changes", [])), hold.get("over")
     record = {
         "upload": uid,
+        "over": over,
         "changes": changes,
         "accepted_at": now(),
         "accepted_by": dict(accepted_by),
@@ -143,5 +156,7 @@ def accept(
     return record
 
 
-def read_acceptance(storage: Storage, uid: str) -> dict[str, Any] | None:
-    return read_json(storage, layout.acceptance_record(uid))
+def read_acceptance(storage: Storage, uid: str, over: str | None) -> dict[str, Any] | None:
+    """The acceptance of ``uid`` held over upload ``over``, if one is recorded."""
+    record = read_json(storage, layout.acceptance_record(uid))
+    return record if record and record.get("over") == over else None

@@ -32,6 +32,8 @@ SOURCE_CHECKSUMS_TAG = "f1/source_checksums"  # the upload a run was asked to re
 SOURCE_VERSIONS_TAG = "f1/source_versions"  # its S3 VersionIds (none on a local root)
 STATE_TAG = "f1/state"  # the state of data and code a sensor's run was requested for
 ACCEPT_TAG = "f1/accept"  # the held upload (its id) a run is told to accept
+ROLLBACK_TAG = "f1/rollback"  # the accepted upload (its id) a run makes current again
+REQUESTED_BY_TAG = "f1/requested_by"  # who asked, from where (the CLI's user and host)
 CHECK_TIME_TAG = "f1/check_time"  # the clock a checks-only run evaluates freshness at
 
 # Dagster's own run tags we read or set.

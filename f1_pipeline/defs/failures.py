@@ -17,6 +17,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, Failure, MetadataValue
 
+from f1_pipeline.core.history import RollbackRefused
 from f1_pipeline.core.steps.checks import UploadHeld
 from f1_pipeline.core.storage import ObjectNotFound
 from f1_pipeline.core.transforms.errors import InvalidInputError
@@ -56,6 +57,8 @@ def failure_policy(context: AssetExecutionContext) -> Iterator[None]:
         raise
     except (InvalidInputError, ObjectNotFound) as err:
         raise refused(err) from err
+    except RollbackRefused as err:
+        raise Failure(description=f"rollback refused: {err}", allow_retries=False) from err
     except Exception as err:
         if isinstance(err, TransientFailure) or is_transient(err):
             context.log.warning(

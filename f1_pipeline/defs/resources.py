@@ -131,6 +131,10 @@ class StepRunnerResource(ConfigurableResource):
         10.0, "F1_HOLD_MAX_SHRINK_PERCENT", "An upload removing more than this share of a "
         "season's races or results is held until accepted", ge=0, le=100,
     )  # fmt: skip
+    history_keep: int = env_field(
+        10, "F1_HISTORY_KEEP", "On a local root, the last uploads whose source files are kept "
+        "for a rollback (archive/uploads/)", ge=1,
+    )  # fmt: skip
     glue_job_name: str | None = env_field(
         None,
         "F1_GLUE_JOB_NAME",

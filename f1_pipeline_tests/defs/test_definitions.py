@@ -88,6 +88,7 @@ def test_automation_runs_by_default(tmp_path):
         "run_failure_alert_sensor": "RUNNING",
         "freshness_alert_sensor": "RUNNING",
         "published_files_alert_sensor": "RUNNING",
+        "tick_failure_alert_sensor": "RUNNING",
     }
     schedules = {s.name: s.default_status.value for s in defs.schedules}
     assert schedules == {

@@ -160,3 +160,26 @@ def test_the_instance_file_is_the_projects_template():
         "deploy/dagster.yaml is out of date: regenerate it with "
         "render_template(Path('/opt/dagster/dagster_home'), 'postgres')"
     )
+
+
+def test_the_runs_logs_are_where_the_webserver_reads_them():
+    """Runs execute in user_code; the UI's log tab is the webserver's: both mount one volume
+    at the home's storage/, where Dagster's default LocalComputeLogManager writes."""
+    compose, home = _compose(), _env_instructions()["DAGSTER_HOME"]
+    assert "compute_logs:" not in (DEPLOY / "dagster.yaml").read_text()  # Dagster's default
+
+    def mounts(service: str) -> set[str]:
+        return {v for v in compose["services"][service].get("volumes", []) if ":" in v}
+
+    shared = f"compute_logs:{home}/storage"
+    assert shared in mounts("user_code")
+    assert shared in mounts("webserver")
+    assert "compute_logs" in compose["volumes"]
+
+
+def test_the_sensors_reach_the_webserver_and_botocore_its_region():
+    """The tick watcher is a sensor, evaluated in user_code: it reads ticks from the
+    webserver's GraphQL at F1_DAGSTER_URL. botocore reads AWS_DEFAULT_REGION."""
+    env = _compose()["services"]["user_code"]["environment"]
+    assert env["F1_DAGSTER_URL"] == "http://webserver:3000"
+    assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"]

@@ -102,6 +102,7 @@ def test_ui_backend_end_to_end(data_root, tmp_path, monkeypatch, expected_dir, c
             "race_weekend_schedule": "RUNNING",
             "freshness_schedule": "RUNNING",
             "published_files_alert_sensor": "RUNNING",
+            "tick_failure_alert_sensor": "RUNNING",
             "published_files_schedule": "RUNNING",
         }
 

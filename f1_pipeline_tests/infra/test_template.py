@@ -174,7 +174,12 @@ def test_least_privilege_per_principal():
     outputs = {f"{BUCKET}/{p}/*" for p in ("cleaned", "results", "pipes")}
     assert _grants(glue, "s3:PutObject") == outputs | {f"{BUCKET}/sparkui/*"}
     assert f"{BUCKET}/scripts/*" in _grants(glue, "s3:GetObject")
-    assert _grants(runner, "s3:PutObject") == outputs
+    assert _grants(runner, "s3:PutObject") == outputs | {f"{BUCKET}/source-data/*"}
+    # ... the uploads only as copies of their own versions (a rollback), never new bytes.
+    rollback = _statement(runner, "RollBackUploads")
+    sources = rollback["Condition"]["StringLike"]["s3:x-amz-copy-source"]
+    name = BUCKET.removeprefix("arn:aws:s3:::")
+    assert [_resolve(s) for s in sources] == [f"{name}/source-data/*", f"/{name}/source-data/*"]
     assert _grants(deployer, "s3:PutObject") == {f"{BUCKET}/scripts/*"}
     assert _grants(provider, "s3:PutObject") == {f"{BUCKET}/source-data/*"}
     # Versions are read only where a step pins them: the upload and the cleaned tables.

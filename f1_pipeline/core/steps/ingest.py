@@ -15,20 +15,18 @@ An upload the cleaned layer is already built from, by the same code, is not clea
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame
 
+from f1_pipeline.core import history
 from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.holds import (
-    HoldPolicy,
-    accept,
-    held_changes,
     hold_message,
-    read_acceptance,
     record_hold,
     upload_id,
 )
@@ -39,7 +37,6 @@ from f1_pipeline.core.lineage import (
     Table,
     now,
     read_commit,
-    read_manifest,
     write_commit,
     write_json,
 )
@@ -52,6 +49,7 @@ from f1_pipeline.core.steps.checks import (
     fail_on_failed_checks,
 )
 from f1_pipeline.core.steps.encoding import check_utf8
+from f1_pipeline.core.steps.hold_check import HOLD_CHECK, hold_check, withdrawals
 from f1_pipeline.core.steps.io import Pinned, StagedFile
 from f1_pipeline.core.steps.metadata import (
     PREVIEW_ROWS,
@@ -70,7 +68,6 @@ from f1_pipeline.core.transforms.schema import RACES, RESULTS, TableSpec, latest
 CLEANED_RACES = "cleaned/races"
 CLEANED_RESULTS = "cleaned/results"
 ASSETS = {"races": CLEANED_RACES, "results": CLEANED_RESULTS}
-HOLD_CHECK = "no_published_data_removed"
 # Every blocking check of the ingest, by asset.
 CHECKS = (
     (CLEANED_RACES, "race_id_unique"),
@@ -85,6 +82,7 @@ _SPECS: Mapping[str, TableSpec] = {"races": RACES, "results": RESULTS}
 
 @dataclass(frozen=True)
 class StagedTable:
+    sha256: str  # of the source bytes read: the content's identity (an ETag is not)
     df: DataFrame  # the staged Parquet, read back
     rows: int
     file: StagedFile
@@ -98,7 +96,8 @@ def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> It
     uri = ctx.storage.uri(pinned.info.key)
     with ExitStack() as stack:
         with ctx.phase(f"utf-8 {table}"):
-            header = check_utf8(pinned.chunks(), uri)
+            digest = hashlib.sha256()
+            header = check_utf8(_hashed(pinned.chunks(), digest), uri)
         with ctx.phase(f"validate {table}"):
             validation = validated_table(
                 ctx.session, pinned.spark_path, _SPECS[table], uri, max_season, header=header
@@ -110,7 +109,13 @@ def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> It
         finally:  # the validated rows stay cached for the write only
             validation.__exit__(None, None, None)
         df = ctx.session.read.parquet(staged.spark_path)
-        yield StagedTable(df, rows, staged, pinned.info)
+        yield StagedTable(digest.hexdigest(), df, rows, staged, pinned.info)
+
+
+def _hashed(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
 
 
 def _data_checks(
@@ -143,54 +148,6 @@ def _data_checks(
     return outcomes, summaries, previews
 
 
-@dataclass(frozen=True)
-class Hold:
-    """The hold check's verdict on an upload: what it would remove, and its acceptance."""
-
-    upload: str
-    changes: list[str]
-    acceptance: dict[str, Any] | None
-    problem: str = ""  # why an acceptance the run carried does not apply
-
-    @property
-    def held(self) -> bool:
-        return bool(self.changes) and self.acceptance is None
-
-    def outcome(self) -> CheckOutcome:
-        metadata: dict[str, Any] = {"upload": self.upload, "removes": "; ".join(self.changes)}
-        if self.acceptance:
-            metadata["accepted_by"] = self.acceptance["accepted_by"]
-            metadata["accepted_at"] = self.acceptance["accepted_at"]
-        if self.problem:
-            metadata["acceptance_refused"] = self.problem
-        return CheckOutcome(CLEANED_RACES, HOLD_CHECK, not self.held, metadata)
-
-
-def _hold(
-    ctx: StepContext,
-    uid: str,
-    summaries: Mapping[str, SeasonSummary],
-    commit: Commit | None,
-    params: Mapping[str, Any],
-) -> Hold:
-    """Compare the upload with the last accepted one and the published seasons."""
-    withdrawn_before = commit.withdrawals_accepted if commit else {}
-    published = [s for s in read_manifest(ctx.storage).published() if s not in withdrawn_before]
-    before = {s: v for s, v in (commit.seasons if commit else {}).items()
-              if s not in withdrawn_before}  # fmt: skip
-    changes = held_changes(before, published, summaries, HoldPolicy.from_params(params.get("hold")))
-    if not changes:
-        return Hold(uid, [], None)
-    accepted = read_acceptance(ctx.storage, uid)
-    asked = params.get("accept") or {}
-    problem = ""
-    if accepted is None and asked.get("upload") == uid:
-        accepted = accept(ctx.storage, uid, asked.get("by") or {}, changes)
-    elif accepted is None and asked.get("upload"):
-        problem = f"the run accepts upload {asked['upload']}, not this one ({uid})"
-    return Hold(uid, changes, accepted, problem)
-
-
 def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
     """``params``: ``versions`` (optional): the source object versions to read, per table;
     ``latest_season``: the latest plausible season (next year by default); ``hold``: the
@@ -220,7 +177,7 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         races, results = staged["races"].df, staged["results"].df
         with ctx.phase("checks"):
             outcomes, summaries, previews = _data_checks(races, results)
-        hold = _hold(ctx, uid, summaries, commit, params)
+        hold = hold_check(ctx, uid, summaries, commit, params)
         outcomes.append(hold.outcome())
         for outcome in outcomes:
             ctx.report_check(outcome)
@@ -229,7 +186,7 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             fail_on_failed_checks(storage.uri(staged[table].source.key), table_outcomes)
         if hold.held:
             held = {t: Source.of(storage, s.source).dump() for t, s in staged.items()}
-            record_hold(storage, uid, held, hold.changes, ctx.run_id)
+            record_hold(storage, uid, held, hold.changes, ctx.run_id, hold.over)
             raise UploadHeld(storage.uri(layout.SOURCE_PREFIX), hold_message(uid, hold.changes))
         with ctx.phase("metadata"):
             metadata = {
@@ -252,9 +209,15 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             t: Table(i.key, i.checksum, i.version_id, staged[t].rows) for t, i in published.items()
         },
         seasons=dict(summaries),
-        withdrawals_accepted=_withdrawals(commit, hold, summaries),
+        withdrawals_accepted=withdrawals(commit, hold, summaries),
     )
     write_commit(storage, record)
+    history.record(storage, history.Upload(
+        upload=uid, accepted_at=record.ingested_at, ingest_run_id=ctx.run_id, sources=sources,
+        content={t: s.sha256 for t, s in staged.items()},
+        seasons_changed=history.changed(commit, record),
+        accepted_by=hold.acceptance["accepted_by"] if hold.acceptance else None,
+    ), int(params.get("keep") or 10))  # fmt: skip
     seasons = record.season_list()
     ctx.log.info(
         f"ingested upload {uid}: {staged['races'].rows} races and {staged['results'].rows} "
@@ -274,18 +237,6 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
         {s: v.fingerprint for s, v in summaries.items()}
     )
     return StepResult(materializations, {"seasons": seasons, "upload": uid, "unchanged": False})
-
-
-def _withdrawals(
-    commit: Commit | None, hold: Hold, summaries: Mapping[str, SeasonSummary]
-) -> dict[str, Any]:
-    """Seasons whose withdrawal was accepted (carried from upload to upload until a season
-    comes back): the stats step withdraws them, and they are not held again."""
-    carried = dict(commit.withdrawals_accepted) if commit else {}
-    if hold.acceptance is not None and commit is not None:
-        for season in set(commit.seasons) - set(summaries):
-            carried.setdefault(season, {"upload": hold.upload, **hold.acceptance})
-    return {s: v for s, v in carried.items() if s not in summaries}
 
 
 def _unchanged_result(storage: Storage, commit: Commit, uid: str) -> StepResult:

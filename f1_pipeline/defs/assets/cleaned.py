@@ -17,6 +17,7 @@ from dagster import (
 )
 
 from f1_pipeline.core.code_version import code_versions
+from f1_pipeline.core.history import restore
 from f1_pipeline.core.steps.ingest import CLEANED_RACES as RACES_KEY
 from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
 from f1_pipeline.core.steps.ingest import HOLD_CHECK
@@ -26,6 +27,8 @@ from f1_pipeline.defs.constants import (
     ACCEPT_TAG,
     CLEANED_GROUP,
     CLEANED_POOL,
+    REQUESTED_BY_TAG,
+    ROLLBACK_TAG,
     SOURCE_VERSIONS_TAG,
 )
 from f1_pipeline.defs.failures import failure_policy
@@ -87,10 +90,21 @@ def cleaned_tables(context: AssetExecutionContext, step_runner: StepRunnerResour
         "versions": json.loads(tags.get(SOURCE_VERSIONS_TAG, "{}")),
         "latest_season": step_runner.last_season(),
         "hold": step_runner.hold_policy().to_params(),
+        "keep": step_runner.history_keep,
     }
+    by = {"via": "dagster run", "run_id": context.run.run_id}
+    if tags.get(REQUESTED_BY_TAG):
+        by["requested_by"] = tags[REQUESTED_BY_TAG]
     if tags.get(ACCEPT_TAG):
-        by = {"via": "dagster run", "run_id": context.run.run_id, "tag": ACCEPT_TAG}
-        params["accept"] = {"upload": tags[ACCEPT_TAG].strip(), "by": by}
+        params["accept"] = {"upload": tags[ACCEPT_TAG].strip(), "by": {**by, "tag": ACCEPT_TAG}}
+    if tags.get(ROLLBACK_TAG):
+        # Here, with the runner's rights (a Glue job never writes the inputs): the upload's
+        # kept files made current again, then ingested like any upload (checks, holds).
+        upload, storage = tags[ROLLBACK_TAG].strip(), step_runner.storage.get()
+        with failure_policy(context):
+            restored = restore(storage, upload, {**by, "tag": ROLLBACK_TAG})
+        context.log.info(f"upload {upload} made current again, as upload {restored}")
+        params["versions"] = {}
     with failure_policy(context):
         run = step_runner.run(context, "ingest", params)
         yield from run.checks

@@ -93,7 +93,8 @@ def read_state(
         if withdraw:
             reasons.append(f"season(s) {_seasons(withdraw)} to withdraw (accepted)")
     withdrawn = [s for s in manifest.withdrawn() if s not in seasons]
-    accepted = bool(reasons and uid and read_acceptance(storage, uid))
+    over = commit.upload if commit else None
+    accepted = bool(reasons and uid and read_acceptance(storage, uid, over))
     # The state a request is made for: the inputs (upload, code, acceptance) and what is
     # published. A run that failed part-way leaves both as they were (its ingest may have
     # moved the cleaned layer on, the manifest not): it is not requested again.

@@ -68,14 +68,16 @@ def test_an_acceptance_names_one_upload_and_keeps_the_old_files(published, data_
     _keep_seasons(data_root, {"2022", "2023", "2024"})
     uid = look(storage).upload
     by = {"via": "dagster run", "run_id": "run-2"}
+    over = read_commit(storage).upload  # what the upload is held against
     with pytest.raises(UploadHeld):  # an acceptance of another upload does not apply
         run_step("ingest", ctx, {"accept": {"upload": "0123456789ab", "by": by}})
-    assert read_acceptance(storage, uid) is None
+    assert read_acceptance(storage, uid, over) is None
     old_2018 = (data_root / layout.stats_json(2018)).read_bytes()
 
     accepted = run_step("ingest", ctx, {"accept": {"upload": uid, "by": by}})
     assert accepted.data["seasons"] == [2022, 2023, 2024]
-    assert read_acceptance(storage, uid)["accepted_by"] == by
+    assert read_acceptance(storage, uid, over)["accepted_by"] == by
+    assert read_acceptance(storage, uid, "another-upload") is None  # it answers that hold only
     commit = read_commit(storage)
     assert sorted(commit.withdrawals_accepted) == ["2018", "2019", "2020", "2021"]
 

@@ -102,6 +102,7 @@ def test_a_queue_url_swaps_the_listing_sensor_for_the_queue_sensor(platform):
         "run_failure_alert_sensor",
         "freshness_alert_sensor",
         "published_files_alert_sensor",
+        "tick_failure_alert_sensor",
     }
 
 

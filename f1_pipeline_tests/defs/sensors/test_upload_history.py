@@ -83,7 +83,7 @@ def test_random_upload_histories_converge(tmp_path, spark, seed, monkeypatch):
                 assert runs[0].status.value == "FAILURE"
                 assert world.published() == world.clean_run(*accepted), step
                 uid = look(world.storage).upload
-                accept(world.storage, uid, {"via": "test"}, ["history"])
+                accept(world.storage, uid, {"via": "test"})
                 [run] = loops.settle()
                 assert run.status.value == "SUCCESS"
             if step == "failed-run":
