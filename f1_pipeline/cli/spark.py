@@ -76,6 +76,11 @@ def _spark_env(engine: Engine, token: str) -> dict[str, str]:
     }
 
 
+def _pid_file(engine: Engine) -> Path:
+    """Where spark-daemon.sh writes the server's pid (SPARK_PID_DIR, SPARK_IDENT_STRING)."""
+    return engine.home / "spark" / f"spark-{IDENT}-{SERVER_CLASS}-1.pid"
+
+
 def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> WarmEngine:
     """Start the warm engine of ``engine``'s home (or return the one running), warmed up."""
     import pyspark
@@ -86,7 +91,7 @@ def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> W
     require_java()
     token, port = secrets.token_urlsafe(24), _free_port(port)
     env = _spark_env(engine, token)
-    pid_file = Path(env["SPARK_PID_DIR"]) / f"spark-{IDENT}-{SERVER_CLASS}-1.pid"
+    pid_file = _pid_file(engine)
     pid_file.unlink(missing_ok=True)
     conf = {
         **engine.server_config(record=True),
@@ -122,6 +127,7 @@ def stop(engine: Engine, timeout: float = 60.0) -> WarmEngine | None:
     stopped is put in place. A pid another process reuses is never signalled."""
     warm = engine.warm()
     engine.state.unlink(missing_ok=True)
+    _pid_file(engine).unlink(missing_ok=True)
     if warm is None:
         return None
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
