@@ -1,14 +1,17 @@
-"""Where a run's time went, read from a Dagster home's event log (the instance's public API).
+"""Where a command's time went, read from its Dagster home's event log (the instance's public
+API) and the command's launch and exit times.
 
-    python bench/breakdown.py DAGSTER_HOME...
+    python bench/breakdown.py DAGSTER_HOME:LAUNCHED:ENDED...   (epoch seconds)
 
-Per run: its job and length (creation to RUN_SUCCESS), how long from its creation to
-RUN_START and how many ASSET_MATERIALIZATION_PLANNED events it wrote, the
-ASSET_MATERIALIZATION events (how many, from the first to the last), and each step's time
-from STEP_START to STEP_SUCCESS (or STEP_FAILURE) with the ``<step> phases: ...`` lines the
-pipeline's steps log. Read
-in a child process (Dagster imported there only, one home after the other) by
-:func:`breakdowns`; prints one JSON object: home -> lines.
+Per command: from its launch to its first run's creation (Python's start, imports, the
+definitions and the instance, the plan; a JVM started ahead runs meanwhile); per run its job
+and length (creation to RUN_SUCCESS), how long from its creation to RUN_START and how many
+ASSET_MATERIALIZATION_PLANNED events it wrote, the ASSET_MATERIALIZATION events (how many,
+from the first to the last, and per event), and each step's time from STEP_START to
+STEP_SUCCESS (or STEP_FAILURE) with the ``phases: ...`` lines the steps log (each Spark
+action's phase); then from the last run's end to the command's exit. Read in a child process
+(Dagster imported there only, one home after the other) by :func:`breakdowns`; prints one
+JSON object: home -> lines.
 """
 
 from __future__ import annotations
@@ -20,14 +23,18 @@ import sys
 from pathlib import Path
 
 
-def _runs(home: Path) -> list[str]:
+def _runs(home: Path, launched: float, ended: float) -> list[str]:
     from dagster import DagsterEventType as T
     from dagster import DagsterInstance
 
     os.environ["DAGSTER_HOME"] = str(home.resolve())
-    lines = []
+    lines: list[str] = []
+    last_end = None
     with DagsterInstance.get() as instance:
         for record in reversed(instance.get_run_records()):
+            if not lines:
+                created = record.create_timestamp.timestamp()
+                lines.append(f"launch to the run's creation: {created - launched:.1f}s")
             run = record.dagster_run
             logs = instance.all_logs(run.run_id)
             t0 = min([record.create_timestamp.timestamp(), *(e.timestamp for e in logs[:1])])
@@ -36,13 +43,19 @@ def _runs(home: Path) -> list[str]:
                 return [e.timestamp - t0 for e in logs if e.dagster_event_type == kind]
 
             end = at(T.RUN_SUCCESS) or at(T.RUN_FAILURE) or [float("nan")]
+            last_end = t0 + end[0]
             start, mats = at(T.RUN_START) or [float("nan")], at(T.ASSET_MATERIALIZATION)
             planned = len(at(T.ASSET_MATERIALIZATION_PLANNED))
+            span = (mats[-1] - mats[0]) if mats else 0.0
+            each = f" ({span / (len(mats) - 1) * 1000:.1f} ms each)" if len(mats) > 1 else ""
             lines.append(
                 f"{run.job_name} {end[0]:.1f}s: started {start[0]:.1f}s after its creation "
                 f"({planned} planned events); {len(mats)} materialisation events over "
-                f"{(mats[-1] - mats[0]) if mats else 0:.1f}s"
+                f"{span:.1f}s{each}"
             )
+            inits = at(T.RESOURCE_INIT_STARTED), at(T.RESOURCE_INIT_SUCCESS)
+            if inits[0] and inits[1]:
+                lines.append(f"  resources initialised in {inits[1][-1] - inits[0][0]:.1f}s")
             began: dict[str, float] = {}
             phases: dict[str, list[str]] = {}
             for event in logs:
@@ -56,13 +69,18 @@ def _runs(home: Path) -> list[str]:
                     lines += [f"    {line}" for line in phases.pop(step, [])]
                 elif " phases: " in (event.user_message or ""):
                     phases.setdefault(step, []).append(event.user_message)
+    if last_end is not None:
+        lines.append(f"the last run's end to the exit: {ended - last_end:.1f}s")
     return lines
 
 
-def breakdowns(homes: list[Path], env: dict[str, str] | None = None) -> dict[str, list[str]]:
-    """Each home's run breakdown, read in a child process."""
+def breakdowns(
+    commands: list[tuple[Path, float, float]], env: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Each (home, launched, ended) command's breakdown, read in a child process."""
+    homes = [home for home, _, _ in commands]
     done = subprocess.run(
-        [sys.executable, __file__, *map(str, homes)],
+        [sys.executable, __file__, *(f"{h}:{a}:{b}" for h, a, b in commands)],
         capture_output=True,
         text=True,
         env=env,
@@ -73,4 +91,8 @@ def breakdowns(homes: list[Path], env: dict[str, str] | None = None) -> dict[str
 
 
 if __name__ == "__main__":
-    print(json.dumps({home: _runs(Path(home)) for home in sys.argv[1:]}))
+    found = {}
+    for arg in sys.argv[1:]:
+        home, launched, ended = arg.rsplit(":", 2)
+        found[home] = _runs(Path(home), float(launched), float(ended))
+    print(json.dumps(found))

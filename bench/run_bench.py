@@ -1,24 +1,29 @@
-"""What users wait for, against a naive pandas script and a plain Dagster reference.
+"""What users wait for, against a naive pandas script and the plain Dagster assets.
 
     python bench/run_bench.py [--scales 1,full,1000] [--repeat 3] [--no-latency]
                               [--latency-shapes ui,team]
 
 For each scale (``scale.py``: "1", "100", "1000" the sample replicated into new seasons;
-"full" the synthetic Ergast-shaped export of ``generate.py``), ``--repeat`` times each, every
-figure the wall time of a whole command (Python's start and imports included):
-- pandas: the naive script (``naive_pandas.py``, i.e. ``f1_pipeline_tests/reference_pandas``);
-- reference: what a Dagster user would write (``reference_dagster.py``: one asset, one run),
-  on a fresh Dagster home with Dagster's defaults;
-- cold: ``f1-pipeline run`` with no Spark server running (its private server maps the JVM
-  class archive a first cold run of this invocation recorded: that run is printed first);
-- warm: ``f1-pipeline run`` on the warm Spark Connect server (started once);
+"full" the synthetic Ergast-shaped export of ``generate.py``), ``--repeat`` times each,
+interleaved, every figure the wall time of a whole command (Python's start and imports
+included):
+- pandas: the naive script (``naive_pandas.py``, i.e. ``f1_pipeline_tests/reference_pandas``),
+  the floor;
+- dg-pandas, dg-pyspark: what a Dagster user would write instead (``reference_dagster.py``:
+  one season-partitioned asset, one run over every season), on pandas and on our stack
+  (dagster-pyspark's PySparkResource), each on a fresh Dagster home with Dagster's defaults;
+- cold: ``f1-pipeline run`` with no warm engine (the run's own JVM, mapping the JVM class
+  archive a first cold run of this invocation recorded: that run is printed first);
+- warm: ``f1-pipeline run`` on the warm engine (`f1-pipeline spark start`, started once);
 f1-pipeline runs on a fresh copy of the data (nothing but source-data/) and a fresh Dagster
 home. One table: per scale and command the median and min-max seconds, the ratios of the
-medians to pandas' and the reference's, the median peak resident memory of the process tree
-(JVMs included; warm: the server's too), and whether every run's stats_*.json equal pandas'
-(parsed; a sample of 200 beyond 1,000 seasons). Then where the time went in one run of each
-(Dagster's event log, ``breakdown.py``), the Spark Connect calls per step
-(``spark_actions.py``) and, unless --no-latency, upload -> published (``latency.py``) through
+medians to the plain assets' (dg-pandas and dg-pyspark), the median peak resident memory of
+the process tree (JVMs included; warm: the engine's too), and whether every run's
+stats_*.json equal the naive script's (parsed; a sample of 200 beyond 1,000 seasons). Then
+where the time went in one run of each f1-pipeline mode and of dg-pyspark (``breakdown.py``:
+the process's start to the run's creation, the run's steps and phases, its events, the exit),
+the Spark jobs and stages per step (``spark_jobs.py``) and, unless --no-latency, upload ->
+published (``latency.py``) through
 `dg dev` (``ui``, what `make ui` runs) and `f1-pipeline team up` (``team``, what `make team`
 runs), side by side, with the listing and the queue sensor. Benchmarks only: no test asserts
 on these numbers.
@@ -45,12 +50,13 @@ from bench.proctree import PeakMemory  # noqa: E402
 from bench.scale import SAMPLE, label, write_scale  # noqa: E402
 
 if TYPE_CHECKING:
-    from f1_pipeline.core.spark import WarmEngine as ConnectServer
+    from f1_pipeline.core.spark import WarmEngine
 
 PY = sys.executable
 CLI = str(Path(PY).with_name("f1-pipeline"))
 BENCH = REPO / "bench"
-MODES = ("pandas", "reference", "cold", "warm")
+MODES = ("pandas", "dg-pandas", "dg-pyspark", "cold", "warm")
+PLAIN = ("dg-pandas", "dg-pyspark")  # the ratios' denominators
 # The f1-pipeline runs' environment: no variable the caller set for another purpose.
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("F1_")}
 BASE_ENV.update(DAGSTER_DISABLE_TELEMETRY="1", F1_LATEST_SEASON="9999")  # replicas: far years
@@ -60,7 +66,7 @@ PLAIN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_"
 
 def _timed(command: list[str], env: dict[str, str], server_pid: int | None = None) -> dict:
     """Run ``command``; its wall seconds and the peak resident bytes of its process tree."""
-    start = time.perf_counter()
+    launched, start = time.time(), time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip
     with PeakMemory(lambda: [proc.pid, *([server_pid] if server_pid else [])]) as memory:
@@ -68,10 +74,10 @@ def _timed(command: list[str], env: dict[str, str], server_pid: int | None = Non
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": seconds, "peak": memory.peak, "out": out}
+    return {"seconds": seconds, "peak": memory.peak, "out": out, "launched": launched}
 
 
-def _f1_run(root: Path, home: Path, server: ConnectServer | None = None) -> dict:
+def _f1_run(root: Path, home: Path, server: WarmEngine | None = None) -> dict:
     """`f1-pipeline run` on a fresh copy of ``root`` (only source-data/ kept), a fresh home."""
     for entry in root.iterdir():
         if entry.is_dir() and entry.name != "source-data":
@@ -88,11 +94,11 @@ def _f1_run(root: Path, home: Path, server: ConnectServer | None = None) -> dict
     return result
 
 
-def _reference(source: Path, out: Path, home: Path) -> dict:
+def _reference(engine: str, source: Path, out: Path, home: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    command = [PY, str(BENCH / "reference_dagster.py"), *_csvs(source), str(out)]
+    command = [PY, str(BENCH / "reference_dagster.py"), engine, *_csvs(source), str(out)]
     return _timed(command, {**PLAIN_ENV, "DAGSTER_HOME": str(home)})
 
 
@@ -116,7 +122,7 @@ def _spark(home: Path, action: str) -> None:
         raise SystemExit(f"f1-pipeline spark start failed:\n{done.stderr[-2000:]}")
 
 
-def _measure(scale: str, base: Path, repeat: int, server: ConnectServer) -> dict:
+def _measure(scale: str, base: Path, repeat: int, server: WarmEngine) -> dict:
     """Every mode ``repeat`` times, interleaved; per mode its results, in order."""
     shutil.rmtree(base, ignore_errors=True)
     source = base / "data" / "source-data"
@@ -127,9 +133,10 @@ def _measure(scale: str, base: Path, repeat: int, server: ConnectServer) -> dict
         shutil.rmtree(pandas_out, ignore_errors=True)
         command = [PY, str(BENCH / "naive_pandas.py"), *_csvs(source), str(pandas_out)]
         runs["pandas"].append({**_timed(command, BASE_ENV), "agree": None})
-        ref = base / f"reference-{i}"
-        reference = _reference(source, ref / "out", ref / "home")
-        runs["reference"].append({**reference, "agree": _agree(ref / "out", pandas_out)})
+        for mode in PLAIN:
+            ref = base / f"{mode}-{i}"
+            reference = _reference(mode.split("-")[1], source, ref / "out", ref / "home")
+            runs[mode].append({**reference, "agree": _agree(ref / "out", pandas_out)})
         for mode, warm in (("cold", None), ("warm", server)):
             run = _f1_run(base / "data", base / f"{mode}-{i}" / "home", warm)
             runs[mode].append({**run, "agree": _agree(base / "data" / "results", pandas_out)})
@@ -141,14 +148,10 @@ def _row(measured: dict, mode: str, medians: dict[str, float]) -> str:
     seconds = [r["seconds"] for r in runs]
     agree = "-" if mode == "pandas" else "yes" if all(r["agree"] for r in runs) else "NO"
     peak = statistics.median(r["peak"] for r in runs) / 2**20
-    to_pandas, to_reference = (
-        medians[mode] / medians["pandas"],
-        medians[mode] / medians["reference"],
-    )
+    ratios = "".join(f"{medians[mode] / medians[plain]:>11.2f}" for plain in PLAIN)
     spread = f"{min(seconds):.2f}-{max(seconds):.2f}"
-    return (f"{label(measured['scale']):>6} {measured['seasons']:>8} {measured['results']:>9} "
-            f"{mode:<10}{medians[mode]:>9.2f} {spread:^14}{to_pandas:>8.1f} {to_reference:>6.1f}"
-            f"{peak:>9.0f}  {agree}")  # fmt: skip
+    size = f"{label(measured['scale']):>6} {measured['seasons']:>8} {measured['results']:>9}"
+    return f"{size} {mode:<11}{medians[mode]:>9.2f} {spread:^14}{ratios}{peak:>9.0f}  {agree}"
 
 
 def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) -> None:
@@ -177,8 +180,9 @@ def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) 
         warmup = out / "warmup"
         write_scale("1", warmup / "data" / "source-data")
         _f1_run(warmup / "data", warmup / "home", server)  # the server's first real run
-        print(f"\n{'scale':>6} {'seasons':>8} {'results':>9} {'command':<10}{'median s':>9} "
-              f"{'min-max s':^14}{'x pandas':>8} {'x ref':>6}{'peak MB':>9}  agree")  # fmt: skip
+        columns = f"{'command':<11}{'median s':>9} {'min-max s':^14}"
+        ratios = f"{'x dg-pandas':>11}{'x dg-spark':>11}{'peak MB':>9}"
+        print(f"\n{'scale':>6} {'seasons':>8} {'results':>9} {columns}{ratios}  agree")
         measured = []
         for scale in scales:
             result = _measure(scale, out / label(scale), repeat, server)
@@ -186,23 +190,28 @@ def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) 
             for mode in MODES:
                 print(_row(result, mode, medians), flush=True)
             measured.append(result)
-        _print_breakdowns(out, [label(s) for s in scales])
-        if actions:
-            env = {**BASE_ENV, "SPARK_CONNECT_AUTHENTICATE_TOKEN": server.token}
-            command = [PY, str(BENCH / "spark_actions.py"), "--url", server.url,
-                       "--scales", ",".join(actions), "--out", str(out / "actions")]  # fmt: skip
-            subprocess.run(command, env=env, check=True)
+        _print_breakdowns(out, measured)
     finally:
         _spark(engine_home, "stop")
+    if actions:
+        command = [PY, str(BENCH / "spark_jobs.py"), "--scales", ",".join(actions),
+                   "--out", str(out / "jobs")]  # fmt: skip
+        subprocess.run(command, env=BASE_ENV, check=True)
 
 
-def _print_breakdowns(out: Path, labels: list[str]) -> None:
-    """One run of each f1-pipeline mode and of the reference, per scale (the first ones)."""
-    homes = {(name, mode): out / name / f"{mode}-0" / "home"
-             for name in labels for mode in ("cold", "warm", "reference")}  # fmt: skip
+def _print_breakdowns(out: Path, measured: list[dict]) -> None:
+    """The first run of each f1-pipeline mode and of dg-pyspark, per scale: from the
+    process's launch to its exit (the run's part from Dagster's event log)."""
+    homes = {}
+    for result in measured:
+        name = label(result["scale"])
+        for mode in ("dg-pyspark", "cold", "warm"):
+            run = result["runs"][mode][0]
+            homes[(name, mode)] = (out / name / f"{mode}-0" / "home", run["launched"],
+                                   run["launched"] + run["seconds"])  # fmt: skip
     found = breakdowns(list(homes.values()), BASE_ENV)
-    print("\nwhere the time goes (Dagster's event log, the first run of each):")
-    for (name, mode), home in homes.items():
+    print("\nwhere the time goes (the first run of each; Dagster's event log):")
+    for (name, mode), (home, _, _) in homes.items():
         print(f"  {name} {mode}:")
         for line in found.get(str(home), []):
             print(f"    {line}")
@@ -212,7 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,full,1000", help="of 1, 100, 1000, full")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per command")
-    parser.add_argument("--actions", default="1,full", help="scales of the Spark call counts")
+    parser.add_argument("--actions", default="1,full", help="scales of the Spark job counts")
     parser.add_argument("--latency-runs", type=int, default=5, help="per sensor and shape")
     parser.add_argument("--no-latency", action="store_true", help="skip upload -> published")
     parser.add_argument(

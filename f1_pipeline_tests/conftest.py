@@ -12,6 +12,9 @@ import pytest
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
 REPO = Path(__file__).resolve().parents[1]
+# One class archive for every JVM the suite starts (runs, daemons, warm engines), as on a
+# user's machine: recorded once by the first run that finds none, then mapped by the rest.
+os.environ.setdefault("F1_SPARK_CLASSES", str(REPO / ".spark-classes"))
 SAMPLE_SOURCE = REPO / "data" / "source-data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -37,13 +37,14 @@ def shared_tmp(prefix: str) -> Path:
 
 
 @contextmanager
-def postgres_server() -> Iterator[Cluster]:
+def postgres_server(fast: bool = True) -> Iterator[Cluster]:
+    """A running cluster; ``fast``: without fsync (tests), else as a real server (bench)."""
     root = shared_tmp("f1-pg-")
     cluster = Cluster(root / "postgres")
     data = str(cluster.data)
     try:
         cluster.init()
-        options = shlex.join([*cluster.options(), *FAST])
+        options = shlex.join([*cluster.options(), *(FAST if fast else [])])
         log = str(cluster.root / "server.log")
         cluster.run(["pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "-o", options, "start"])
         cluster.create_database()

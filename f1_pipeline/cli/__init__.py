@@ -81,21 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Library warnings (Dagster's beta notices, pyspark's deprecations) are for developers.
         warnings.simplefilter("ignore")
     from f1_pipeline.core.aws import with_aws_defaults
-    from f1_pipeline.defs.config import ConfigError
 
     # The one place the command line reads its environment: every command gets it through
-    # the context (and the Definitions built from it), Dagster and botocore theirs.
+    # the context (and the Definitions built from it), Dagster and botocore theirs. Dagster
+    # is imported by the commands that need it (`run` starts its JVM first).
     with_aws_defaults(os.environ)
     os.environ.setdefault("DAGSTER_HOME", str(Path(DEFAULT_HOME).resolve()))
     try:
         return COMMANDS[args.command].command(Cli(dict(os.environ)), args)
-    except ConfigError as err:
-        print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
-        return 2
     except CommandError as err:
         print(f"f1-pipeline: {err}", file=sys.stderr)
         return err.exit_code
     except Exception as err:
+        from f1_pipeline.defs.config import ConfigError
+
+        if isinstance(err, ConfigError):
+            print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
+            return 2
         error = as_command_error(err)
         if args.verbose:
             traceback.print_exc()

@@ -11,10 +11,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from f1_pipeline.core.spark import Engine
+from f1_pipeline.core.storage import layout
+from f1_pipeline.core.storage.root import DATA_ROOT_DEFAULT, DATA_ROOT_VAR, parse_data_root
+
 if TYPE_CHECKING:
     from dagster import DagsterInstance, Definitions
 
-    from f1_pipeline.core.spark import Engine
     from f1_pipeline.core.storage import Storage
 
 DEFAULT_HOME = ".dagster"
@@ -53,6 +56,14 @@ class Cli:
     def spark_engine(self) -> Engine:
         return self.step_runner.spark.engine()
 
+    def spark_ahead(self) -> None:
+        """For a command about to run the pipeline in this process: its JVM starts now,
+        before Dagster is even imported (:func:`f1_pipeline.core.spark.start_ahead`)."""
+        from f1_pipeline.core import spark
+
+        if self.env.get(spark.MODE_VAR, "local").strip() == "local":
+            spark.start_ahead(self.env, _source_bytes(self.env))
+
     @property
     def dagster_url(self) -> str:
         from f1_pipeline.defs.constants import ALERTS_KEY
@@ -63,3 +74,15 @@ class Cli:
         from f1_pipeline.defs.instance import open_instance
 
         return open_instance(self.home, self.env)
+
+
+def _source_bytes(env: Mapping[str, str]) -> int | None:
+    """The size of a local root's upload (the JIT of a run's own JVM depends on it)."""
+    try:
+        root = parse_data_root(env.get(DATA_ROOT_VAR) or DATA_ROOT_DEFAULT)
+    except ValueError:
+        return None
+    if not isinstance(root, Path):
+        return None
+    sizes = [root / layout.source_csv(t) for t in layout.SOURCE_TABLES]
+    return sum(p.stat().st_size for p in sizes if p.is_file())

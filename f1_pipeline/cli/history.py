@@ -69,4 +69,5 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
     who = f"{getpass.getuser()}@{socket.gethostname()} (f1-pipeline rollback)"
     print(f"rollback to upload {upload}: its source files made current again, then published")
     tags = {ROLLBACK_TAG: upload, REQUESTED_BY_TAG: who}
+    cli.spark_ahead()
     return run.publish_command(cli, None, args.verbose, tags)

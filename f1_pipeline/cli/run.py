@@ -33,6 +33,7 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
 
 
 def command(cli: Cli, args: argparse.Namespace) -> int:
+    cli.spark_ahead()
     check_plausible(args.seasons, cli.step_runner.last_season())
     if args.accept:
         from f1_pipeline.cli.accept import accept_upload

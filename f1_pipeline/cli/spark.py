@@ -93,8 +93,9 @@ def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> W
     env = _spark_env(engine, token)
     pid_file = _pid_file(engine)
     pid_file.unlink(missing_ok=True)
+    recording = engine.archive.new_recording()
     conf = {
-        **engine.server_config(record=True),
+        **engine.server_config(recording),
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
     }
@@ -111,7 +112,8 @@ def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> W
         time.sleep(0.2)
     pid = int(pid_file.read_text().strip())
     log = Path(env["SPARK_LOG_DIR"]) / f"spark-{IDENT}-{SERVER_CLASS}-1-{os.uname().nodename}.out"
-    warm = WarmEngine(pid, process_start(pid), port, token, str(log))
+    warm = WarmEngine(pid, process_start(pid), port, token, str(log),
+                      str(recording) if recording else None)  # fmt: skip
     engine.record(warm)
     # The warm-up, in a client process of its own (the token through its environment): the
     # first real runs find the server's code generated and its JIT warm.
@@ -137,7 +139,8 @@ def stop(engine: Engine, timeout: float = 60.0) -> WarmEngine | None:
             time.sleep(0.2)
         if process_start(warm.pid) != warm.started:
             break
-    engine.archive.adopt()
+    if warm.recording and sig == signal.SIGTERM and process_start(warm.pid) != warm.started:
+        engine.archive.adopt(Path(warm.recording))  # it exited on TERM: the archive is whole
     return warm
 
 

@@ -8,20 +8,29 @@ decides: a client of a Spark Connect server (F1_SPARK_REMOTE, or the warm engine
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_MASTER = "local[*]"
+# What the Spark resource reads (f1_pipeline.defs.resources.SparkResource), named once here: a
+# command starts its JVM from the same variables before Dagster is imported (start_ahead).
+MASTER_VAR, REMOTE_VAR, CLASSES_VAR = "F1_SPARK_MASTER", "F1_SPARK_REMOTE", "F1_SPARK_CLASSES"
+MODE_VAR = "F1_SPARK_MODE"  # the step runner's: local, or glue (no local JVM)
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN"
@@ -35,6 +44,9 @@ SQL_CONF = {
     "spark.sql.ansi.enabled": "true",
     # Small tables: the default of 200 shuffle partitions costs seconds per stage.
     "spark.sql.shuffle.partitions": "4",
+    # Plans fixed when they start: adaptive execution re-plans each shuffle as a job of its
+    # own (a step's ~15 checks and summaries were ~15 jobs), which at these sizes only costs.
+    "spark.sql.adaptive.enabled": "false",
 }
 
 
@@ -71,38 +83,52 @@ def jit_options(source_bytes: int | None) -> list[str]:
 
 class ClassArchive:
     """A class-data archive (Java's AppCDS) of the classes a Spark JVM loads, kept in
-    ``folder``: a JVM that maps it starts and runs its first queries seconds sooner. It is
-    recorded by the warm engine's JVM as it stops (``recording``, then :meth:`adopt`) and
-    shared by every later JVM of the same Java and Spark, the runs' own sessions too; a JVM
-    that cannot use it runs without it."""
+    ``folder``: a JVM that maps it starts and runs its first queries seconds sooner. While
+    there is none, a JVM started here can record one as it exits (:meth:`new_recording`: the
+    warm engine's as it stops, a command-line run's own JVM after the run); whoever waited
+    for that JVM's exit then :meth:`adopt` s the recording, shared by every later JVM of the
+    same Java and Spark. A JVM that cannot use it runs without it."""
+
+    STALE_SECONDS = 3600  # a recording left this long belongs to a JVM that died
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / f"spark-classes-{_runtime_key()}.jsa"
-        self.recording = self.path.with_name(f"{self.path.name}.tmp")
 
-    def java_options(self, record: bool = False) -> list[str]:
-        """Map the archive when there is one; else, with ``record``, write it at exit."""
+    def new_recording(self) -> Path | None:
+        """Where a JVM started now records the archive (its own file), None when there is
+        one already."""
+        if self.path.is_file():
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+    def java_options(self, recording: Path | None = None) -> list[str]:
+        """Map the archive when there is one; else record one at exit to ``recording``."""
         # The JVM's own warnings (a class it cannot archive, an archive it cannot map) go to
         # its stderr, with Spark's log, rather than to this process's output.
         quiet = ["-Xlog:disable", "-Xlog:all=warning:stderr"]
         if self.path.is_file():
             return [f"-XX:SharedArchiveFile={self.path}", *quiet]
-        if record:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            return [f"-XX:ArchiveClassesAtExit={self.recording}", *quiet]
+        if recording is not None:
+            return [f"-XX:ArchiveClassesAtExit={recording}", *quiet]
         return []
 
-    def adopt(self) -> bool:
-        """Put the archive a stopped JVM wrote in place (atomically: a concurrent JVM maps a
-        whole archive or none) and drop stale ones."""
-        if not self.recording.is_file() or self.recording.stat().st_size == 0:
-            return False
-        os.replace(self.recording, self.path)
+    def adopt(self, recording: Path) -> bool:
+        """Put ``recording``, written by a JVM that has exited cleanly, in place (atomically:
+        a concurrent JVM maps a whole archive or none; never one still being written, which
+        would crash it). Drops stale recordings and other runtimes' archives."""
+        adopted = recording.is_file() and recording.stat().st_size > 0
+        if adopted:
+            os.replace(recording, self.path)
+        now = time.time()
+        for left in self.folder.glob("spark-classes-*.tmp"):
+            if now - left.stat().st_mtime > self.STALE_SECONDS:
+                left.unlink(missing_ok=True)
         for old in self.folder.glob("spark-classes-*.jsa"):
             if old != self.path:
                 old.unlink(missing_ok=True)
-        return True
+        return adopted
 
 
 def _java() -> Path | None:
@@ -170,6 +196,7 @@ class WarmEngine:
     port: int
     token: str
     log: str
+    recording: str | None = None  # where its JVM records the class archive as it stops
 
     @property
     def url(self) -> str:
@@ -202,6 +229,14 @@ class Engine:
         self.archive = ClassArchive(classes or self.home / "spark")
         self.state = self.home / "spark" / "engine.json"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Engine:
+        """The engine the Spark resource configures from ``env`` (DAGSTER_HOME and the
+        variables above), read without Dagster."""
+        home, classes = env.get("DAGSTER_HOME"), env.get(CLASSES_VAR)
+        return cls(Path(home).resolve() if home else None, env.get(MASTER_VAR) or DEFAULT_MASTER,
+                   Path(classes) if classes else None)  # fmt: skip
+
     def warm(self) -> WarmEngine | None:
         """The warm engine, if it runs."""
         try:
@@ -220,14 +255,17 @@ class Engine:
             out.write(json.dumps(asdict(engine)))
         os.replace(tmp, self.state)
 
-    def server_config(self, record: bool = False) -> dict[str, str]:
+    def server_config(self, recording: Path | None = None) -> dict[str, str]:
         """The settings of a JVM started here: the archive mapped (or recorded)."""
-        return spark_config(self.master, self.archive.java_options(record))
+        return spark_config(self.master, self.archive.java_options(recording))
 
-    def session_config(self, remote: str | None, source_bytes: int | None = None) -> dict[str, Any]:
+    def session_config(
+        self, remote: str | None, source_bytes: int | None = None, recording: Path | None = None
+    ) -> dict[str, Any]:
         """The session a run uses: ``remote`` (its token in the environment already), else
         the warm engine (its token put in this process's environment, as the Connect client
-        reads it there, never in a configuration the UI shows), else the run's own."""
+        reads it there, never in a configuration the UI shows), else the run's own (which
+        records the class archive to ``recording``, if given, when there is none)."""
         warm = None if remote else self.warm()
         if warm is not None:
             os.environ[TOKEN_ENV] = warm.token
@@ -235,35 +273,119 @@ class Engine:
         if remote:
             return {"spark.remote": remote, **SQL_CONF}
         require_java()
-        return spark_config(self.master, [*self.archive.java_options(), *jit_options(source_bytes)])
+        java = [*self.archive.java_options(recording), *jit_options(source_bytes)]
+        return spark_config(self.master, java)
 
 
-@contextmanager
-def stderr_to(path: Path) -> Iterator[None]:
-    """File descriptor 2 points at ``path`` meanwhile: a JVM started now keeps writing its own
-    notices there for its whole life (what no log4j setting silences, e.g. "Using incubator
-    modules"); this process gets its stderr back after."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with path.open("ab") as log:
-        os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+_STARTING = threading.Lock()  # one JVM per process, however many threads ask
 
 
-def local_session(conf: Mapping[str, str]) -> Any:
-    """A classic (in-process JVM) SparkSession with ``conf`` (or the running one): the Glue
-    job's session off Glue (the local stand-in) and the Spark 3.5 lane's."""
+def local_session(conf: Mapping[str, str], log: Path | None = None) -> Any:
+    """A classic (in-process JVM) SparkSession with ``conf``, or the one this process runs.
+
+    With ``log``, the JVM writes its own output there for its whole life (what no log4j
+    setting silences, e.g. "Using incubator modules", and Spark's errors), through pyspark's
+    ``launch_gateway(popen_kwargs=...)``, which is there for capturing them: the process's
+    own stdout and stderr stay untouched. Thread-safe: a JVM started ahead (see
+    :func:`start_ahead`) is the one a run then gets."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder
-    for key, value in conf.items():
-        builder = builder.config(key, value)
-    if SparkSession.getActiveSession() is None:
-        require_java()
-    return builder.getOrCreate()
+    with _STARTING:
+        builder = SparkSession.builder
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        if not any(_alive(session) for session, _ in _RUNNING):
+            require_java()
+            jvm = None
+            if log is not None:
+                log.parent.mkdir(parents=True, exist_ok=True)
+                spark_conf = SparkConf().setAll(list(conf.items()))
+                with log.open("ab") as out:
+                    gateway = launch_gateway(spark_conf, {"stdout": out, "stderr": out})
+                SparkContext(conf=spark_conf, gateway=gateway)
+                jvm = gateway.proc  # the JVM (spark-submit execs it): its exit is awaitable
+            _RUNNING[:] = [(builder.getOrCreate(), jvm)]
+        return builder.getOrCreate()
+
+
+def stop_local(timeout: float = 60.0) -> bool:
+    """Stop the session :func:`local_session` started with a JVM of its own and wait for
+    that JVM to exit (it does when its stdin closes; killed after ``timeout``). Whether it
+    exited cleanly: only then is a class archive it recorded complete. For a process's end
+    (pyspark keeps its gateway: no local session starts in this process afterwards)."""
+    clean = False
+    with _STARTING:
+        for session, jvm in _RUNNING:
+            if jvm is None:
+                continue
+            session.stop()
+            jvm.stdin.close()
+            try:
+                clean = jvm.wait(timeout) == 0
+            except subprocess.TimeoutExpired:
+                jvm.kill()
+        _RUNNING.clear()
+    return clean
+
+
+# The session local_session made, and its JVM process (None: not started here).
+_RUNNING: list[tuple[Any, Any]] = []
+
+
+def _alive(session: Any) -> bool:
+    try:
+        return bool(session.sparkContext.applicationId)
+    except Exception:
+        return False
+
+
+def start_ahead(env: Mapping[str, str], source_bytes: int | None) -> Path | None:
+    """Start the JVM of the run this process is about to make, in a background thread, while
+    the caller goes on (importing Dagster, planning the run): its Spark resource, configured
+    from the same ``env``, then gets this session (:func:`local_session`), its JVM up or
+    coming up. Nothing starts when runs use a Connect server (F1_SPARK_REMOTE, or the warm
+    engine). Returns where the JVM records the class archive (while there is none): complete
+    once :func:`stop_local` says it exited cleanly. A failure here is left to the run's own
+    start, which reports it."""
+    engine = Engine.from_env(env)
+    with _STARTING:
+        if any(_alive(session) for session, _ in _RUNNING):
+            return None  # this process runs one already
+    recording = engine.archive.new_recording()
+    try:
+        conf = engine.session_config(env.get(REMOTE_VAR), source_bytes, recording)
+    except JavaMissing:
+        return None
+    if "spark.remote" in conf:
+        return None
+    log = engine.home / "logs" / "spark.log"
+
+    def start() -> None:
+        with contextlib.suppress(Exception):
+            local_session(conf, log)
+
+    threading.Thread(target=start, name="f1-spark-start", daemon=True).start()
+    if recording is not None:
+        atexit.register(_finish_recording, engine.archive, recording)
+    return recording
+
+
+def _finish_recording(archive: ClassArchive, recording: Path) -> None:
+    """At the process's end: its JVM stopped, the archive it recorded is put in place for
+    the next JVMs (once per Java and Spark install) if it ran a run's Spark jobs: a JVM that
+    ran none (its runs went to a daemon, the command failed early) loaded too few classes."""
+    with _STARTING:
+        worked = any(_ran_jobs(session) for session, _ in _RUNNING)
+    if stop_local() and worked:
+        archive.adopt(recording)
+    else:
+        recording.unlink(missing_ok=True)
+
+
+def _ran_jobs(session: Any) -> bool:
+    try:
+        return bool(session.sparkContext.statusTracker().getJobIdsForGroup())
+    except Exception:
+        return False

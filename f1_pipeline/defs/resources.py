@@ -9,7 +9,6 @@ builds them.
 # No `from __future__ import annotations` here: Dagster reads these classes' annotations at
 # class creation (a string `ResourceDependency[Any]` is not recognised as one).
 from collections.abc import Mapping
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,7 +20,9 @@ from f1_pipeline.core import spark
 from f1_pipeline.core.aws import aws_client
 from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.holds import HoldPolicy
+from f1_pipeline.core.spark import MODE_VAR
 from f1_pipeline.core.storage import S3Root, Storage, open_storage, parse_data_root
+from f1_pipeline.core.storage.root import DATA_ROOT_DEFAULT, DATA_ROOT_VAR
 from f1_pipeline.core.transforms.schema import latest_plausible_season
 from f1_pipeline.defs.alerts import AlertsResource
 from f1_pipeline.defs.config import env_field, from_env
@@ -43,7 +44,10 @@ class StorageResource(ConfigurableResource):
     S3 location (any S3-compatible endpoint: botocore's own AWS_ENDPOINT_URL)."""
 
     data_root: str = env_field(
-        "data", "F1_DATA_ROOT", "A local directory or s3://bucket[/prefix]", validate_default=True
+        DATA_ROOT_DEFAULT,
+        DATA_ROOT_VAR,
+        "A local directory or s3://bucket[/prefix]",
+        validate_default=True,
     )
 
     _storage: Storage | None = PrivateAttr(default=None)
@@ -76,12 +80,12 @@ class SparkResource(ConfigurableResource):
     in-process session."""
 
     master: str = env_field(
-        "local[*]", "F1_SPARK_MASTER", "The master of the Spark started here",
+        spark.DEFAULT_MASTER, spark.MASTER_VAR, "The master of the Spark started here",
         pattern=r"^local(\[(\*|[1-9][0-9]*)\])?$",
         hint="only local masters (local, local[N], local[*]) run here",
     )  # fmt: skip
     remote: str | None = env_field(
-        None, "F1_SPARK_REMOTE", "A Spark Connect server of your own (its token in "
+        None, spark.REMOTE_VAR, "A Spark Connect server of your own (its token in "
         "SPARK_CONNECT_AUTHENTICATE_TOKEN); unset: the warm engine, else the run's own session",
         pattern=r"^sc://[^/\s:]+(:[0-9]+)?/?$", hint="not a Spark Connect URL (sc://host:port)",
     )  # fmt: skip
@@ -89,7 +93,7 @@ class SparkResource(ConfigurableResource):
         None, "DAGSTER_HOME", "The Dagster home whose warm engine runs use; unset: none"
     )
     classes: str | None = env_field(
-        None, "F1_SPARK_CLASSES", "The JVMs' class archive folder; unset: spark/ in the home"
+        None, spark.CLASSES_VAR, "The JVMs' class archive folder; unset: spark/ in the home"
     )
 
     def engine(self) -> spark.Engine:
@@ -101,8 +105,9 @@ class SparkResource(ConfigurableResource):
         engine = self.engine()
         config = engine.session_config(self.remote, source_bytes)
         remote = config.get("spark.remote")
-        with nullcontext() if remote else spark.stderr_to(engine.home / "logs" / "spark.log"):
-            session = LazyPySparkResource(spark_config=config).spark_session
+        if not remote:  # the JVM's own output to the home's log, not the run's stderr
+            spark.local_session(config, engine.home / "logs" / "spark.log")
+        session = LazyPySparkResource(spark_config=config).spark_session
         if remote:
             from pyspark.sql.connect.client.retries import DefaultPolicy
 
@@ -121,7 +126,7 @@ class StepRunnerResource(ConfigurableResource):
 
     storage: StorageResource
     spark: SparkResource
-    mode: Literal["local", "glue"] = env_field("local", "F1_SPARK_MODE", "local or glue")
+    mode: Literal["local", "glue"] = env_field("local", MODE_VAR, "local or glue")
     latest_season: int | None = env_field(
         None, "F1_LATEST_SEASON", "The latest season an upload may hold; unset: next year",
         ge=latest_plausible_season(), le=9999,

@@ -323,9 +323,9 @@ def test_a_rollback_needs_a_versioned_bucket(aws_env, tmp_path, monkeypatch, cap
     from f1_pipeline_tests.conftest import SAMPLE_SOURCE
 
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="f1-unversioned", CreateBucketConfiguration={
+    s3.create_bucket(Bucket="f1-cli-unversioned", CreateBucketConfiguration={
         "LocationConstraint": "eu-west-1"})  # fmt: skip
-    monkeypatch.setenv("F1_DATA_ROOT", "s3://f1-unversioned")
+    monkeypatch.setenv("F1_DATA_ROOT", "s3://f1-cli-unversioned")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     assert main(["upload", str(SAMPLE_SOURCE / "races.csv"),
                  str(SAMPLE_SOURCE / "results.csv")]) == 0  # fmt: skip
@@ -337,5 +337,5 @@ def test_a_rollback_needs_a_versioned_bucket(aws_env, tmp_path, monkeypatch, cap
     assert main(["rollback", row.split(" | ")[0].strip()]) == 1
     assert capsys.readouterr().err.strip() == (
         "f1-pipeline: rollback refused: rollback needs a versioned bucket, and "
-        "s3://f1-unversioned/ keeps no versions (`f1-pipeline bootstrap` turns versioning on)"
+        "s3://f1-cli-unversioned/ keeps no versions (`f1-pipeline bootstrap` turns versioning on)"
     )

@@ -49,20 +49,29 @@ def test_a_java_on_the_path_or_in_java_home_is_enough(monkeypatch, tmp_path):
 def test_the_class_archive_is_recorded_then_mapped(tmp_path):
     archive = ClassArchive(tmp_path / "classes")
     assert archive.java_options() == []  # none yet, and this JVM is not asked to record
-    [record, *quiet] = archive.java_options(record=True)
-    assert record == f"-XX:ArchiveClassesAtExit={archive.recording}"
+    recording = archive.new_recording()
+    assert recording is not None
+    assert recording != archive.new_recording()
+    [record, *quiet] = archive.java_options(recording)
+    assert record == f"-XX:ArchiveClassesAtExit={recording}"
     assert quiet == ["-Xlog:disable", "-Xlog:all=warning:stderr"]  # JVM notes off stdout
-    assert not archive.adopt()  # the JVM has not written it (yet)
-    archive.recording.write_bytes(b"")
-    assert not archive.adopt()  # nor an empty file: a JVM that died while writing
+    assert not archive.adopt(recording)  # the JVM did not write it
+    recording.write_bytes(b"")
+    assert not archive.adopt(recording)  # nor an empty file
     other_runtime = archive.folder / "spark-classes-0123456789ab.jsa"  # another Java or Spark
     other_runtime.write_bytes(b"x")
-    archive.recording.write_bytes(b"classes")
-    assert archive.adopt()
+    abandoned = archive.new_recording()  # a JVM killed while writing, long ago
+    assert abandoned is not None
+    abandoned.write_bytes(b"half")
+    os.utime(abandoned, (1, 1))
+    recording.write_bytes(b"classes")
+    assert archive.adopt(recording)
     assert archive.path.read_bytes() == b"classes"
-    assert not archive.recording.exists()
+    assert not recording.exists()
+    assert not abandoned.exists()
     assert not other_runtime.exists()
-    assert archive.java_options(record=True)[0] == f"-XX:SharedArchiveFile={archive.path}"
+    assert archive.new_recording() is None  # mapped from now on, never recorded again
+    assert archive.java_options(recording)[0] == f"-XX:SharedArchiveFile={archive.path}"
 
 
 def test_a_short_job_stops_at_the_c1_compiler():

@@ -108,7 +108,7 @@ def _staged(ctx: StepContext, table: str, pinned: Pinned, max_season: int) -> It
                 staged = stack.enter_context(ctx.io.output(cleaned, table))
         finally:  # the validated rows stay cached for the write only
             validation.__exit__(None, None, None)
-        df = ctx.session.read.parquet(staged.spark_path)
+        df = ctx.session.read.schema(_SPECS[table].cleaned_ddl).parquet(staged.spark_path)
         yield StagedTable(digest.hexdigest(), df, rows, staged, pinned.info)
 
 
@@ -142,7 +142,7 @@ def _data_checks(
     outcomes, ridden = evaluate(checks, riders)
     summaries = {
         str(r["season"]): SeasonSummary.load({**r, "rounds": r["rounds"] or []})
-        for r in ridden["summaries"]
+        for r in sorted(ridden["summaries"], key=lambda r: r["season"])
     }
     previews = {t: ridden[f"preview:{t}"] for t in ("races", "results")}
     return outcomes, summaries, previews

@@ -37,6 +37,7 @@ from f1_pipeline.core.steps.publish import (
 from f1_pipeline.core.steps.publish import publish_season_files as publish_files
 from f1_pipeline.core.storage import ObjectChanged, Storage, layout
 from f1_pipeline.core.transforms.errors import InvalidInputError
+from f1_pipeline.core.transforms.schema import RACES, RESULTS
 from f1_pipeline.core.transforms.stats import race_stats, with_epoch_micros
 
 SEASON_STATS = "results/season_stats"
@@ -172,13 +173,15 @@ def _compute(ctx: StepContext, commit: Commit, seasons: Sequence[int]) -> list[d
                     f"{ctx.storage.uri(got.key)} is not the version the cleaned layer's commit "
                     "record names (an ingest is publishing, or was interrupted)"
                 )
+        read = ctx.session.read
         stats = race_stats(
-            ctx.session.read.parquet(races_in.spark_path),
-            ctx.session.read.parquet(results_in.spark_path),
+            read.schema(RACES.cleaned_ddl).parquet(races_in.spark_path),
+            read.schema(RESULTS.cleaned_ddl).parquet(results_in.spark_path),
             seasons,
         )
         with ctx.phase("spark"):
-            return [r.asDict() for r in with_epoch_micros(stats).collect()]
+            rows = [r.asDict() for r in with_epoch_micros(stats).collect()]
+    return sorted(rows, key=lambda r: (r["season"], r["round"], r["race_id"]))
 
 
 def run_metadata(

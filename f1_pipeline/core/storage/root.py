@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# What the storage resource reads (f1_pipeline.defs.resources.StorageResource), named once.
+DATA_ROOT_VAR, DATA_ROOT_DEFAULT = "F1_DATA_ROOT", "data"
 
 
 @dataclass(frozen=True)

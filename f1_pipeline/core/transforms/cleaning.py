@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from f1_pipeline.core.transforms.errors import InvalidInputError
@@ -42,56 +43,82 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 # failed cast is an error or a null depending on ANSI mode. Values are matched by a regular
 # expression first; every cast then gets digits only, so results (and the first bad value
 # reported) are the same on every Spark line and either ANSI setting.
+#
+# The expressions are built as Spark SQL text, one string per column, and parsed by Spark
+# once per projection: built with pyspark's Column functions they took ~4,000 calls into a
+# classic session's JVM per table (most of a small upload's validation); the text is the
+# same on Spark Connect and on 3.5.
 
 
-def normalise_nulls(value: Column) -> Column:
-    """Trim, and map every spelling of "no value" to a real null."""
-    trimmed = F.trim(value)
-    return F.when(F.lower(trimmed).isin(*[t.lower() for t in NULL_TOKENS]), None).otherwise(trimmed)
+def sql_string(text: str) -> str:
+    """``text`` as a Spark SQL string literal (backslashes and quotes escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _group(value: Column, pattern: str, index: int) -> Column:
+def sql_name(name: str) -> str:
+    """``name`` as a quoted Spark SQL identifier."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+# Every spelling of "no value", in any case. A case-insensitive match rather than lower():
+# Spark 4's lower() maps case with ICU, whose first use costs a new JVM ~1.7 s.
+_NULLS = "(?i)^(" + "|".join(re.escape(t) for t in NULL_TOKENS) + ")$"
+
+
+def normalise_nulls(value: str) -> str:
+    """Trim, and map every spelling of "no value" to a real null (SQL of the SQL ``value``)."""
+    return f"CASE WHEN {_matches(f'trim({value})', _NULLS)} THEN NULL ELSE trim({value}) END"
+
+
+def _group(value: str, pattern: str, index: int) -> str:
     """Regex group ``index`` as a number, 0 when the group is empty or absent. The cast only
     ever sees digits (a leading "0" covers the empty match), so it cannot fail."""
-    return F.concat(F.lit("0"), F.regexp_extract(value, pattern, index)).cast("long")
+    extracted = f"regexp_extract({value}, {sql_string(pattern)}, {index})"
+    return f"CAST(concat('0', {extracted}) AS BIGINT)"
 
 
-def parse_int(value: Column) -> Column:
+def _matches(value: str, pattern: str) -> str:
+    return f"({value} RLIKE {sql_string(pattern)})"
+
+
+def parse_int(value: str) -> str:
     """A whole number (optional sign, leading zeros) within 32-bit range; null otherwise.
 
     One regex per value: a value it matches (sign, digits, at most ten significant) always
     casts to a long exactly, on every Spark line and ANSI setting."""
-    number = F.when(value.rlike(_INT), value.cast("long"))
-    return F.when(number.between(_INT_MIN, _INT_MAX), number.cast("int"))
+    number = f"(CASE WHEN {_matches(value, _INT)} THEN CAST({value} AS BIGINT) END)"
+    return f"CASE WHEN {number} BETWEEN {_INT_MIN} AND {_INT_MAX} THEN CAST({number} AS INT) END"
 
 
-def parse_date(value: Column) -> Column:
+def parse_date(value: str) -> str:
     """``YYYY-MM-DD`` naming a real calendar day as a date; null otherwise."""
-    year, month, day = (_group(value, _DATE, i).cast("int") for i in (1, 2, 3))
-    safe_month = F.when(month.between(1, 12), month).otherwise(F.lit(1))
-    first = F.make_date(year, safe_month, F.lit(1))
-    days_in_month = F.dayofmonth(F.last_day(first))
-    valid = value.rlike(_DATE) & month.between(1, 12) & day.between(1, days_in_month)
-    safe_day = F.least(F.greatest(day, F.lit(1)), days_in_month)
-    return F.when(valid, F.make_date(year, safe_month, safe_day))
+    year, month, day = (f"CAST({_group(value, _DATE, i)} AS INT)" for i in (1, 2, 3))
+    safe_month = f"(CASE WHEN {month} BETWEEN 1 AND 12 THEN {month} ELSE 1 END)"
+    days_in_month = f"dayofmonth(last_day(make_date({year}, {safe_month}, 1)))"
+    valid = (f"{_matches(value, _DATE)} AND {month} BETWEEN 1 AND 12 "
+             f"AND {day} BETWEEN 1 AND {days_in_month}")  # fmt: skip
+    safe_day = f"least(greatest({day}, 1), {days_in_month})"
+    return f"CASE WHEN {valid} THEN make_date({year}, {safe_month}, {safe_day}) END"
 
 
-def parse_time(value: Column) -> Column:
+def parse_time(value: str) -> str:
     """``HH:MM[:SS][Z]`` as ``HH:MM:SS``; null when it does not parse."""
     hours, minutes, seconds = (_group(value, _TIME, i) for i in (1, 2, 3))
-    valid = value.rlike(_TIME) & (hours < 24) & (minutes < 60) & (seconds < 60)
-    return F.when(valid, F.format_string("%02d:%02d:%02d", hours, minutes, seconds))
+    valid = f"{_matches(value, _TIME)} AND {hours} < 24 AND {minutes} < 60 AND {seconds} < 60"
+    text = f"format_string('%02d:%02d:%02d', {hours}, {minutes}, {seconds})"
+    return f"CASE WHEN {valid} THEN {text} END"
 
 
-def lap_time_ms(value: Column) -> Column:
+def lap_time_ms(value: str) -> str:
     """``1:27.452`` or ``01:29.4`` as milliseconds; null when it does not parse."""
     minutes, seconds = _group(value, _LAP, 1), _group(value, _LAP, 2)
-    fraction = F.concat(F.lit("0"), F.rpad(F.regexp_extract(value, _LAP, 3), 3, "0"))
-    ms = minutes * 60_000 + seconds * 1_000 + fraction.cast("long")
-    return F.when(value.rlike(_LAP) & (seconds < 60), ms)
+    digits = f"rpad(regexp_extract({value}, {sql_string(_LAP)}, 3), 3, '0')"
+    fraction = f"CAST(concat('0', {digits}) AS BIGINT)"
+    ms = f"{minutes} * 60000 + {seconds} * 1000 + {fraction}"
+    return f"CASE WHEN {_matches(value, _LAP)} AND {seconds} < 60 THEN {ms} END"
 
 
-def _typed(value: Column, kind: Kind) -> Column:
+def _typed(value: str, kind: Kind) -> str:
     if kind is Kind.INT:
         return parse_int(value)
     if kind is Kind.DATE:
@@ -99,7 +126,7 @@ def _typed(value: Column, kind: Kind) -> Column:
     if kind is Kind.TIME:
         return parse_time(value)
     if kind is Kind.LAP_TIME:
-        return F.when(lap_time_ms(value).isNotNull(), value)
+        return f"CASE WHEN ({lap_time_ms(value)}) IS NOT NULL THEN {value} END"
     return value
 
 
@@ -127,25 +154,23 @@ def _code(f: Field) -> str:
     return f"_code_{f.source}"
 
 
-def _field_problem(f: Field, spec: TableSpec, max_season: int) -> Column:
+def _field_problem(f: Field, spec: TableSpec, max_season: int) -> str:
     """The code of the first rule ``f``'s value breaks on a row; null when it is fine.
     Reads the value as text (``f.source``) and parsed (:func:`_parsed`)."""
-    value, typed = F.col(f.source), F.col(_parsed(f))
-    rules: list[tuple[Column, str]] = []
+    value, typed = sql_name(f.source), sql_name(_parsed(f))
+    rules: list[tuple[str, str]] = []
     if not f.nullable:
-        rules.append((value.isNull(), _MISSING))
-    rules.append((value.isNotNull() & typed.isNull(), _UNPARSEABLE))
+        rules.append((f"{value} IS NULL", _MISSING))
+    rules.append((f"{value} IS NOT NULL AND {typed} IS NULL", _UNPARSEABLE))
     if f.minimum is not None:
-        rules.append((typed < f.minimum, _TOO_SMALL))
+        rules.append((f"{typed} < {f.minimum}", _TOO_SMALL))
     if f.season:
-        rules.append((~typed.between(FIRST_SEASON, max_season), _NOT_A_SEASON))
+        rules.append((f"NOT ({typed} BETWEEN {FIRST_SEASON} AND {max_season})", _NOT_A_SEASON))
     if f.in_season_of is not None:
-        season = F.col(_parsed(next(s for s in spec.fields if s.source == f.in_season_of)))
-        rules.append((F.year(typed) != season, _OUTSIDE_SEASON))
-    problem: Column = F.lit(None).cast("string")
-    for broken, code in reversed(rules):
-        problem = F.when(broken, F.lit(code)).otherwise(problem)
-    return problem
+        season = next(s for s in spec.fields if s.source == f.in_season_of)
+        rules.append((f"year({typed}) != {sql_name(_parsed(season))}", _OUTSIDE_SEASON))
+    cases = " ".join(f"WHEN {broken} THEN {sql_string(code)}" for broken, code in rules)
+    return f"CASE {cases} END"
 
 
 def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
@@ -158,41 +183,40 @@ def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
     once and every rule code computed once (Spark does not merge projections that would
     repeat a costly expression, and a regex parse repeated per rule cost ~10x at scale).
     """
-    norm = raw.select(
-        *[normalise_nulls(F.col(f.source)).alias(f.source) for f in spec.fields], *POSITION
+    position = [sql_name(c) for c in POSITION]
+    sources = [sql_name(f.source) for f in spec.fields]
+    norm = raw.selectExpr(
+        *[f"{normalise_nulls(sql_name(f.source))} AS {sql_name(f.source)}" for f in spec.fields],
+        *position,
     )
     laps = [f for f in spec.fields if f.kind is Kind.LAP_TIME]
-    parsed = norm.select(
-        *[f.source for f in spec.fields],
-        *POSITION,
-        *[_typed(F.col(f.source), f.kind).alias(_parsed(f)) for f in spec.fields if f not in laps],
-        *[lap_time_ms(F.col(f.source)).alias(f"{f.name}_ms") for f in laps],
-    ).select(
+    parsed = norm.selectExpr(
+        *sources,
+        *position,
+        *[f"{_typed(sql_name(f.source), f.kind)} AS {sql_name(_parsed(f))}"
+          for f in spec.fields if f not in laps],
+        *[f"{lap_time_ms(sql_name(f.source))} AS {sql_name(f'{f.name}_ms')}" for f in laps],
+    ).selectExpr(
         "*",  # a lap time is valid text when it has a value in milliseconds
-        *[
-            F.when(F.col(f"{f.name}_ms").isNotNull(), F.col(f.source)).alias(_parsed(f))
-            for f in laps
-        ],
-    )
-    coded = parsed.select(
-        "*", *[_field_problem(f, spec, max_season).alias(_code(f)) for f in spec.fields]
+        *[f"CASE WHEN {sql_name(f'{f.name}_ms')} IS NOT NULL THEN {sql_name(f.source)} END "
+          f"AS {sql_name(_parsed(f))}" for f in laps],
+    )  # fmt: skip
+    coded = parsed.selectExpr(
+        "*",
+        *[f"{_field_problem(f, spec, max_season)} AS {sql_name(_code(f))}" for f in spec.fields],
     )
     problems = []
     for f in spec.fields:
-        code = F.col(_code(f))
-        context = F.col(f.in_season_of) if f.in_season_of else F.lit(None).cast("string")
-        detail = F.struct(
-            F.lit(f.source).alias("column"),
-            F.col(f.source).alias("value"),
-            code.alias("code"),
-            context.alias("context"),
-        )
-        problems.append(F.when(code.isNotNull(), detail))
-    return coded.select(
-        *[F.col(_parsed(f)).alias(f.name) for f in spec.fields],
-        *[f"{f.name}_ms" for f in laps],
-        *POSITION,
-        F.coalesce(*problems).alias(_PROBLEM),
+        code = sql_name(_code(f))
+        context = sql_name(f.in_season_of) if f.in_season_of else "CAST(NULL AS STRING)"
+        detail = (f"named_struct('column', {sql_string(f.source)}, 'value', "
+                  f"{sql_name(f.source)}, 'code', {code}, 'context', {context})")  # fmt: skip
+        problems.append(f"CASE WHEN {code} IS NOT NULL THEN {detail} END")
+    return coded.selectExpr(
+        *[f"{sql_name(_parsed(f))} AS {sql_name(f.name)}" for f in spec.fields],
+        *[sql_name(f"{f.name}_ms") for f in laps],
+        *position,
+        f"coalesce({', '.join(problems)}) AS {_PROBLEM}",
     )
 
 
@@ -292,7 +316,7 @@ def validated_table(
     try:
         blocks, rows = validate(typed, spec, source, max_season)
         data = typed.filter(~F.col(SKIP)).drop(_PROBLEM)
-        yield blocks.numbered(spark, data), rows
+        yield blocks.numbered(data), rows
     finally:
         if cache:
             typed.unpersist()

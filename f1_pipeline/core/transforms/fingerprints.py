@@ -18,7 +18,7 @@ def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
     """Per season: ``fingerprint`` (see below), ``races``, ``results`` (row counts),
     ``rounds`` and ``winners`` (its rounds, and those with a position-1 result, sorted),
     ``raced`` (the races that have results: round -> name; a race that has been run never
-    leaves the record).
+    leaves the record). One row per season, in no order.
 
     The fingerprint is order-independent (the season's row count and a sum of row hashes),
     so reordering the CSV changes nothing, while any edit, addition or removal changes it.
@@ -58,7 +58,7 @@ def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
         "rounds",
         F.coalesce(F.col("winners"), F.array().cast("array<int>")).alias("winners"),
         F.coalesce(F.col("raced"), F.create_map().cast("map<string,string>")).alias("raced"),
-    ).orderBy("season")
+    )
 
 
 def season_fingerprints(races: DataFrame, results: DataFrame) -> DataFrame:

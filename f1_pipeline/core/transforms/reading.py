@@ -67,17 +67,15 @@ class Blocks:
                 return before + (row_id - first) + 1
         raise KeyError(block)
 
-    def numbered(self, spark: SparkSession, df: DataFrame) -> DataFrame:
-        """``df`` with ``source_line`` in place of its position columns (a broadcast join of
-        the few block offsets: no action)."""
-        schema = StructType(
-            [StructField(BLOCK, LongType()), StructField("_first", LongType()),
-             StructField("_before", LongType())]
-        )  # fmt: skip
-        offsets = F.broadcast(spark.createDataFrame(list(self.offsets), schema))
+    def numbered(self, df: DataFrame) -> DataFrame:
+        """``df`` with ``source_line`` in place of its position columns: one expression over
+        the few block offsets (no join, no action)."""
+        line = F.lit(None).cast(LongType())
+        for start, first, before in self.offsets:
+            here = F.col(ROW_ID) - F.lit(first) + F.lit(before + 1)
+            line = F.when(F.col(BLOCK) == F.lit(start), here).otherwise(line)
         keep = [c for c in df.columns if c not in POSITION]
-        line = (F.col(ROW_ID) - F.col("_first") + F.col("_before") + 1).alias(LINE)
-        return df.join(offsets, BLOCK).select(*keep, line)
+        return df.select(*keep, line.alias(LINE))
 
 
 def numbered_lines(spark: SparkSession, path: str) -> DataFrame:
@@ -85,7 +83,7 @@ def numbered_lines(spark: SparkSession, path: str) -> DataFrame:
     blocks (the pipeline gets them from its validation instead)."""
     text = text_rows(spark, path)
     blocks = Blocks.of(r.asDict() for r in text.groupBy(BLOCK).agg(*block_stats(text)).collect())
-    return blocks.numbered(spark, text)
+    return blocks.numbered(text)
 
 
 def parse_header(line: str) -> list[str]:

@@ -78,6 +78,12 @@ class TableSpec:
         columns.append(Column(SOURCE_LINE, "bigint", "The row's line number in the source CSV."))
         return tuple(columns)
 
+    @property
+    def cleaned_ddl(self) -> str:
+        """The cleaned table's schema as a DDL string: a reader given it infers nothing
+        (inferring a Parquet file's schema is a Spark job of its own)."""
+        return ", ".join(f"`{c.name}` {c.type}" for c in self.cleaned_columns)
+
 
 RACES = TableSpec(
     table="races",

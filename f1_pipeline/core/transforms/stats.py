@@ -82,8 +82,9 @@ def _race_start_utc(race_date: str, race_time: str) -> F.Column:
 def race_stats(
     races: DataFrame, results: DataFrame, seasons: Iterable[int] | None = None
 ) -> DataFrame:
-    """One row per race of ``seasons`` (all when None), races without results included,
-    ordered by season and round."""
+    """One row per race of ``seasons`` (all when None), races without results included. In
+    no order (a global sort is a Spark job of its own): callers order the rows they collect
+    (:func:`f1_pipeline.core.contract.rows_by_season`)."""
     if seasons is not None:
         races = races.filter(F.col("season").isin([int(s) for s in seasons]))
     results = results.join(races.select("race_id"), "race_id", "left_semi")
@@ -94,7 +95,7 @@ def race_stats(
         .withColumn("race_start_utc", _race_start_utc("race_date", "race_time"))
         .withColumn("winner_rows", F.coalesce("winner_rows", F.lit(0)))
     )
-    return joined.select(*STATS_COLUMNS).orderBy("season", "round", "race_id")
+    return joined.select(*STATS_COLUMNS)
 
 
 def with_epoch_micros(stats: DataFrame) -> DataFrame:

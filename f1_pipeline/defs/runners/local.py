@@ -43,7 +43,7 @@ class LocalSpark(StepRunner):
         try:
             ctx = StepContext(
                 storage=self.storage,
-                spark=lambda: self.session(context.log, self._source_bytes()),
+                spark=lambda: self.session(context.log, self.source_bytes()),
                 io=LocalStagedIO(self.storage),
                 log=context.log,
                 run_id=context.run.run_id,
@@ -60,7 +60,7 @@ class LocalSpark(StepRunner):
         result.data = dict(done.data)
         return result
 
-    def _source_bytes(self) -> int | None:
+    def source_bytes(self) -> int | None:
         """How much an upload holds (the JIT a run's own JVM uses depends on it)."""
         try:
             return sum(self.storage.info(layout.source_csv(t)).size for t in layout.SOURCE_TABLES)
