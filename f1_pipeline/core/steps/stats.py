@@ -23,7 +23,6 @@ from f1_pipeline.core.lineage import (
     record_published,
 )
 from f1_pipeline.core.steps.base import StepContext, StepResult
-from f1_pipeline.core.steps.metadata import capped, path
 from f1_pipeline.core.steps.publish import (
     PARTITION_ROWS,
     RUN_TOTALS,
@@ -35,7 +34,7 @@ from f1_pipeline.core.steps.publish import (
     withdraw_seasons,
 )
 from f1_pipeline.core.steps.publish import publish_season_files as publish_files
-from f1_pipeline.core.storage import ObjectChanged, Storage, layout
+from f1_pipeline.core.storage import ObjectChanged, layout
 from f1_pipeline.core.transforms.errors import InvalidInputError
 from f1_pipeline.core.transforms.schema import RACES, RESULTS
 from f1_pipeline.core.transforms.stats import race_stats, with_epoch_micros
@@ -126,7 +125,7 @@ def season_stats_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult
     counts = (races, len(files), len(unchanged), len(withdraw), len(kept))
     totals = dict(zip(RUN_TOTALS, counts, strict=True))
     return StepResult(
-        {SEASON_STATS: {**run_metadata(storage, seasons, stale, withdraw, commit), **totals}},
+        {SEASON_STATS: {**lineage_metadata(commit), **totals}},
         {
             "seasons": sorted(int(s) for s in by_season),
             "rewritten": stale,
@@ -184,28 +183,17 @@ def _compute(ctx: StepContext, commit: Commit, seasons: Sequence[int]) -> list[d
     return sorted(rows, key=lambda r: (r["season"], r["round"], r["race_id"]))
 
 
-def run_metadata(
-    storage: Storage,
-    seasons: Sequence[str],
-    rewritten: Sequence[str],
-    withdrawn: Sequence[str],
-    commit: Commit,
-) -> dict[str, Any]:
-    """What holds for the whole run: Dagster puts it on every partition's event, so it is
-    small and says it is the run's."""
+def lineage_metadata(commit: Commit) -> dict[str, Any]:
+    """What every season of the run was computed from (Dagster puts the step's metadata on
+    each partition's event, so it is this and the run's totals, no list of seasons): the
+    upload, and its source files in one line each (the manifest and the cleaned tables'
+    lineage hold the full records)."""
     return {
-        "run_season_count": len(seasons),
-        "run_rewritten_seasons": capped(list(rewritten)),
-        "withdrawn_seasons": capped(list(withdrawn)),
         "upload": commit.upload,
-        # Which upload the stats were computed from, in one line per file (the manifest and
-        # the cleaned tables' lineage hold the full records).
         "source_versions": {
             table: source.version_id or f"sha256:{source.checksum[:16]}"
             for table, source in commit.sources.items()
         },
-        "manifest": path(storage.uri(layout.manifest())),
-        "results_dir": path(storage.uri(layout.RESULTS_PREFIX)),
     }
 
 

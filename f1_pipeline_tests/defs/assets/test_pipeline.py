@@ -68,7 +68,8 @@ def test_full_pipeline_publishes_the_golden_stats(defs, instance, data_root, exp
     assert "2023" not in by_season["2024"]["preview"]
     commit = json.loads((data_root / layout.season_fingerprints()).read_text())
     assert by_season["2024"]["fingerprint"] == commit["seasons"]["2024"]["fingerprint"]
-    assert by_season["2024"]["run_season_count"] == 7
+    assert by_season["2024"]["run_race_count"] == 149  # the run's totals, not its seasons
+    assert "run_rewritten_seasons" not in by_season["2024"]
 
     # The same upload again: nothing is rewritten, each season says so with its versions.
     again = season_events(publish(defs, instance))
