@@ -110,9 +110,10 @@ team-down: $(VENV)/.installed
 
 
 ## bench: what users wait for: f1-pipeline run cold/warm at x1, the full-scale export and
-## x1000 vs naive pandas and the Dagster+pandas reference (3 times each); Spark calls per step;
-## upload -> published through `dg dev` (make ui) and `team up` (make team), listing and queue
-## sensors (SCALES=1,full to limit; NO_LATENCY=1 to skip the latency part)
+## x1000 vs naive pandas and the plain Dagster assets on pandas and on PySparkResource (3 times
+## each); where the time goes; Spark jobs per step; a season event's cost; upload -> published
+## through `dg dev` (make ui) and `team up` (make team), listing and queue sensors
+## (SCALES=1,full to limit; NO_LATENCY=1 to skip the latency part)
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_bench.py $(if $(SCALES),--scales $(SCALES),) $(if $(NO_LATENCY),--no-latency,)
 

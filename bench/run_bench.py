@@ -22,7 +22,8 @@ the process tree (JVMs included; warm: the engine's too), and whether every run'
 stats_*.json equal the naive script's (parsed; a sample of 200 beyond 1,000 seasons). Then
 where the time went in one run of each f1-pipeline mode and of dg-pyspark (``breakdown.py``:
 the process's start to the run's creation, the run's steps and phases, its events, the exit),
-the Spark jobs and stages per step (``spark_jobs.py``) and, unless --no-latency, upload ->
+the Spark jobs and stages per step (``spark_jobs.py``), the cost of a season's Dagster event
+(``events.py``, SQLite and PostgreSQL) and, unless --no-latency, upload ->
 published (``latency.py``) through
 `dg dev` (``ui``, what `make ui` runs) and `f1-pipeline team up` (``team``, what `make team`
 runs), side by side, with the listing and the queue sensor. Benchmarks only: no test asserts
@@ -154,7 +155,9 @@ def _row(measured: dict, mode: str, medians: dict[str, float]) -> str:
     return f"{size} {mode:<11}{medians[mode]:>9.2f} {spread:^14}{ratios}{peak:>9.0f}  {agree}"
 
 
-def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) -> None:
+def bench_scales(
+    scales: list[str], repeat: int, out: Path, actions: list[str], events: list[str]
+) -> None:
     from f1_pipeline.core.spark import Engine
 
     # One class archive for every JVM here, as on a user's machine: recorded by a first cold
@@ -197,6 +200,10 @@ def bench_scales(scales: list[str], repeat: int, out: Path, actions: list[str]) 
         command = [PY, str(BENCH / "spark_jobs.py"), "--scales", ",".join(actions),
                    "--out", str(out / "jobs")]  # fmt: skip
         subprocess.run(command, env=BASE_ENV, check=True)
+    if events:
+        command = [PY, str(BENCH / "events.py"), "--scales", ",".join(events),
+                   "--out", str(out / "events")]  # fmt: skip
+        subprocess.run(command, env=BASE_ENV, check=True)
 
 
 def _print_breakdowns(out: Path, measured: list[dict]) -> None:
@@ -222,6 +229,7 @@ def main() -> None:
     parser.add_argument("--scales", default="1,full,1000", help="of 1, 100, 1000, full")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per command")
     parser.add_argument("--actions", default="1,full", help="scales of the Spark job counts")
+    parser.add_argument("--events", default="full,100", help="scales of the event log's cost")
     parser.add_argument("--latency-runs", type=int, default=5, help="per sensor and shape")
     parser.add_argument("--no-latency", action="store_true", help="skip upload -> published")
     parser.add_argument(
@@ -233,11 +241,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     scales = [s for s in args.scales.split(",") if s]
     actions = [s for s in args.actions.split(",") if s]
+    events = [s for s in args.events.split(",") if s]
     shapes = tuple(s for s in args.latency_shapes.split(",") if s)
     if not args.no_latency and (not shapes or set(shapes) - {"ui", "team"}):
         parser.error(f"--latency-shapes {args.latency_shapes}: some of ui, team")
     if scales:  # --scales '' measures the latency alone
-        bench_scales(scales, args.repeat, args.out, actions)
+        bench_scales(scales, args.repeat, args.out, actions, events)
     if not args.no_latency:
         from bench.latency import bench_latency
 
