@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from f1_pipeline.core.spark import Engine
-from f1_pipeline.core.storage import layout
+from f1_pipeline.core.storage import open_storage
 from f1_pipeline.core.storage.root import DATA_ROOT_DEFAULT, DATA_ROOT_VAR, parse_data_root
+from f1_pipeline.core.upload import source_bytes
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance, Definitions
@@ -77,12 +78,9 @@ class Cli:
 
 
 def _source_bytes(env: Mapping[str, str]) -> int | None:
-    """The size of a local root's upload (the JIT of a run's own JVM depends on it)."""
+    """The size of a local root's upload (an S3 root's is read by the run itself)."""
     try:
         root = parse_data_root(env.get(DATA_ROOT_VAR) or DATA_ROOT_DEFAULT)
     except ValueError:
         return None
-    if not isinstance(root, Path):
-        return None
-    sizes = [root / layout.source_csv(t) for t in layout.SOURCE_TABLES]
-    return sum(p.stat().st_size for p in sizes if p.is_file())
+    return source_bytes(open_storage(root)) if isinstance(root, Path) else None

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from f1_pipeline.core.holds import upload_id
-from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
+from f1_pipeline.core.storage import ObjectNotFound, Storage, StorageError, layout
 from f1_pipeline.core.transforms.reading import parse_header
 from f1_pipeline.core.transforms.schema import FIRST_SEASON, RACES
 
@@ -67,3 +67,12 @@ def peek_seasons(storage: Storage, latest: int) -> list[int]:
         return seasons_in(storage.iter_lines(layout.source_csv("races")), latest)
     except ObjectNotFound:
         return []
+
+
+def source_bytes(storage: Storage) -> int | None:
+    """How much the current upload holds (the JIT a run's own JVM uses depends on it); None
+    when a source file cannot be read."""
+    try:
+        return sum(storage.info(layout.source_csv(t)).size for t in layout.SOURCE_TABLES)
+    except StorageError:
+        return None

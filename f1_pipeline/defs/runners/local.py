@@ -8,9 +8,10 @@ from typing import Any
 
 from dagster import AssetCheckResult, AssetExecutionContext, AssetKey
 
+from f1_pipeline.core import upload
 from f1_pipeline.core.steps import CheckOutcome, StepContext, run_step
 from f1_pipeline.core.steps.io import LocalStagedIO
-from f1_pipeline.core.storage import Storage, StorageError, layout
+from f1_pipeline.core.storage import Storage
 from f1_pipeline.defs.metadata import to_dagster
 from f1_pipeline.defs.runners.base import StepRun, StepRunner
 
@@ -61,8 +62,4 @@ class LocalSpark(StepRunner):
         return result
 
     def source_bytes(self) -> int | None:
-        """How much an upload holds (the JIT a run's own JVM uses depends on it)."""
-        try:
-            return sum(self.storage.info(layout.source_csv(t)).size for t in layout.SOURCE_TABLES)
-        except StorageError:
-            return None
+        return upload.source_bytes(self.storage)
