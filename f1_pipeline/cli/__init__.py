@@ -10,6 +10,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
 
@@ -29,36 +30,13 @@ def python_problem(version: Sequence[int]) -> str | None:
 if (_problem := python_problem(tuple(sys.version_info[:3]))) is not None:
     sys.exit(f"f1-pipeline: {_problem}")
 
-from f1_pipeline.cli import (  # noqa: E402
-    accept,
-    backfill,
-    bootstrap,
-    catalog,
-    glue,
-    history,
-    query,
-    run,
-    spark,
-    team,
-    upload,
-)
 from f1_pipeline.cli.context import DEFAULT_HOME, Cli  # noqa: E402
-from f1_pipeline.cli.errors import CommandError, as_command_error  # noqa: E402
+from f1_pipeline.cli.errors import as_command_error  # noqa: E402
 
-COMMANDS = {
-    "run": run,
-    "accept": accept,
-    "backfill": backfill,
-    "upload": upload,
-    "bootstrap": bootstrap,
-    "glue": glue,
-    "spark": spark,
-    "team": team,
-    "query": query,
-    "catalog": catalog,
-    "history": history,
-    "rollback": history,
-}
+# Subcommand -> its module, in --help's order (`rollback` is history's second command).
+_NAMES = "run accept backfill upload bootstrap glue spark team query catalog history".split()  # noqa: SIM905
+COMMANDS = {name: import_module(f"f1_pipeline.cli.{name}") for name in _NAMES}
+COMMANDS["rollback"] = COMMANDS["history"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,17 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(Path(DEFAULT_HOME).resolve()))
     try:
         return COMMANDS[args.command].command(Cli(dict(os.environ)), args)
-    except CommandError as err:
-        print(f"f1-pipeline: {err}", file=sys.stderr)
-        return err.exit_code
     except Exception as err:
-        from f1_pipeline.defs.config import ConfigError
-
-        if isinstance(err, ConfigError):
-            print(f"f1-pipeline: configuration error: {err}", file=sys.stderr)
-            return 2
         error = as_command_error(err)
-        if args.verbose:
+        if args.verbose and error is not err:
             traceback.print_exc()
         print(f"f1-pipeline: {error}", file=sys.stderr)
         return error.exit_code

@@ -4,9 +4,8 @@ resources, and the Dagster home."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,12 +21,11 @@ if TYPE_CHECKING:
     from f1_pipeline.core.storage import Storage
 
 DEFAULT_HOME = ".dagster"
-DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 
 
 @dataclass
 class Cli:
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: Mapping[str, str]  # the command line's environment, read once at its entry
 
     @property
     def home(self) -> Path:

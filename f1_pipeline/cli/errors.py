@@ -20,12 +20,17 @@ def usage_error(message: str) -> CommandError:
 def as_command_error(err: BaseException) -> CommandError:
     """What a user reads for an error no command anticipated: its kind and message, in one
     line (the stack trace is for --verbose)."""
+    if isinstance(err, CommandError):
+        return err
     from botocore.exceptions import BotoCoreError, ClientError
 
     from f1_pipeline.core.spark import JavaMissing
     from f1_pipeline.core.storage import StorageError
     from f1_pipeline.core.transforms.errors import InvalidInputError
+    from f1_pipeline.defs.config import ConfigError
 
+    if isinstance(err, ConfigError):
+        return usage_error(f"configuration error: {err}")
     if isinstance(err, InvalidInputError | StorageError):
         return CommandError(str(err))
     if isinstance(err, JavaMissing):

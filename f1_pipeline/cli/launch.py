@@ -19,7 +19,6 @@ from dagster import (
     AssetKey,
     DagsterEventType,
     DagsterInstance,
-    DagsterRunStatus,
     Definitions,
     RunsFilter,
 )
@@ -33,19 +32,9 @@ from f1_pipeline.core.upload import look, peek_seasons
 from f1_pipeline.defs.assets.raw import report_new_uploads
 from f1_pipeline.defs.assets.stats import SEASON_STATS
 from f1_pipeline.defs.constants import PUBLISH_JOB
-from f1_pipeline.defs.failures import BAD_INPUT_METADATA, HELD_METADATA
 from f1_pipeline.defs.jobs import PUBLISHED_ASSETS
 from f1_pipeline.defs.partitions import contiguous_ranges, range_tags, register_seasons
-from f1_pipeline.defs.sensors.runs import IN_FLIGHT, flag
-
-TERMINAL = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
-
-
-def _run_config(verbose: bool) -> dict:
-    """Dagster's console logger prints step logs and failures with their stack traces: only
-    with --verbose. The instance's event log (the UI) keeps everything either way."""
-    level = "DEBUG" if verbose else "CRITICAL"
-    return {"loggers": {"console": {"config": {"log_level": level}}}}
+from f1_pipeline.defs.sensors.runs import IN_FLIGHT, step_failures
 
 
 @dataclass
@@ -60,7 +49,6 @@ class Materialized:
 class RunResult:
     run_ids: list[str] = field(default_factory=list)
     materialized: list[Materialized] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,21 +68,10 @@ class Console:
 
 def failure_message(instance: DagsterInstance, run_id: str, ui_url: str | None) -> str:
     """One short block: what is wrong, what that means for the outputs, where the log is."""
-    problems, refused, held = [], False, False
-    for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
-        event = record.dagster_event
-        if event is None:
-            continue
-        data = event.step_failure_data
-        user = data.user_failure_data
-        text = user.description if user else None
-        metadata = user.metadata if user else {}
-        refused |= flag(metadata, BAD_INPUT_METADATA) or flag(metadata, HELD_METADATA)
-        held |= flag(metadata, HELD_METADATA)
-        error = data.error
-        while text is None and error is not None:
-            text, error = (error.message.strip() if not error.cause else None), error.cause
-        problems.append(f"  {text}")
+    failures = step_failures(instance, run_id)
+    problems = [f"  {f.text}" for f in failures]
+    held = any(f.held for f in failures)
+    refused = held or any(f.refused for f in failures)
     where = f"{ui_url}/runs/{run_id}" if ui_url else f"run {run_id}"
     if held:
         head = "the upload was held; nothing was published (previous outputs are unchanged):"
@@ -138,8 +115,13 @@ def _progress(instance: DagsterInstance, run_id: str, console: Console) -> Itera
         thread.join(timeout=10)
 
 
-def _collect(instance: DagsterInstance, run_id: str, result: RunResult) -> None:
+def _collect(
+    instance: DagsterInstance, run_id: str, ok: bool, ui_url: str | None, result: RunResult
+) -> None:
+    """The run's materialisations into ``result``; a CommandError saying why if not ``ok``."""
     result.run_ids.append(run_id)
+    if not ok:
+        raise CommandError(failure_message(instance, run_id, ui_url))
     for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
         event = record.dagster_event
         mat = event.step_materialization_data.materialization if event else None
@@ -191,19 +173,19 @@ def execute(
     """One run of the publish job's ``assets`` in this process."""
     run_id = str(uuid.uuid4())
     tags = {**tags, PROCESS_TAG: _this_process()}
+    # Dagster's console logger prints step logs and failures with their stack traces: only
+    # with --verbose. The instance's event log (the UI) keeps everything either way.
+    level = "DEBUG" if console.verbose else "CRITICAL"
     with _progress(instance, run_id, console):
         done = defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
-            run_config=_run_config(console.verbose),
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
             instance=instance,
             asset_selection=list(assets),
             tags=tags,
             raise_on_error=False,
             run_id=run_id,
         )
-    if not done.success:
-        result.run_ids.append(run_id)
-        raise CommandError(failure_message(instance, run_id, console.ui_url))
-    _collect(instance, run_id, result)
+    _collect(instance, run_id, done.success, console.ui_url, result)
 
 
 def submit(
@@ -225,15 +207,12 @@ def submit(
     with _progress(instance, run_id, console):
         while True:
             run = instance.get_run_by_id(run_id)
-            if run is not None and run.status in TERMINAL:
+            if run is not None and run.is_finished:
                 break
             if time.monotonic() > deadline:
                 raise CommandError(f"run {run_id} still running after {timeout:.0f}s")
             time.sleep(0.25)
-    if run.status != DagsterRunStatus.SUCCESS:
-        result.run_ids.append(run_id)
-        raise CommandError(failure_message(instance, run_id, url))
-    _collect(instance, run_id, result)
+    _collect(instance, run_id, run.is_success, url, result)
 
 
 PUBLISH_ASSETS = sorted(PUBLISHED_ASSETS, key=lambda k: k.to_user_string())
@@ -290,7 +269,7 @@ def publish(
     report_new_uploads(instance, storage, look(storage).files)
     for run_id in reap_dead_runs(instance):
         print(f"    run {run_id} had lost its process: marked failed, its slots freed")
-    result, start = RunResult(), time.monotonic()
+    result = RunResult()
     if not plan_.ranges:
         execute(defs, instance, CLEANED_ONLY, tags, console, result)
         raise CommandError("the upload holds no seasons: nothing to publish")
@@ -301,13 +280,11 @@ def publish(
             submit(queue_url, instance, assets, run_tags, console, result)
         else:
             execute(defs, instance, assets, run_tags, console, result)
-    result.seconds = time.monotonic() - start
     return result
 
 
 def ingest(defs: Definitions, instance: DagsterInstance, console: Console = Console()) -> RunResult:
     """The cleaned layer alone (as a UI Materialize of the cleaned tables does)."""
-    result, start = RunResult(), time.monotonic()
+    result = RunResult()
     execute(defs, instance, CLEANED_ONLY, {}, console, result)
-    result.seconds = time.monotonic() - start
     return result

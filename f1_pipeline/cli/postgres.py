@@ -18,13 +18,13 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.core.spark import free_port, write_private
 
 SERVICE_USER = "postgres"  # the OS user the server runs as when we are root
 ROLE = "dagster"  # the database superuser Dagster connects as
@@ -36,19 +36,6 @@ PG_ENV = {"host": "DAGSTER_PG_HOST", "port": "DAGSTER_PG_PORT", "dbname": "DAGST
 
 def available() -> bool:
     return shutil.which("initdb") is not None and shutil.which("postgres") is not None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
-
-
-def write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(text)
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def render_table(columns: Sequence[str], rows: Sequence[tuple]) -> str:
     """The rows as a text table (tabulate's), wide cells cut, and how many rows."""
     from tabulate import tabulate
@@ -69,10 +63,10 @@ def command(cli: Cli, args: argparse.Namespace) -> int:
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([_text(v) if v is not None else "" for v in row] for row in rows)
+        writer.writerows(map(_text, row) for row in rows)
     elif args.format == "json":
-        records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
-        print(json.dumps(records, indent=2, ensure_ascii=False))
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        print(json.dumps(records, indent=2, ensure_ascii=False, default=_text))
     else:
         print(render_table(columns, rows))
     return 0

@@ -116,7 +116,7 @@ def _report(
         print(f"  {len(seasons)} seasons, {races} races, {unchanged} unchanged")
     for season in skipped:
         print(f"  season {season}: not in the data (nothing to publish)")
-    print(f"  done in {result.seconds:.1f}s ({console.runs(result.run_ids)})")
+    print(f"  done ({console.runs(result.run_ids)})")
     span = f"{seasons[0].partition}..{seasons[-1].partition}" if seasons else "none"
     root = cli.step_runner.storage.data_root.rstrip("/")
     print(

@@ -29,6 +29,7 @@ from f1_pipeline.core.spark import (
     TOKEN_ENV,
     Engine,
     WarmEngine,
+    free_port,
     port_open,
     process_start,
     require_java,
@@ -49,17 +50,6 @@ def add_parser(commands: argparse._SubParsersAction, parents: list) -> None:
     start.add_argument("--port", type=int, default=DEFAULT_PORT, help="preferred port")
     actions.add_parser("stop", help="stop it; runs then start a session of their own")
     actions.add_parser("status", help="is it running, and where (exit 1 if not)")
-
-
-def _free_port(preferred: int) -> int:
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", preferred))
-        except OSError:
-            probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _spark_env(engine: Engine, token: str) -> dict[str, str]:
@@ -89,18 +79,13 @@ def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> W
     if running is not None:
         return running
     require_java()
-    token, port = secrets.token_urlsafe(24), _free_port(port)
+    token, port = secrets.token_urlsafe(24), free_port(port)
     env = _spark_env(engine, token)
     pid_file = _pid_file(engine)
     pid_file.unlink(missing_ok=True)
     recording = engine.archive.new_recording()
-    conf = {
-        **engine.server_config(recording),
-        "spark.connect.grpc.binding.address": "127.0.0.1",
-        "spark.connect.grpc.binding.port": str(port),
-    }
     script = Path(pyspark.__file__).parent / "sbin" / "start-connect-server.sh"
-    args = [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
+    args = engine.server_args(port, recording)
     Path(env["SPARK_LOG_DIR"]).mkdir(parents=True, exist_ok=True)
     subprocess.run([str(script), *args], env=env, capture_output=True, check=False, timeout=60)
     deadline = time.monotonic() + timeout
@@ -115,13 +100,17 @@ def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> W
     warm = WarmEngine(pid, process_start(pid), port, token, str(log),
                       str(recording) if recording else None)  # fmt: skip
     engine.record(warm)
-    # The warm-up, in a client process of its own (the token through its environment): the
-    # first real runs find the server's code generated and its JIT warm.
+    warm_up(warm.url, token, env, timeout)
+    return warm
+
+
+def warm_up(url: str, token: str, env: dict[str, str], timeout: float) -> None:
+    """The warm-up, in a client process of its own (the token through its environment): the
+    first real runs find the server's code generated and its JIT warm."""
     subprocess.run(
-        [sys.executable, "-m", "f1_pipeline.core.warm_up", warm.url],
+        [sys.executable, "-m", "f1_pipeline.core.warm_up", url],
         env={**env, TOKEN_ENV: token}, capture_output=True, check=False, timeout=timeout,
     )  # fmt: skip
-    return warm
 
 
 def stop(engine: Engine, timeout: float = 60.0) -> WarmEngine | None:

@@ -19,11 +19,11 @@ from typing import Any
 from dagster import AssetKey, DagsterInstance
 
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.cli.team import LOCATION  # workspace.yaml's and [tool.dg]'s name
 from f1_pipeline.defs.assets.stats import SEASON_STATS
 from f1_pipeline.defs.graphql import WebserverError
 from f1_pipeline.defs.graphql import graphql as query_webserver
 
-LOCATION = "f1_pipeline"  # workspace.yaml's and [tool.dg]'s code location name
 REPOSITORY = "__repository__"  # the one a Definitions object makes
 
 SEASON_STATS_KEY = {"path": list(SEASON_STATS.path)}

@@ -79,15 +79,14 @@ def _files_as_recorded(storage: Storage, season: str, entry: SeasonEntry, out: A
         ok = False
     for key, version in sorted(recorded.items()):
         out.files += 1
-        try:
-            found = storage.info(key).version
-        except ObjectNotFound:
+        info = storage.find(key)
+        if info is None:
             out.problems.append(f"{storage.uri(key)}: missing (the manifest lists it)")
             ok = False
             continue
-        if found != version:
+        if info.version != version:
             out.problems.append(
-                f"{storage.uri(key)}: changed since it was published (now {found[:16]}, the "
+                f"{storage.uri(key)}: changed since it was published (now {info.version[:16]}, the "
                 f"manifest recorded {str(version)[:16]})"
             )
             ok = False

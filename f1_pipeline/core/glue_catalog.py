@@ -39,12 +39,14 @@ _PARQUET = {
         "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     },
 }
-_ARROW_TO_HIVE = {
-    pa.int32(): "int",
-    pa.int64(): "bigint",
-    pa.string(): "string",
-    pa.date32(): "date",
+# The column types used here: the catalog's (Hive's, and Spark's) names, as pyarrow types.
+HIVE_TYPES = {
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "string": pa.string(),
+    "date": pa.date32(),
 }
+_ARROW_TO_HIVE = {arrow: hive for hive, arrow in HIVE_TYPES.items()}
 _CREATE_BATCH, _DELETE_BATCH = 100, 25  # Glue's limits per batch call
 
 

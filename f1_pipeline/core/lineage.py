@@ -91,9 +91,8 @@ class Table(Record):
     def is_current(self, storage: Storage) -> bool:
         """Still the version published (false after an ingest was killed between publishing
         a table and writing the commit record)."""
-        try:
-            info = storage.info(self.key)
-        except ObjectNotFound:
+        info = storage.find(self.key)
+        if info is None:
             return False
         if self.version_id:
             return info.version_id == self.version_id

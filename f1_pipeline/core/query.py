@@ -20,27 +20,20 @@ from typing import Any
 import pyarrow as pa
 
 from f1_pipeline.core.contract import SEASON_COLUMN, SEASON_FILE_COLUMNS
-from f1_pipeline.core.glue_catalog import SEASON_TABLE, TABLE_NAMES
+from f1_pipeline.core.glue_catalog import HIVE_TYPES, SEASON_TABLE, TABLE_NAMES
 from f1_pipeline.core.lineage import read_commit, read_manifest
 from f1_pipeline.core.storage import Storage, layout
 from f1_pipeline.core.transforms.schema import SPECS
-
-_SPARK_TO_ARROW = {"int": pa.int32(), "bigint": pa.int64(), "string": pa.string(),
-                   "date": pa.date32()}  # fmt: skip
 
 
 class QueryError(ValueError):
     """The SQL was refused; the message is DuckDB's, on one line."""
 
 
-def _empty(columns: list[tuple[str, pa.DataType]]) -> pa.Table:
-    return pa.schema(columns).empty_table()
-
-
 def _local_path(storage: Storage, key: str, workdir: Path) -> Path:
     """Where DuckDB reads ``key``: the file itself on a local root, else a copy made through
     the storage, at the same relative path under ``workdir`` (the Hive folders kept)."""
-    uri = storage.spark_uri(key)
+    uri = storage.uri(key)
     if "://" not in uri:
         return Path(uri)
     copy = workdir / key
@@ -73,23 +66,22 @@ def connect(storage: Storage, workdir: Path) -> Iterator[Any]:
     try:
         for name, paths in table_files(storage, workdir).items():
             listed = "[" + ", ".join(_quote(str(p)) for p in paths) + "]"
-            if name == SEASON_TABLE:
-                season, kind, _ = SEASON_COLUMN
-                if paths:
-                    select = (
-                        f"SELECT {season}, * EXCLUDE ({season}) FROM read_parquet({listed}, "
-                        f"hive_partitioning = true, hive_types = {{'{season}': INTEGER}})"
-                    )
-                else:
-                    columns = [(season, kind), *((n, k) for n, k, _ in SEASON_FILE_COLUMNS)]
-                    con.register(f"_{name}_empty", _empty(columns))
-                    select = f"SELECT * FROM _{name}_empty"
+            season, kind, _ = SEASON_COLUMN
+            if paths and name == SEASON_TABLE:
+                select = (
+                    f"SELECT {season}, * EXCLUDE ({season}) FROM read_parquet({listed}, "
+                    f"hive_partitioning = true, hive_types = {{'{season}': INTEGER}})"
+                )
             elif paths:
                 select = f"SELECT * FROM read_parquet({listed})"
-            else:
-                spec = SPECS[name.removeprefix("cleaned_")]
-                columns = [(c.name, _SPARK_TO_ARROW[c.type]) for c in spec.cleaned_columns]
-                con.register(f"_{name}_empty", _empty(columns))
+            else:  # an empty, typed view
+                columns = (
+                    [(season, kind), *((n, k) for n, k, _ in SEASON_FILE_COLUMNS)]
+                    if name == SEASON_TABLE
+                    else [(c.name, HIVE_TYPES[c.type])
+                          for c in SPECS[name.removeprefix("cleaned_")].cleaned_columns]
+                )  # fmt: skip
+                con.register(f"_{name}_empty", pa.schema(columns).empty_table())
                 select = f"SELECT * FROM _{name}_empty"
             con.execute(f"CREATE VIEW {name} AS {select}")
         yield con

@@ -179,6 +179,26 @@ def process_start(pid: int) -> int | None:
         return None
 
 
+def free_port(preferred: int = 0) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now: ``preferred`` when it is free."""
+    try:
+        probe = socket.create_server(("127.0.0.1", preferred))
+    except OSError:
+        probe = socket.create_server(("127.0.0.1", 0))
+    with probe:
+        return int(probe.getsockname()[1])
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by the owner only (0600 from creation on)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)
+    os.replace(tmp, path)
+
+
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -248,16 +268,21 @@ class Engine:
     def record(self, engine: WarmEngine) -> None:
         """The state, token included, readable by the owner only (0600 from creation on)."""
         self.state.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state.with_name(f".{self.state.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            os.fchmod(out.fileno(), 0o600)
-            out.write(json.dumps(asdict(engine)))
-        os.replace(tmp, self.state)
+        write_private(self.state, json.dumps(asdict(engine)))
 
     def server_config(self, recording: Path | None = None) -> dict[str, str]:
         """The settings of a JVM started here: the archive mapped (or recorded)."""
         return spark_config(self.master, self.archive.java_options(recording))
+
+    def server_args(self, port: int, recording: Path | None = None) -> list[str]:
+        """spark-submit's ``--conf`` arguments for this engine's Connect server on
+        127.0.0.1:``port``."""
+        conf = {
+            **self.server_config(recording),
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(port),
+        }
+        return [arg for key, value in conf.items() for arg in ("--conf", f"{key}={value}")]
 
     def session_config(
         self, remote: str | None, source_bytes: int | None = None, recording: Path | None = None

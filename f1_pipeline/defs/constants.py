@@ -38,7 +38,6 @@ CHECK_TIME_TAG = "f1/check_time"  # the clock a checks-only run evaluates freshn
 
 # Dagster's own run tags we read or set.
 RETRY_NUMBER_TAG = "dagster/retry_number"
-MAX_RETRIES_TAG = "dagster/max_retries"
 
 # Sensors are evaluated at every round of Dagster's sensor daemon (a round every 5 s, its
 # floor). A minimum interval equal to the round, 5 s, skipped every other round: a tick is

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from f1_pipeline.core.code_version import wheel_code_versions
-from f1_pipeline.core.storage import ObjectNotFound, layout
+from f1_pipeline.core.storage import layout
 from f1_pipeline.core.storage.s3 import S3Storage
 
 
@@ -98,10 +98,10 @@ def built_wheel() -> Iterator[Path]:
 
 
 def _put_if_changed(storage: S3Storage, key: str, data: bytes, done: Deployment) -> None:
-    try:  # an S3 ETag is the MD5 of a single-part upload's bytes
-        same = storage.info(key).checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
-    except ObjectNotFound:
-        same = False
+    found = storage.find(key)  # an S3 ETag is the MD5 of a single-part upload's bytes
+    same = (
+        found is not None and found.checksum == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    )
     if not same:
         storage.write_bytes(key, data)
     (done.unchanged if same else done.uploaded).append(storage.uri(key))

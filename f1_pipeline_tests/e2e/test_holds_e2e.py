@@ -98,21 +98,12 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         want = _reference(tmp_path, races, results)
         wait_until(lambda: _published(storage) == want, 240, "the first upload published", log)
 
-        # 1. No upload: the freshness schedule's tick, at its own time, turns the check red
-        #    and it alerts once (still red at later ticks and uploads: no second alert).
         def freshness_alerts() -> list[dict]:
             return [a for a in hook.received if a.get("alert") == "f1-pipeline results freshness"]
 
         assert freshness_alerts() == []  # green after the ingest
-        wait_until(lambda: freshness_alerts(), 240, "the freshness alert", log)
-        [late] = freshness_alerts()
-        assert late["state"] == "failing"
-        assert "Late Grand Prix" in late["text"]
-        late_run = instance.get_run_by_id(late["run_id"])
-        assert late_run is not None
-        assert late_run.job_name == "freshness_check_job"
 
-        # 2. A truncated upload: held. Nothing deleted, the failure alerted, never retried.
+        # 1. A truncated upload: held. Nothing deleted, the failure alerted, never retried.
         versions_before = {
             v["Key"]: v["VersionId"]
             for v in s3_client.list_object_versions(Bucket=bucket, Prefix="results/")["Versions"]
@@ -134,7 +125,7 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         assert len(held_runs) == 1
         assert not any(r.parent_run_id for r in instance.get_runs())  # not re-run by Dagster
 
-        # 3. Accepted by name: the seasons are withdrawn, their old versions kept.
+        # 2. Accepted by name: the seasons are withdrawn, their old versions kept.
         assert main(["accept", uid]) == 0
         want = _reference(tmp_path, *cut)
         wait_until(lambda: _published(storage) == want, 180, "the accepted upload", log)
@@ -145,7 +136,7 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
             old = s3_client.get_object(Bucket=bucket, Key=key, VersionId=versions_before[key])
             assert old["Body"].read()
 
-        # 4. A -> B -> A: the exact revert is ingested within one sensor round.
+        # 3. A -> B -> A: the exact revert is ingested within one sensor round.
         corrected = cut[1].replace(b"26505,1132,1,1,01:29.4", b"26505,1132,1,1,01:29.3")
         _upload(tmp_path, "b", cut[0], corrected)
         want_b = _reference(tmp_path, cut[0], corrected)
@@ -157,4 +148,14 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         assert time.monotonic() - uploaded < 12  # one 5 s round, its 1.5 s settle, the launch
         wait_until(lambda: _published(storage) == want, 120, "the revert published", log)
 
-        assert len(freshness_alerts()) == 1  # red all along: alerted once
+        # 4. Meanwhile, with no upload bringing the late race's results, the freshness
+        #    schedule's tick at its own time turned the check red; it alerted once (still
+        #    red at later ticks and uploads: no second alert).
+        wait_until(lambda: freshness_alerts(), 240, "the freshness alert", log)
+        [late] = freshness_alerts()
+        assert late["state"] == "failing"
+        assert "Late Grand Prix" in late["text"]
+        late_run = instance.get_run_by_id(late["run_id"])
+        assert late_run is not None
+        assert late_run.job_name == "freshness_check_job"
+        assert len(freshness_alerts()) == 1

@@ -68,14 +68,17 @@ from f1_pipeline.core.transforms.schema import RACES, RESULTS, TableSpec, latest
 CLEANED_RACES = "cleaned/races"
 CLEANED_RESULTS = "cleaned/results"
 ASSETS = {"races": CLEANED_RACES, "results": CLEANED_RESULTS}
-# Every blocking check of the ingest, by asset.
+# Every blocking check of the ingest: its asset, name and what it asks.
 CHECKS = (
-    (CLEANED_RACES, "race_id_unique"),
-    (CLEANED_RACES, "season_round_unique"),
-    (CLEANED_RACES, HOLD_CHECK),
-    (CLEANED_RESULTS, "result_id_unique"),
-    (CLEANED_RESULTS, "race_id_in_races"),
-)
+    (CLEANED_RACES, "race_id_unique", "Each raceId appears once."),
+    (CLEANED_RACES, "season_round_unique", "Each (year, round) appears once."),
+    (CLEANED_RACES, HOLD_CHECK, "The upload removes no published data: no season withdrawn, "
+     "no race losing its winner, no season losing more than the set share of its races or "
+     "results. Otherwise it is held until accepted (`f1-pipeline accept`, or the f1/accept "
+     "tag)."),
+    (CLEANED_RESULTS, "result_id_unique", "Each resultId appears once."),
+    (CLEANED_RESULTS, "race_id_in_races", "Every result's raceId exists in races.csv."),
+)  # fmt: skip
 
 _SPECS: Mapping[str, TableSpec] = {"races": RACES, "results": RESULTS}
 
@@ -170,7 +173,7 @@ def ingest_step(ctx: StepContext, params: Mapping[str, Any]) -> StepResult:
             ctx.log.info(f"the cleaned layer is built from upload {uid} by this code: unchanged")
             # The same data, checked by the same code when it was built: the checks hold.
             verified = {"unchanged": True, "checked_by_run": commit.ingest_run_id}
-            for asset, name in CHECKS:
+            for asset, name, _ in CHECKS:
                 ctx.report_check(CheckOutcome(asset, name, True, verified))
             return _unchanged_result(storage, commit, uid)
         staged = {t: stack.enter_context(_staged(ctx, t, pinned[t], max_season)) for t in _SPECS}

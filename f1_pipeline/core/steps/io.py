@@ -104,7 +104,7 @@ class LocalStagedIO(SparkIO):
 
 class _StoredFile(StagedFile):
     def __init__(self, storage: Storage, key: str) -> None:
-        self.storage, self.key, self.spark_path = storage, key, storage.spark_uri(key)
+        self.storage, self.key, self.spark_path = storage, key, storage.uri(key)
 
     def publish(self, key: str) -> ObjectInfo:
         return self.storage.copy(self.key, key)
@@ -125,7 +125,7 @@ class DirectIO(SparkIO):
                 # No versions to pin (a local root): the object changed between the two reads.
                 raise ObjectChanged(f"{self.storage.uri(key)}: changed while being read")
             yield Pinned(
-                self.storage.spark_uri(staged),
+                self.storage.uri(staged),
                 source,
                 lambda: self.storage.iter_chunks(staged),
             )
@@ -136,7 +136,7 @@ class DirectIO(SparkIO):
     def output(self, df: DataFrame, name: str) -> Iterator[StagedFile]:
         prefix = f"{self.prefix}{name}/"
         try:
-            df.coalesce(1).write.mode("overwrite").parquet(self.storage.spark_uri(prefix))
+            df.coalesce(1).write.mode("overwrite").parquet(self.storage.uri(prefix))
             keys = [o.key for o in self.storage.list(prefix)]
             yield _StoredFile(self.storage, _single_part(keys, self.storage.uri(prefix)))
         finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from typing import Any
 
 from f1_pipeline.core.code_version import code_versions
@@ -80,20 +79,11 @@ def publish_schema(storage: Storage) -> None:
 def _write_all(
     storage: Storage, files: Sequence[tuple[str, bytes]], report: Callable[[int], None]
 ) -> list[ObjectInfo]:
-    """Write every file, concurrently where the storage gains from it (network round trips),
+    """Write every file, as many at once as the storage gains from (network round trips),
     reporting how many are written."""
-
-    def write(item: tuple[str, bytes]) -> ObjectInfo:
-        return storage.write_bytes(*item)
-
     written: list[ObjectInfo] = []
-    with ExitStack() as stack:
-        if storage.write_concurrency > 1:
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=storage.write_concurrency))
-            results = pool.map(write, files)
-        else:
-            results = map(write, files)
-        for info in results:
+    with ThreadPoolExecutor(max_workers=storage.write_concurrency) as pool:
+        for info in pool.map(lambda item: storage.write_bytes(*item), files):
             written.append(info)
             report(len(written))
     return written

@@ -65,13 +65,16 @@ class Storage(abc.ABC):
     def uri(self, key: str) -> str:
         """A human-readable location for ``key`` (used in messages and metadata)."""
 
-    def exists(self, key: str) -> bool:
-        """Whether ``key`` is there (through :meth:`info`; backends may check cheaper)."""
+    def find(self, key: str) -> ObjectInfo | None:
+        """:meth:`info` of ``key``, or None when it is missing."""
         try:
-            self.info(key)
+            return self.info(key)
         except ObjectNotFound:
-            return False
-        return True
+            return None
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is there (through :meth:`find`; backends may check cheaper)."""
+        return self.find(key) is not None
 
     @abc.abstractmethod
     def info(self, key: str, version_id: str | None = None) -> ObjectInfo:
@@ -118,12 +121,6 @@ class Storage(abc.ABC):
         delete marker (every version stays readable), on a local root a move to
         ``archive_key``. Returns where the old content stays, or None when there was
         nothing to withdraw."""
-
-    def spark_uri(self, key: str) -> str:
-        """Where a Spark session reading the root directly finds ``key`` (a path locally,
-        ``s3://`` on S3, which Glue's Spark reads natively and local pyspark cannot): its
-        :meth:`uri`, for both backends."""
-        return self.uri(key)
 
     @abc.abstractmethod
     def copy(self, src: str, dst: str, version_id: str | None = None) -> ObjectInfo:

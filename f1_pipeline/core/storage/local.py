@@ -145,11 +145,8 @@ class LocalStorage(Storage):
         # processes on this machine.
         with (target.parent / f".{target.name}.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                current = self.info(key).checksum
-            except ObjectNotFound:
-                current = None
-            if current != expected_checksum:
+            current = self.find(key)
+            if (current.checksum if current else None) != expected_checksum:
                 raise WriteConflict(f"{target}: changed since it was read")
             return self.write_bytes(key, data)
 

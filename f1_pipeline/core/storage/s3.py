@@ -115,9 +115,8 @@ class S3Storage(Storage):
         return True
 
     def withdraw(self, key: str, archive_key: str) -> str | None:
-        try:
-            current = self.info(key)
-        except ObjectNotFound:
+        current = self.find(key)
+        if current is None:
             return None
         # A delete marker on a versioned bucket (bootstrap turns versioning on): the version
         # withdrawn stays readable by its id. An unversioned bucket keeps no versions: the

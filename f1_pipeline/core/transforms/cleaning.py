@@ -24,8 +24,6 @@ from f1_pipeline.core.transforms.reading import (
 from f1_pipeline.core.transforms.schema import (
     FIRST_SEASON,
     NULL_TOKENS,
-    RACES,
-    RESULTS,
     Field,
     Kind,
     TableSpec,
@@ -118,16 +116,8 @@ def lap_time_ms(value: str) -> str:
     return f"CASE WHEN {_matches(value, _LAP)} AND {seconds} < 60 THEN {ms} END"
 
 
-def _typed(value: str, kind: Kind) -> str:
-    if kind is Kind.INT:
-        return parse_int(value)
-    if kind is Kind.DATE:
-        return parse_date(value)
-    if kind is Kind.TIME:
-        return parse_time(value)
-    if kind is Kind.LAP_TIME:
-        return f"CASE WHEN ({lap_time_ms(value)}) IS NOT NULL THEN {value} END"
-    return value
+# A lap time's parse is its milliseconds (type_table): not here.
+_PARSE = {Kind.INT: parse_int, Kind.DATE: parse_date, Kind.TIME: parse_time}
 
 
 _EXPECTED = {
@@ -193,7 +183,7 @@ def type_table(raw: DataFrame, spec: TableSpec, max_season: int) -> DataFrame:
     parsed = norm.selectExpr(
         *sources,
         *position,
-        *[f"{_typed(sql_name(f.source), f.kind)} AS {sql_name(_parsed(f))}"
+        *[f"{_PARSE.get(f.kind, str)(sql_name(f.source))} AS {sql_name(_parsed(f))}"
           for f in spec.fields if f not in laps],
         *[f"{lap_time_ms(sql_name(f.source))} AS {sql_name(f'{f.name}_ms')}" for f in laps],
     ).selectExpr(
@@ -275,24 +265,6 @@ def validate(typed: DataFrame, spec: TableSpec, source: str, max_season: int) ->
     return blocks, rows
 
 
-def clean_table(
-    spark: SparkSession,
-    path: str,
-    spec: TableSpec,
-    source: str,
-    max_season: int | None = None,
-    header: str | None = None,
-) -> DataFrame:
-    """Read, type and validate one source CSV. Keeps ``source_line`` for later messages.
-
-    Raises InvalidInputError naming ``source`` (and line and column) on bad input: a value
-    that does not parse, a missing required value, an implausible value (see ``schema``),
-    or a file without data rows.
-    """
-    with validated_table(spark, path, spec, source, max_season, False, header) as (cleaned, _):
-        return cleaned
-
-
 @contextmanager
 def validated_table(
     spark: SparkSession,
@@ -303,8 +275,12 @@ def validated_table(
     cache: bool = True,
     header: str | None = None,
 ) -> Iterator[tuple[DataFrame, int]]:
-    """:func:`clean_table` for a caller that goes on to write the table: yields it (with
-    line numbers) and its row count, after one Spark action. With ``cache``, the typed rows
+    """Read, type and validate one source CSV; yield the cleaned table (``source_line``
+    kept for later messages) and its row count, after one Spark action.
+
+    Raises InvalidInputError naming ``source`` (and line and column) on bad input: a value
+    that does not parse, a missing required value, an implausible value (see ``schema``),
+    or a file without data rows. With ``cache``, the typed rows
     the validation computes are kept (memory, spilling to disk) until the block ends, so the
     CSV is parsed once, in parallel, rather than again by the write. ``header``: the file's
     first line, when the caller has it (else Spark reads it)."""
@@ -320,15 +296,3 @@ def validated_table(
     finally:
         if cache:
             typed.unpersist()
-
-
-def clean_races(
-    spark: SparkSession, path: str, source: str, max_season: int | None = None
-) -> DataFrame:
-    return clean_table(spark, path, RACES, source, max_season)
-
-
-def clean_results(
-    spark: SparkSession, path: str, source: str, max_season: int | None = None
-) -> DataFrame:
-    return clean_table(spark, path, RESULTS, source, max_season)

@@ -59,8 +59,3 @@ def season_summaries(races: DataFrame, results: DataFrame) -> DataFrame:
         F.coalesce(F.col("winners"), F.array().cast("array<int>")).alias("winners"),
         F.coalesce(F.col("raced"), F.create_map().cast("map<string,string>")).alias("raced"),
     )
-
-
-def season_fingerprints(races: DataFrame, results: DataFrame) -> DataFrame:
-    """``season``, ``fingerprint``: see :func:`season_summaries`."""
-    return season_summaries(races, results).select("season", "fingerprint")

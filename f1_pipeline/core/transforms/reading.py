@@ -78,14 +78,6 @@ class Blocks:
         return df.select(*keep, line.alias(LINE))
 
 
-def numbered_lines(spark: SparkSession, path: str) -> DataFrame:
-    """``value`` and ``source_line`` (1-based) of every line: one Spark action for the
-    blocks (the pipeline gets them from its validation instead)."""
-    text = text_rows(spark, path)
-    blocks = Blocks.of(r.asDict() for r in text.groupBy(BLOCK).agg(*block_stats(text)).collect())
-    return blocks.numbered(text)
-
-
 def parse_header(line: str) -> list[str]:
     fields = next(csv.reader([line.lstrip("\ufeff")]), [])
     return [f.strip() for f in fields]

@@ -49,12 +49,12 @@ class Field:
     source: str  # header name in the CSV
     name: str  # column name in the cleaned table
     kind: Kind
-    nullable: bool
+    description: str  # what the cleaned column holds (the catalog shows it)
+    nullable: bool = False
     minimum: int | None = None  # smallest plausible value (INT fields)
     season: bool = False  # a championship season: FIRST_SEASON to next year
     # DATE fields: the INT field (by source name) whose season the date must fall in
     in_season_of: str | None = None
-    description: str = ""  # what the cleaned column holds (the catalog shows it)
 
 
 @dataclass(frozen=True)
@@ -89,51 +89,29 @@ RACES = TableSpec(
     table="races",
     key="race_id",
     fields=(
-        Field(
-            "raceId",
-            "race_id",
-            Kind.INT,
-            nullable=False,
-            minimum=1,
-            description="The race's id (unique).",
-        ),
-        Field(
-            "year",
-            "season",
-            Kind.INT,
-            nullable=False,
-            season=True,
-            description="The championship season (year).",
-        ),
+        Field("raceId", "race_id", Kind.INT, "The race's id (unique).", minimum=1),
+        Field("year", "season", Kind.INT, "The championship season (year).", season=True),
         Field(
             "round",
             "round",
             Kind.INT,
-            nullable=False,
+            "The race's round in its season (unique per season).",
             minimum=1,
-            description="The race's round in its season (unique per season).",
         ),
-        Field(
-            "name",
-            "race_name",
-            Kind.STRING,
-            nullable=False,
-            description="The race's name, e.g. British Grand Prix.",
-        ),
+        Field("name", "race_name", Kind.STRING, "The race's name, e.g. British Grand Prix."),
         Field(
             "date",
             "race_date",
             Kind.DATE,
-            nullable=False,
+            "The race day (UTC), within its season's year.",
             in_season_of="year",
-            description="The race day (UTC), within its season's year.",
         ),
         Field(
             "time",
             "race_time",
             Kind.TIME,
+            "The start time, HH:MM:SS UTC; null when the source has none.",
             nullable=True,
-            description="The start time, HH:MM:SS UTC; null when the source has none.",
         ),
     ),
 )
@@ -142,39 +120,23 @@ RESULTS = TableSpec(
     table="results",
     key="result_id",
     fields=(
-        Field(
-            "resultId",
-            "result_id",
-            Kind.INT,
-            nullable=False,
-            minimum=1,
-            description="The result's id (unique).",
-        ),
-        Field(
-            "raceId",
-            "race_id",
-            Kind.INT,
-            nullable=False,
-            minimum=1,
-            description="The race (cleaned races' race_id).",
-        ),
-        Field(
-            "driverId", "driver_id", Kind.INT, nullable=False, minimum=1, description="The driver."
-        ),
+        Field("resultId", "result_id", Kind.INT, "The result's id (unique).", minimum=1),
+        Field("raceId", "race_id", Kind.INT, "The race (cleaned races' race_id).", minimum=1),
+        Field("driverId", "driver_id", Kind.INT, "The driver.", minimum=1),
         Field(
             "position",
             "position",
             Kind.INT,
+            "Finishing position; null when not classified.",
             nullable=True,
             minimum=1,
-            description="Finishing position; null when not classified.",
         ),
         Field(
             "fastestLapTime",
             "fastest_lap_time",
             Kind.LAP_TIME,
+            "The driver's fastest lap as in the source ([M:]SS.fff); null if none.",
             nullable=True,
-            description="The driver's fastest lap as in the source ([M:]SS.fff); null if none.",
         ),
     ),
 )

@@ -18,9 +18,9 @@ from dagster import (
 
 from f1_pipeline.core.code_version import code_versions
 from f1_pipeline.core.history import restore
+from f1_pipeline.core.steps.ingest import CHECKS
 from f1_pipeline.core.steps.ingest import CLEANED_RACES as RACES_KEY
 from f1_pipeline.core.steps.ingest import CLEANED_RESULTS as RESULTS_KEY
-from f1_pipeline.core.steps.ingest import HOLD_CHECK
 from f1_pipeline.defs.assets.checks import blocking_check
 from f1_pipeline.defs.assets.raw import RAW_RACES, RAW_RESULTS
 from f1_pipeline.defs.constants import (
@@ -63,21 +63,7 @@ CODE_VERSION = code_versions()["cleaning"]
             "fingerprints, so only the seasons an upload changed are republished.",
         ),
     ],
-    check_specs=[
-        blocking_check(CLEANED_RACES, "race_id_unique", "Each raceId appears once."),
-        blocking_check(CLEANED_RACES, "season_round_unique", "Each (year, round) appears once."),
-        blocking_check(
-            CLEANED_RACES,
-            HOLD_CHECK,
-            "The upload removes no published data: no season withdrawn, no race losing its "
-            "winner, no season losing more than the set share of its races or results. "
-            "Otherwise it is held until accepted (`f1-pipeline accept`, or the f1/accept tag).",
-        ),
-        blocking_check(CLEANED_RESULTS, "result_id_unique", "Each resultId appears once."),
-        blocking_check(
-            CLEANED_RESULTS, "race_id_in_races", "Every result's raceId exists in races.csv."
-        ),
-    ],
+    check_specs=[blocking_check(AssetKey.from_user_string(a), n, d) for a, n, d in CHECKS],
     can_subset=False,
     pool=CLEANED_POOL,
     retry_policy=RETRY_POLICY,

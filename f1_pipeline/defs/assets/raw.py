@@ -11,7 +11,7 @@ from __future__ import annotations
 from dagster import AssetKey, AssetMaterialization, AssetSpec, DagsterInstance, DataVersion
 
 from f1_pipeline.core.steps.metadata import object_metadata
-from f1_pipeline.core.storage import ObjectNotFound, Storage, layout
+from f1_pipeline.core.storage import Storage, layout
 from f1_pipeline.defs.constants import RAW_GROUP
 from f1_pipeline.defs.metadata import to_dagster
 
@@ -40,11 +40,8 @@ def source_events(storage: Storage, files: dict[str, str]) -> list[AssetMaterial
     events = []
     for table, asset_key in RAW_KEYS.items():
         key = layout.source_csv(table)
-        if key not in files:
-            continue
-        try:
-            info = storage.info(key)
-        except ObjectNotFound:
+        info = storage.find(key) if key in files else None
+        if info is None:
             continue
         events.append(
             AssetMaterialization(

@@ -1,10 +1,23 @@
-"""Sensor cursors as small JSON documents."""
+"""What every sensor here shares: its settings (:data:`f1_sensor`) and cursors as small JSON
+documents."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, fields
+from functools import partial
 from typing import Any, Self
+
+from dagster import DefaultSensorStatus, sensor
+
+from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
+
+# Every sensor runs from the start, at every round of the sensor daemon.
+f1_sensor = partial(
+    sensor,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+)
 
 
 class JsonCursor:

@@ -8,17 +8,14 @@ from dataclasses import dataclass
 
 from dagster import (
     AssetCheckKey,
-    DefaultSensorStatus,
     SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
-    sensor,
 )
 
 from f1_pipeline.defs.alerts import AlertsResource
 from f1_pipeline.defs.assets.checks import AGREEMENT_CHECK, FRESHNESS_CHECK, SEASON_STATS
-from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
-from f1_pipeline.defs.sensors.cursor import JsonCursor
+from f1_pipeline.defs.sensors.cursor import JsonCursor, f1_sensor
 
 CHECK_KEY = AssetCheckKey(SEASON_STATS, FRESHNESS_CHECK)
 AGREEMENT_KEY = AssetCheckKey(SEASON_STATS, AGREEMENT_CHECK)
@@ -51,10 +48,8 @@ def check_state_alert_sensor(name: str, key: AssetCheckKey, what: str) -> Sensor
     """A sensor alerting (log, and F1_ALERT_WEBHOOK_URL when set) when check ``key`` turns
     red or green again; never twice for one state."""
 
-    @sensor(
+    @f1_sensor(
         name=name,
-        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-        default_status=DefaultSensorStatus.RUNNING,
         description=f"Alerts (log, and F1_ALERT_WEBHOOK_URL when set) when the {what} check "
         f"({key.to_user_string()}) turns red or green again; never twice for one state.",
     )

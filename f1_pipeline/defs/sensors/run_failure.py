@@ -21,23 +21,18 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
-    DefaultSensorStatus,
     RunsFilter,
     SensorEvaluationContext,
     SkipReason,
-    sensor,
 )
 
 from f1_pipeline.defs.alerts import AlertsResource
-from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
-from f1_pipeline.defs.failures import HELD_METADATA
+from f1_pipeline.defs.constants import RETRY_NUMBER_TAG
 from f1_pipeline.defs.partitions import PARTITION_RANGE_END, PARTITION_RANGE_START
-from f1_pipeline.defs.sensors.cursor import JsonCursor
-from f1_pipeline.defs.sensors.runs import flag
+from f1_pipeline.defs.sensors.cursor import JsonCursor, f1_sensor
+from f1_pipeline.defs.sensors.runs import step_failures
 
-WILL_RETRY, RETRY_NUMBER, RETRIED_AS = (
-    "dagster/will_retry", "dagster/retry_number", "dagster/auto_retry_run_id"
-)  # fmt: skip
+WILL_RETRY, RETRIED_AS = "dagster/will_retry", "dagster/auto_retry_run_id"
 BACKFILL_TAG = "dagster/backfill"
 # A failed run whose will_retry Dagster has not written after this long is decided without it.
 TAG_WAIT_SECONDS = 60.0
@@ -62,20 +57,9 @@ class FailureCursor(JsonCursor):
 
 def _failure(instance: DagsterInstance, run_id: str) -> tuple[str, str | None]:
     """The failed step's message (the innermost error's), and the held upload if it was."""
-    for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
-        data = record.dagster_event.step_failure_data if record.dagster_event else None
-        if data is None:
-            continue
-        user = data.user_failure_data
-        message = user.description if user and user.description else None
-        error = data.error
-        while message is None and error is not None:
-            message, error = (error.message if not error.cause else None), error.cause
-        text = (message or "").strip()
-        held = (
-            _HELD.search(text) if user is not None and flag(user.metadata, HELD_METADATA) else None
-        )
-        return text[:_MAX_ERROR_CHARS], held.group(1) if held else None
+    for failure in step_failures(instance, run_id):
+        held = _HELD.search(failure.text) if failure.held else None
+        return failure.text[:_MAX_ERROR_CHARS], held.group(1) if held else None
     for record in instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE):
         return (record.user_message or record.message or "").strip()[:_MAX_ERROR_CHARS], None
     return "", None
@@ -107,7 +91,7 @@ def failure_alert(instance: DagsterInstance, run: Any, ui_url: str) -> dict[str,
         if PARTITION_RANGE_START in tags else tags.get("dagster/partition")
     )  # fmt: skip
     error, held = _failure(instance, run.run_id)
-    attempts = int(tags.get(RETRY_NUMBER) or 0) + 1
+    attempts = int(tags.get(RETRY_NUMBER_TAG) or 0) + 1
     run_url = f"{ui_url.rstrip('/')}/runs/{run.run_id}"
     where = f" (seasons {partitions})" if partitions else ""
     tries = f" after {attempts} attempts" if attempts > 1 else ""
@@ -124,9 +108,7 @@ def failure_alert(instance: DagsterInstance, run: Any, ui_url: str) -> dict[str,
     }
 
 
-@sensor(
-    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
+@f1_sensor(
     description="One alert per failed run, when its last attempt has failed (log, and the "
     "webhook F1_ALERT_WEBHOOK_URL when set): an attempt Dagster retries is logged only; a "
     "held upload alerts once, however many runs see it.",

@@ -63,6 +63,32 @@ def flag(metadata: Mapping[str, Any], name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class StepFailure:
+    """A failed step of a run, as a person reads it."""
+
+    text: str  # the step's own description, else its innermost error's message
+    refused: bool  # failed on the data itself (bad input): a retry cannot help
+    held: bool  # held: waiting for an acceptance or a new upload
+
+
+def step_failures(instance: DagsterInstance, run_id: str) -> list[StepFailure]:
+    """The run's failed steps, in order."""
+    failures = []
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
+        data = record.dagster_event.step_failure_data if record.dagster_event else None
+        if data is None:
+            continue
+        user, error = data.user_failure_data, data.error
+        text = user.description if user and user.description else None
+        while text is None and error is not None:
+            text, error = (error.message if not error.cause else None), error.cause
+        metadata = user.metadata if user else {}
+        refused, held = (flag(metadata, name) for name in (BAD_INPUT_METADATA, HELD_METADATA))
+        failures.append(StepFailure((text or "").strip(), refused, held))
+    return failures
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How the latest run tagged ``tag=value`` ended: ``status`` None while none exists or it
     is still under way (a run Dagster is about to retry counts as under way)."""
@@ -83,12 +109,7 @@ def last_outcome(instance: DagsterInstance, tag: str, value: str) -> Outcome:
         return Outcome(run.run_id, None)
     if run.status != DagsterRunStatus.FAILURE:
         return Outcome(run.run_id, run.status.value)
-    for record in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE):
-        event = record.dagster_event
-        user = event.step_failure_data.user_failure_data if event else None
-        if user is None:
-            continue
-        refused, held = (flag(user.metadata, name) for name in (BAD_INPUT_METADATA, HELD_METADATA))
-        if refused or held:
-            return Outcome(run.run_id, "FAILURE", True, held, (user.description or "")[:600])
+    for failure in step_failures(instance, run.run_id):
+        if failure.refused or failure.held:
+            return Outcome(run.run_id, "FAILURE", True, failure.held, failure.text[:600])
     return Outcome(run.run_id, "FAILURE")

@@ -18,19 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dagster import (
-    DefaultSensorStatus,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    sensor,
 )
 
 from f1_pipeline.core.storage import Storage
 from f1_pipeline.core.upload import Listing, Look, look
-from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import f1_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource
-from f1_pipeline.defs.sensors.cursor import JsonCursor
+from f1_pipeline.defs.sensors.cursor import JsonCursor, f1_sensor
 from f1_pipeline.defs.sensors.state import decide, read_state
 
 # A listing that changed since the last tick is taken as still once nothing was written for
@@ -121,10 +118,8 @@ def evaluate(
     return Tick(result, after, bool(state.files) and not state.due)
 
 
-@sensor(
+@f1_sensor(
     job=f1_job,
-    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
     description="Keeps the published seasons built from the current source-data/ (S3 or the "
     "local root) by the current code: one run per upload once it holds still, one at a time; "
     "a held or refused upload waits for an acceptance or a new upload; a run that failed after "

@@ -29,19 +29,16 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import (
-    DefaultSensorStatus,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    sensor,
 )
 
 from f1_pipeline.core.storage import S3Root
 from f1_pipeline.core.upload import SOURCE_KEYS, look
-from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.jobs import f1_job
 from f1_pipeline.defs.resources import StepRunnerResource, StorageResource, UploadQueueResource
-from f1_pipeline.defs.sensors.cursor import JsonCursor
+from f1_pipeline.defs.sensors.cursor import JsonCursor, f1_sensor
 from f1_pipeline.defs.sensors.source_data import UploadCursor, evaluate
 
 # Longer than any tick and the interval between two: a message read by a tick stays hidden
@@ -131,11 +128,9 @@ class UploadQueue:
         return failed
 
 
-@sensor(
+@f1_sensor(
     job=f1_job,
     name="source_queue_sensor",
-    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
     description="Keeps the published seasons built from the current source-data/ and code, "
     "woken by the bucket's upload events on the SQS queue (F1_SOURCE_QUEUE_URL) instead of "
     "listing the bucket: the same decisions as the listing sensor.",

@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
+from dagster import SensorEvaluationContext, SkipReason
 
 from f1_pipeline.defs.alerts import AlertsResource
-from f1_pipeline.defs.constants import SENSOR_INTERVAL_SECONDS
 from f1_pipeline.defs.graphql import WebserverError, graphql
-from f1_pipeline.defs.sensors.cursor import JsonCursor
+from f1_pipeline.defs.sensors.cursor import JsonCursor, f1_sensor
 
 NAME = "tick_failure_alert_sensor"
 _TICKS = """
@@ -62,10 +61,8 @@ def instigators(url: str) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-@sensor(
+@f1_sensor(
     name=NAME,
-    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
     description="Alerts (log, and F1_ALERT_WEBHOOK_URL when set) once when a sensor or "
     "schedule starts failing its ticks and once when it recovers, naming it and the error "
     "(ticks read through the webserver at F1_DAGSTER_URL).",

@@ -79,7 +79,7 @@ def test_copy_and_delete_prefix(tmp_path):
     info = storage.copy("source-data/races.csv", staged)
     assert storage.read_bytes(staged) == b"abc"
     assert info == storage.info(staged)
-    assert storage.spark_uri(staged) == str(tmp_path / staged)
+    assert storage.uri(staged) == str(tmp_path / staged)
     (tmp_path / layout.staging_prefix("t1") / ".hidden.crc").write_bytes(b"")
     assert storage.delete_prefix(layout.staging_prefix("t1")) == 1
     assert not (tmp_path / "cleaned" / "_staging" / "t1").exists()

@@ -87,7 +87,7 @@ def test_copy_pins_a_version_and_delete_prefix_clears_scratch(storage, s3_client
     assert storage.read_bytes(staged) == b"first"  # the version asked for, not the latest
     assert (copied.key, copied.size) == (staged, 5)
     assert copied.version_id is not None
-    assert storage.spark_uri(staged) == f"s3://{bucket}/team/f1/{staged}"
+    assert storage.uri(staged) == f"s3://{bucket}/team/f1/{staged}"
     storage.write_bytes(layout.staging_prefix("t1") + "races/part-0.parquet", b"x")
     assert storage.delete_prefix(layout.staging_prefix("t1")) == 2
     assert storage.list("cleaned/") == []

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from f1_pipeline.core.transforms.cleaning import validated_table
+from f1_pipeline.core.transforms.fingerprints import season_summaries
+from f1_pipeline.core.transforms.reading import BLOCK, Blocks, block_stats, text_rows
+from f1_pipeline.core.transforms.schema import RACES, RESULTS
+
 RACES_SCHEMA = (
     "race_id int, season int, round int, race_name string, race_date date, "
     "race_time string, source_line long"
@@ -26,3 +31,27 @@ def races(spark, rows):
 def results(spark, rows):
     """rows: (result_id, race_id, driver_id, position or None, lap text or None, lap ms)."""
     return spark.createDataFrame([(*r, i + 2) for i, r in enumerate(rows)], RESULTS_SCHEMA)
+
+
+def clean_races(spark, path: str, source: str, max_season: int | None = None):
+    """The cleaned races of one CSV (validated as the ingest does), uncached."""
+    with validated_table(spark, path, RACES, source, max_season, cache=False) as (cleaned, _):
+        return cleaned
+
+
+def clean_results(spark, path: str, source: str, max_season: int | None = None):
+    """The cleaned results of one CSV (validated as the ingest does), uncached."""
+    with validated_table(spark, path, RESULTS, source, max_season, cache=False) as (cleaned, _):
+        return cleaned
+
+
+def numbered_lines(spark, path: str):
+    """``value`` and ``source_line`` (1-based) of every line of ``path``."""
+    text = text_rows(spark, path)
+    blocks = Blocks.of(r.asDict() for r in text.groupBy(BLOCK).agg(*block_stats(text)).collect())
+    return blocks.numbered(text)
+
+
+def season_fingerprints(races, results):
+    """``season``, ``fingerprint`` per season."""
+    return season_summaries(races, results).select("season", "fingerprint")

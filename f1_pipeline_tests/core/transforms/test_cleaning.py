@@ -5,8 +5,6 @@ import datetime as dt
 import pytest
 
 from f1_pipeline.core.transforms.cleaning import (
-    clean_races,
-    clean_results,
     lap_time_ms,
     normalise_nulls,
     parse_date,
@@ -16,6 +14,7 @@ from f1_pipeline.core.transforms.cleaning import (
 from f1_pipeline.core.transforms.errors import InvalidInputError
 from f1_pipeline.core.transforms.reading import LINE
 from f1_pipeline_tests.conftest import write_csv
+from f1_pipeline_tests.core.transforms.frames import clean_races, clean_results
 
 
 def _apply(spark, fn, values):

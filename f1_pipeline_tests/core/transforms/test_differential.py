@@ -7,8 +7,8 @@ import json
 import pytest
 
 from f1_pipeline.core.contract import contract_json, rows_by_season
-from f1_pipeline.core.transforms.cleaning import clean_races, clean_results
 from f1_pipeline.core.transforms.stats import race_stats
+from f1_pipeline_tests.core.transforms.frames import clean_races, clean_results
 from f1_pipeline_tests.reference_pandas import stats_by_season
 from f1_pipeline_tests.synthetic import write_random_sources
 

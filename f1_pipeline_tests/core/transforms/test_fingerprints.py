@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from f1_pipeline.core.transforms.fingerprints import season_fingerprints
-from f1_pipeline_tests.core.transforms.frames import races, results
+from f1_pipeline_tests.core.transforms.frames import races, results, season_fingerprints
 
 RACES = [
     (1, 2023, 1, "A", "2023-03-05", None),

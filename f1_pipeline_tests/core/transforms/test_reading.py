@@ -8,11 +8,11 @@ from f1_pipeline.core.transforms.reading import (
     LINE,
     ROW_ID,
     SKIP,
-    numbered_lines,
     parse_header,
     read_csv,
 )
 from f1_pipeline_tests.conftest import write_csv
+from f1_pipeline_tests.core.transforms.frames import numbered_lines
 
 
 def test_numbered_lines_counts_from_one_across_line_endings(spark, tmp_path):
