@@ -1,9 +1,10 @@
 """The real thing again (`dagster dev`: webserver and daemon, moto S3 on loopback), for the
 uploads a data provider actually sends: a truncated upload is held (nothing deleted, an alert
 sent, never retried), accepted by name from the command line (the seasons withdrawn, their
-old versions kept); an exact revert is ingested within one sensor round; and, with no upload
-at all, the freshness check turns red on its own schedule (its tick time is the clock) and
-alerts once."""
+old versions kept); an exact revert is ingested within one sensor round; a rollback goes
+through the daemon's queue and leaves every version in place; and, with no upload bringing
+a late race's results, the freshness check turns red on its own schedule (its tick time is
+the clock) and alerts once."""
 
 from __future__ import annotations
 
@@ -58,6 +59,13 @@ def _published(storage) -> dict[int, list]:
     }
 
 
+def _files(s3, bucket) -> dict[str, bytes]:
+    """Every published file's bytes (the records beside them aside)."""
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="results/").get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed
+            if not o["Key"].rsplit("/", 1)[-1].startswith("_")}  # fmt: skip
+
+
 def _keep(races: bytes, results: bytes, seasons: set[int]) -> tuple[bytes, bytes]:
     lines = races.splitlines(keepends=True)
     kept = [lines[0]] + [r for r in lines[1:] if int(r.split(b",")[1]) in seasons]
@@ -76,7 +84,9 @@ def _reference(tmp_path, races: bytes, results: bytes) -> dict[int, list]:
     return stats_by_season(folder / "r.csv", folder / "s.csv")
 
 
-def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatch):
+def test_held_accepted_reverted_rolled_back_and_late(
+    bucket, s3_client, tmp_path, monkeypatch, capsys
+):
     hook = Webhook()
     home = prepare_home(tmp_path / "dagster_home")
     # The next race started 36 h ago, less 75 s: the freshness check is green after the first
@@ -103,7 +113,17 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
 
         assert freshness_alerts() == []  # green after the ingest
 
-        # 1. A truncated upload: held. Nothing deleted, the failure alerted, never retried.
+        # 1. No upload: the freshness schedule's tick, at its own time, turns the check red
+        #    and it alerts once (still red at later ticks and uploads: no second alert).
+        wait_until(lambda: freshness_alerts(), 240, "the freshness alert", log)
+        [late] = freshness_alerts()
+        assert late["state"] == "failing"
+        assert "Late Grand Prix" in late["text"]
+        late_run = instance.get_run_by_id(late["run_id"])
+        assert late_run is not None
+        assert late_run.job_name == "freshness_check_job"
+
+        # 2. A truncated upload: held. Nothing deleted, the failure alerted, never retried.
         versions_before = {
             v["Key"]: v["VersionId"]
             for v in s3_client.list_object_versions(Bucket=bucket, Prefix="results/")["Versions"]
@@ -125,7 +145,7 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         assert len(held_runs) == 1
         assert not any(r.parent_run_id for r in instance.get_runs())  # not re-run by Dagster
 
-        # 2. Accepted by name: the seasons are withdrawn, their old versions kept.
+        # 3. Accepted by name: the seasons are withdrawn, their old versions kept.
         assert main(["accept", uid]) == 0
         want = _reference(tmp_path, *cut)
         wait_until(lambda: _published(storage) == want, 180, "the accepted upload", log)
@@ -136,11 +156,12 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
             old = s3_client.get_object(Bucket=bucket, Key=key, VersionId=versions_before[key])
             assert old["Body"].read()
 
-        # 3. A -> B -> A: the exact revert is ingested within one sensor round.
+        # 4. A -> B -> A: the exact revert is ingested within one sensor round.
         corrected = cut[1].replace(b"26505,1132,1,1,01:29.4", b"26505,1132,1,1,01:29.3")
         _upload(tmp_path, "b", cut[0], corrected)
         want_b = _reference(tmp_path, cut[0], corrected)
         wait_until(lambda: _published(storage) == want_b, 120, "the correction", log)
+        uid_b, files_b = look(storage).upload, _files(s3_client, bucket)
         runs_before = len(instance.get_runs())
         uploaded = time.monotonic()
         _upload(tmp_path, "a-again", *cut)
@@ -148,14 +169,13 @@ def test_held_accepted_reverted_and_late(bucket, s3_client, tmp_path, monkeypatc
         assert time.monotonic() - uploaded < 12  # one 5 s round, its 1.5 s settle, the launch
         wait_until(lambda: _published(storage) == want, 120, "the revert published", log)
 
-        # 4. Meanwhile, with no upload bringing the late race's results, the freshness
-        #    schedule's tick at its own time turned the check red; it alerted once (still
-        #    red at later ticks and uploads: no second alert).
-        wait_until(lambda: freshness_alerts(), 240, "the freshness alert", log)
-        [late] = freshness_alerts()
-        assert late["state"] == "failing"
-        assert "Late Grand Prix" in late["text"]
-        late_run = instance.get_run_by_id(late["run_id"])
-        assert late_run is not None
-        assert late_run.job_name == "freshness_check_job"
-        assert len(freshness_alerts()) == 1
+        # 5. Rollback to B, submitted to the daemon's queue: every published file is B's
+        #    again, byte for byte, and every version of every upload is still there.
+        capsys.readouterr()
+        assert main(["rollback", uid_b]) == 0
+        assert "submitted to the daemon's queue" in capsys.readouterr().out
+        assert _files(s3_client, bucket) == files_b
+        sources = s3_client.list_object_versions(Bucket=bucket, Prefix="source-data/results.csv")
+        assert len(sources["Versions"]) == 5  # A, cut, B, cut again, B again: none deleted
+
+        assert len(freshness_alerts()) == 1  # red all along: alerted once
