@@ -25,7 +25,7 @@ from dagster import (
 
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.core.lineage import read_commit
-from f1_pipeline.core.spark import process_start
+from f1_pipeline.core.processes import process_start
 from f1_pipeline.core.steps.base import PROGRESS_PREFIX
 from f1_pipeline.core.storage import Storage
 from f1_pipeline.core.upload import look, peek_seasons

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from f1_pipeline.cli.errors import CommandError
-from f1_pipeline.core.spark import free_port, write_private
+from f1_pipeline.core.processes import free_port, write_private
 
 SERVICE_USER = "postgres"  # the OS user the server runs as when we are root
 ROLE = "dagster"  # the database superuser Dagster connects as

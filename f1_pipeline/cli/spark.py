@@ -24,14 +24,12 @@ from pathlib import Path
 
 from f1_pipeline.cli.context import Cli
 from f1_pipeline.cli.errors import CommandError
+from f1_pipeline.core.processes import free_port, port_open, process_start
 from f1_pipeline.core.spark import (
     SERVER_CLASS,
     TOKEN_ENV,
     Engine,
     WarmEngine,
-    free_port,
-    port_open,
-    process_start,
     require_java,
 )
 

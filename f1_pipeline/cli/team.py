@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from f1_pipeline.cli.errors import CommandError
 from f1_pipeline.cli.postgres import Cluster
 from f1_pipeline.cli.spark import warm_up
-from f1_pipeline.core.spark import free_port, write_private
+from f1_pipeline.core.processes import free_port, write_private
 
 if TYPE_CHECKING:
     from f1_pipeline.cli.context import Cli
@@ -201,7 +201,8 @@ def up(cli: Cli, args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from f1_pipeline.cli import webserver
-    from f1_pipeline.core.spark import WarmEngine, port_open, process_start
+    from f1_pipeline.core.processes import port_open, process_start
+    from f1_pipeline.core.spark import WarmEngine
     from f1_pipeline.defs.instance import generated_storage, prepare_home
 
     home, team = cli.home, team_dir(cli.home)

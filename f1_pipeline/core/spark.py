@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from f1_pipeline.core.processes import port_open, process_start, write_private
 
 DEFAULT_MASTER = "local[*]"
 # What the Spark resource reads (f1_pipeline.defs.resources.SparkResource), named once here: a
@@ -171,42 +172,6 @@ def require_java() -> None:
     )
 
 
-def process_start(pid: int) -> int | None:
-    """The process's start time (clock ticks since boot): with the pid, what identifies it."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def free_port(preferred: int = 0) -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now: ``preferred`` when it is free."""
-    try:
-        probe = socket.create_server(("127.0.0.1", preferred))
-    except OSError:
-        probe = socket.create_server(("127.0.0.1", 0))
-    with probe:
-        return int(probe.getsockname()[1])
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``, readable by the owner only (0600 from creation on)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(text)
-    os.replace(tmp, path)
-
-
-def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 @dataclass(frozen=True)
 class WarmEngine:
     """The warm engine of a Dagster home, as its 0600 state file records it."""
@@ -318,9 +283,7 @@ def local_session(conf: Mapping[str, str], log: Path | None = None) -> Any:
     from pyspark.sql import SparkSession
 
     with _STARTING:
-        builder = SparkSession.builder
-        for key, value in conf.items():
-            builder = builder.config(key, value)
+        builder = SparkSession.builder.config(map=dict(conf))
         if not any(_alive(session) for session, _ in _RUNNING):
             require_java()
             jvm = None

@@ -46,7 +46,4 @@ if __name__ == "__main__":
 
     from f1_pipeline.core.spark import SQL_CONF
 
-    builder = SparkSession.builder.remote(sys.argv[1])
-    for key, value in SQL_CONF.items():
-        builder = builder.config(key, value)
-    warm_up(builder.getOrCreate())
+    warm_up(SparkSession.builder.remote(sys.argv[1]).config(map=dict(SQL_CONF)).getOrCreate())
