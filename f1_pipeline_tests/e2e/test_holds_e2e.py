@@ -13,11 +13,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from f1_pipeline.cli import main
 from f1_pipeline.core.upload import look
 from f1_pipeline.defs.instance import prepare_home
+from f1_pipeline.defs.sensors.runs import IN_FLIGHT
 from f1_pipeline_tests.conftest import SAMPLE_SOURCE, storage_at
 from f1_pipeline_tests.e2e.dagster_dev import dagster_dev, wait_until
 from f1_pipeline_tests.reference_pandas import stats_by_season
@@ -161,6 +162,8 @@ def test_held_accepted_reverted_rolled_back_and_late(
         _upload(tmp_path, "b", cut[0], corrected)
         want_b = _reference(tmp_path, cut[0], corrected)
         wait_until(lambda: _published(storage) == want_b, 120, "the correction", log)
+        wait_until(lambda: not instance.get_runs(RunsFilter(statuses=IN_FLIGHT)), 120,
+                   "the correction's run to end (its Parquet files too)", log)  # fmt: skip
         uid_b, files_b = look(storage).upload, _files(s3_client, bucket)
         runs_before = len(instance.get_runs())
         uploaded = time.monotonic()
