@@ -6,12 +6,10 @@ BIN := $(VENV)/bin
 # The Spark 3.5 lane: Glue 5's Spark, for the code that ships to the Glue job.
 SPARK35_VENV ?= .venv-spark35
 SPARK35_TESTS := f1_pipeline_tests/core f1_pipeline_tests/glue/test_entry.py
-# Two workers, whole modules each (module fixtures stay in one process), taken in collection
-# order: the slowest tiers first (conftest.py), not xdist's default of the modules with the
-# most tests first, which left the one-test e2e modules to the end, one worker idle. The suite
-# runs in time zones far from UTC: every timestamp written must be UTC whatever the host's.
-# Each tier ends with its slowest tests, so its time budget stays visible.
-PYTEST := -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+# Two workers, whole modules each (module fixtures stay in one process). The suite runs in
+# time zones far from UTC: every timestamp written must be UTC whatever the host's. Each tier
+# ends with its slowest tests, so its time budget stays visible.
+PYTEST := -m pytest -n 2 --dist loadfile --durations=15
 # The UI and the CLI share this persistent Dagster instance.
 DAGSTER_HOME ?= $(CURDIR)/.dagster
 UI_PORT ?= 3000

@@ -24,20 +24,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXPECTED = FIXTURES / "expected"
 
 
-# The tiers' modules, slowest first: two xdist workers take whole modules in collection
-# order, so the long ones (a `dagster dev`, a Glue stand-in job, a daemon loop) start first
-# and the many short ones fill in behind them, instead of one worker ending alone on one.
-_TIER_ORDER = ("e2e", "glue", "full")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def tier(item: pytest.Item) -> int:
-        marks = {m.name for m in item.iter_markers()}
-        return next((n for n, name in enumerate(_TIER_ORDER) if name in marks), len(_TIER_ORDER))
-
-    items.sort(key=tier)  # stable: a module's tests stay together and in order
-
-
 @pytest.fixture(scope="session")
 def expected_dir() -> Path:
     return EXPECTED
