@@ -102,13 +102,19 @@ def start(engine: Engine, port: int = DEFAULT_PORT, timeout: float = 180.0) -> W
     return warm
 
 
-def warm_up(url: str, token: str, env: dict[str, str], timeout: float) -> None:
+def warm_up(url: str, token: str, env: dict[str, str], timeout: float) -> bool:
     """The warm-up, in a client process of its own (the token through its environment): the
-    first real runs find the server's code generated and its JIT warm."""
-    subprocess.run(
-        [sys.executable, "-m", "f1_pipeline.core.warm_up", url],
-        env={**env, TOKEN_ENV: token}, capture_output=True, check=False, timeout=timeout,
-    )  # fmt: skip
+    first real runs find the server's code generated and its JIT warm. An optimisation only:
+    one that has not ended after ``timeout`` (a loaded machine) is stopped, and the engine
+    serves anyway, its first runs slower. Whether it ended."""
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "f1_pipeline.core.warm_up", url],
+            env={**env, TOKEN_ENV: token}, capture_output=True, check=False, timeout=timeout,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def stop(engine: Engine, timeout: float = 60.0) -> WarmEngine | None:

@@ -114,10 +114,12 @@ def test_two_uploads_in_the_same_second_are_both_seen(bucket, s3_client, tmp_pat
     # Both writes must share LastModified's second (what a time cursor would miss): start
     # just after a second boundary; a loaded machine can push the second write over it, so
     # the scenario is set up again until it holds (the assertions below are unconditional).
-    for _ in range(5):
-        time.sleep(1 - time.time() % 1 + 0.01)
-        storage.publish_file(races, layout.source_csv("races"))
+    # Each attempt's instance is made before its first write: only the sensor's own listing
+    # is between the two writes.
+    for _ in range(10):
         with instance_for_test() as instance:
+            time.sleep(1 - time.time() % 1 + 0.01)
+            storage.publish_file(races, layout.source_csv("races"))
             [request] = tick(source_data_sensor, instance, None, resources=resources).run_requests
         stamps = {
             t: s3_client.head_object(Bucket=bucket, Key=f"{PREFIX}source-data/{t}.csv")[
